@@ -1,0 +1,3 @@
+from sdrcast.cli import main
+
+raise SystemExit(main())

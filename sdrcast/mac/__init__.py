@@ -1,0 +1,1 @@
+"""Link/MAC layers: payload framing per standard, plus MPEG-TS and IP helpers shared by all."""

@@ -1,0 +1,1 @@
+"""Physical layer: pure kernels, shared FEC/mapping machinery and per-standard stages."""

@@ -1,0 +1,79 @@
+"""Linear-feedback shift registers (Fibonacci and Galois forms) and the ITU-T O.150 PRBS.
+
+Polynomials are integers with bit k set for the term x^k (``1 + x^14 + x^15`` is
+``(1 << 15) | (1 << 14) | 1``); the degree L is the highest set bit.
+"""
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _parity(v):
+    p = 0
+    while v:
+        p ^= 1
+        v &= v - 1
+    return p
+
+
+@njit(cache=True, nogil=True)
+def lfsr_fibonacci(poly, state, n):
+    """Fibonacci LFSR: stages D1..DL are state bits 0..L-1 (D1 = bit 0).
+
+    Each step the output is the XOR of the stages D_k for every x^k (k >= 1) of ``poly``; it is
+    shifted into D1 while D1..D(L-1) move to D2..DL. Returns ``(bits[n], final_state)``. This is
+    the register of EN 300 744 / GB 20600 4.4.1 style scramblers (state written D1 first).
+    """
+    degree = 0
+    p = poly
+    while p > 1:
+        p >>= 1
+        degree += 1
+    mask = (1 << degree) - 1
+    taps = (poly >> 1) & mask  # bit k-1 <-> stage Dk for term x^k
+    out = np.empty(n, np.uint8)
+    for i in range(n):
+        b = _parity(state & taps)
+        out[i] = b
+        state = ((state << 1) | b) & mask
+    return out, state
+
+
+@njit(cache=True, nogil=True)
+def lfsr_galois(poly, state, n):
+    """Galois LFSR (CRC-style): output the top bit, shift left, XOR ``poly`` in when it was 1.
+
+    Returns ``(bits[n], final_state)``.
+    """
+    degree = 0
+    p = poly
+    while p > 1:
+        p >>= 1
+        degree += 1
+    mask = (1 << degree) - 1
+    top = degree - 1
+    out = np.empty(n, np.uint8)
+    for i in range(n):
+        b = (state >> top) & 1
+        out[i] = b
+        state = (state << 1) & mask
+        if b:
+            state ^= poly & mask
+    return out, state
+
+
+# ITU-T O.150 pseudo-random test sequences: order -> (x^a + x^b + 1) as (a, b)
+PRBS_POLYS = {7: (7, 6), 9: (9, 5), 11: (11, 9), 15: (15, 14), 20: (20, 3), 23: (23, 18),
+              31: (31, 28)}
+
+
+def prbs(order, n, state=None):
+    """``n`` bits of the O.150 PRBS of ``order`` (7, 9, 11, 15, 20, 23, 31), all-ones seed."""
+    from sdrcast.errors import ConfigError
+
+    if order not in PRBS_POLYS:
+        raise ConfigError(f"PRBS order={order!r} is not allowed; choose one of {sorted(PRBS_POLYS)}")
+    a, b = PRBS_POLYS[order]
+    poly = (1 << a) | (1 << b) | 1
+    seed = (1 << order) - 1 if state is None else state
+    return lfsr_fibonacci(poly, seed, n)[0]

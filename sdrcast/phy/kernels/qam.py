@@ -1,0 +1,100 @@
+"""Constellation mapping from a point table and soft demapping to LLRs.
+
+A constellation is ``points[M]`` (complex) indexed by its MSB-first bit label. LLRs follow the
+project convention ``L = ln P(b=0)/P(b=1)``: positive means bit 0.
+"""
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def map_bits(bits, points, bits_per_symbol):
+    """Bits (MSB-first label per symbol) -> complex64 symbols. ``bits.size`` must divide evenly."""
+    n = bits.size // bits_per_symbol
+    out = np.empty(n, np.complex64)
+    for i in range(n):
+        v = 0
+        for j in range(bits_per_symbol):
+            v = (v << 1) | (bits[i * bits_per_symbol + j] & 1)
+        out[i] = points[v]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def demap_maxlog(symbols, points, bits_per_symbol, noise_var):
+    """Max-log LLRs: ``(min_{s:b=1} d^2 - min_{s:b=0} d^2) / noise_var`` per bit, float32.
+
+    ``noise_var`` is the complex noise variance (E|n|^2) per symbol; a scalar or one value per
+    symbol (for per-cell channel state information).
+    """
+    m = points.size
+    n = symbols.size
+    nv = np.empty(n, np.float64)
+    nv[:] = noise_var
+    out = np.empty(n * bits_per_symbol, np.float32)
+    d2 = np.empty(m, np.float64)
+    for i in range(n):
+        y = symbols[i]
+        for s in range(m):
+            e = y - points[s]
+            d2[s] = e.real * e.real + e.imag * e.imag
+        for j in range(bits_per_symbol):
+            shift = bits_per_symbol - 1 - j
+            m0 = np.inf
+            m1 = np.inf
+            for s in range(m):
+                if (s >> shift) & 1:
+                    if d2[s] < m1:
+                        m1 = d2[s]
+                elif d2[s] < m0:
+                    m0 = d2[s]
+            out[i * bits_per_symbol + j] = (m1 - m0) / nv[i]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def demap_logmap(symbols, points, bits_per_symbol, noise_var):
+    """Exact log-MAP LLRs ``ln sum_{b=0} exp(-d^2/N0) - ln sum_{b=1} exp(-d^2/N0)``, float32."""
+    m = points.size
+    n = symbols.size
+    nv = np.empty(n, np.float64)
+    nv[:] = noise_var
+    out = np.empty(n * bits_per_symbol, np.float32)
+    metric = np.empty(m, np.float64)
+    for i in range(n):
+        y = symbols[i]
+        best = -np.inf
+        for s in range(m):
+            e = y - points[s]
+            metric[s] = -(e.real * e.real + e.imag * e.imag) / nv[i]
+            if metric[s] > best:
+                best = metric[s]
+        for j in range(bits_per_symbol):
+            shift = bits_per_symbol - 1 - j
+            s0 = 0.0
+            s1 = 0.0
+            for s in range(m):
+                w = np.exp(metric[s] - best)
+                if (s >> shift) & 1:
+                    s1 += w
+                else:
+                    s0 += w
+            out[i * bits_per_symbol + j] = np.log(max(s0, 1e-300)) - np.log(max(s1, 1e-300))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def hard_decide(symbols, points):
+    """Index of the nearest point for each symbol."""
+    out = np.empty(symbols.size, np.int32)
+    for i in range(symbols.size):
+        best = np.inf
+        k = 0
+        for s in range(points.size):
+            e = symbols[i] - points[s]
+            d = e.real * e.real + e.imag * e.imag
+            if d < best:
+                best = d
+                k = s
+        out[i] = k
+    return out

@@ -1,0 +1,164 @@
+"""Chunks, tags and the Block contract.
+
+A *chunk* is a 1-D numpy array (samples, bits or bytes) plus stream tags. A *tag* marks one item of
+the chunk (``offset`` counts from the chunk's first item) with a key and a value, like GNU Radio's
+stream tags; frame-level metadata (``frame_start``, ``plp_id``, ``snr_db``...) is a tag at offset 0.
+
+A *block* turns an iterator of chunks into an iterator of chunks (``process``), so it runs alone
+(``run_block``) or inside a ``Flowgraph`` thread. Between chunks a block may call ``poll()`` to
+handle control messages posted to its inbox.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A stream tag: ``key``/``value`` attached to item ``offset`` of its chunk."""
+
+    offset: int
+    key: str
+    value: Any
+
+    def moved(self, delta: int) -> Tag:
+        return Tag(self.offset + delta, self.key, self.value)
+
+
+class Chunk:
+    """A 1-D array of items with stream tags."""
+
+    __slots__ = ("data", "tags")
+
+    def __init__(self, data: np.ndarray, tags: Iterable[Tag] = ()):
+        self.data = data
+        self.tags = tuple(tags)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        return f"Chunk({len(self.data)} x {self.data.dtype}, tags={list(self.tags)})"
+
+    def tag(self, key: str, default: Any = None) -> Any:
+        """Value of the first tag named ``key``, or ``default``."""
+        for t in self.tags:
+            if t.key == key:
+                return t.value
+        return default
+
+    def slice(self, start: int, stop: int) -> Chunk:
+        """Items ``start:stop`` with the tags that fall inside, re-based."""
+        return Chunk(self.data[start:stop],
+                     [t.moved(-start) for t in self.tags if start <= t.offset < stop])
+
+    @staticmethod
+    def concat(chunks: list[Chunk]) -> Chunk:
+        """One chunk holding ``chunks`` back to back, tags re-based."""
+        if len(chunks) == 1:
+            return chunks[0]
+        tags, pos = [], 0
+        for c in chunks:
+            tags.extend(t.moved(pos) for t in c.tags)
+            pos += len(c)
+        return Chunk(np.concatenate([c.data for c in chunks]), tags)
+
+
+class Counters(dict):
+    """Named event counters of a block (drops, overflows, errors...)."""
+
+    def add(self, name: str, n: int = 1) -> None:
+        self[name] = self.get(name, 0) + n
+
+
+class Block:
+    """Base class: a generator transform over chunks.
+
+    Subclasses implement ``process(chunks) -> Iterator[Chunk]``. ``sample_rate`` is the rate of
+    the block's *output* items in Hz when it is a sample stream (used for the x-real-time figure).
+    """
+
+    sample_rate: float | None = None
+
+    def __init__(self, name: str | None = None, sample_rate: float | None = None):
+        self.name = name or type(self).__name__
+        if sample_rate is not None:
+            self.sample_rate = float(sample_rate)
+        self.counters = Counters()
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+
+    def process(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+        raise NotImplementedError
+
+    # control -------------------------------------------------------------------------------
+    def post(self, message: Any) -> None:
+        """Queue a control message; the block handles it at its next ``poll()``."""
+        self._inbox.put(message)
+
+    def poll(self) -> None:
+        """Handle every queued control message (call between chunks)."""
+        while True:
+            try:
+                msg = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            self.handle_message(msg)
+
+    def handle_message(self, message: Any) -> None:
+        """Act on one control message; the default counts it as unhandled."""
+        self.counters.add("unhandled_messages")
+
+    @property
+    def stopping(self) -> bool:
+        """True once the flowgraph asked every block to stop (sources must check it)."""
+        return self._stop.is_set()
+
+    def close(self) -> None:
+        """Release devices/sockets/files; called on every exit path. Idempotent."""
+
+    def stats(self) -> dict:
+        """Block-specific figures for the JSON stats (counters by default)."""
+        return dict(self.counters)
+
+
+class Source(Block):
+    """A block with no input: implement ``generate()``; it should return when ``stopping``."""
+
+    def generate(self) -> Iterator[Chunk]:
+        raise NotImplementedError
+
+    def process(self, chunks: Iterator[Chunk] | None = None) -> Iterator[Chunk]:
+        return self.generate()
+
+
+class Sink(Block):
+    """A block with no output: implement ``consume(chunk)`` and optionally ``finish()``."""
+
+    def consume(self, chunk: Chunk) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Called once at end of stream (not on errors or stop)."""
+
+    def process(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+        for chunk in chunks:
+            self.poll()
+            self.consume(chunk)
+        self.finish()
+        yield from ()
+
+
+def run_block(block: Block, chunks: Iterable[Chunk | np.ndarray] = ()) -> list[Chunk]:
+    """Run ``block`` without a flowgraph; arrays are wrapped as untagged chunks."""
+    wrapped = (c if isinstance(c, Chunk) else Chunk(np.asarray(c)) for c in chunks)
+    try:
+        return list(block.process(iter(wrapped)))
+    finally:
+        block.close()
