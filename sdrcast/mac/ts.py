@@ -35,7 +35,7 @@ def set_transport_error(packets: np.ndarray, which: np.ndarray) -> None:
     p[which, 1] |= 0x80
 
 
-def test_stream(n: int, pid: int = 0x100, seed: int = 0) -> np.ndarray:
+def sample_stream(n: int, pid: int = 0x100, seed: int = 0) -> np.ndarray:
     """``n`` packets of one PID with continuity counters and random payload (for tests/demos)."""
     rng = np.random.default_rng(seed)
     pkt = rng.integers(0, 256, (n, TS_PACKET), dtype=np.uint8)

@@ -155,6 +155,55 @@ class Sink(Block):
         yield from ()
 
 
+class VectorSource(Source):
+    """Emit an array in chunks of ``chunk_size`` items (optionally ``repeat`` times)."""
+
+    def __init__(self, data: np.ndarray, chunk_size: int = 65536, repeat: int = 1,
+                 name: str | None = None, sample_rate: float | None = None):
+        super().__init__(name, sample_rate)
+        self.data, self.chunk_size, self.repeat = np.asarray(data), int(chunk_size), repeat
+
+    def generate(self) -> Iterator[Chunk]:
+        for _ in range(self.repeat):
+            for i in range(0, len(self.data), self.chunk_size):
+                if self.stopping:
+                    return
+                yield Chunk(self.data[i:i + self.chunk_size])
+
+
+class Head(Block):
+    """Pass the first ``n`` items, then end the stream (GNU Radio's head block)."""
+
+    def __init__(self, n: int, name: str | None = None):
+        super().__init__(name or "head")
+        self.n = int(n)
+
+    def process(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+        left = self.n
+        if left <= 0:
+            return
+        for c in chunks:
+            if len(c) >= left:
+                yield c.slice(0, left)
+                return
+            left -= len(c)
+            yield c
+
+
+class VectorSink(Sink):
+    """Keep every chunk received; ``result()`` joins them (tags at absolute offsets)."""
+
+    def __init__(self, name: str | None = None):
+        super().__init__(name)
+        self.chunks: list[Chunk] = []
+
+    def consume(self, chunk: Chunk) -> None:
+        self.chunks.append(chunk)
+
+    def result(self) -> Chunk:
+        return Chunk.concat(self.chunks) if self.chunks else Chunk(np.zeros(0))
+
+
 def run_block(block: Block, chunks: Iterable[Chunk | np.ndarray] = ()) -> list[Chunk]:
     """Run ``block`` without a flowgraph; arrays are wrapped as untagged chunks."""
     wrapped = (c if isinstance(c, Chunk) else Chunk(np.asarray(c)) for c in chunks)

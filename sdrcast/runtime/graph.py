@@ -203,7 +203,8 @@ class Flowgraph:
         blocks = {}
         for node in self._order:
             b = node.block
-            rate = node.items_out.items / elapsed if elapsed > 0 else 0.0
+            port = node.items_in if node.upstream and not node.outputs else node.items_out
+            rate = port.items / elapsed if elapsed > 0 else 0.0
             entry = {"items_in": node.items_in.items, "chunks_in": node.items_in.chunks,
                      "items_out": node.items_out.items, "chunks_out": node.items_out.chunks,
                      "items_per_s": rate, "counters": b.stats()}
@@ -220,8 +221,8 @@ class Flowgraph:
         parts = []
         for node in self._order:
             b = node.block
-            count = node.items_out.items if node.outputs or not node.upstream else node.items_in.items
-            r = self._clock.rate(b.name, count)
+            port = node.items_in if node.upstream and not node.outputs else node.items_out
+            r = self._clock.rate(b.name, port.items)
             s = f"{b.name} {format_rate(r)}"
             if b.sample_rate:
                 s += f" ({r / b.sample_rate:.2f}x rt)"

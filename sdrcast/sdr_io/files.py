@@ -219,9 +219,10 @@ class FileSource(Source):
             pos, leftover = 0, b""
             try:
                 while not self.stopping:
-                    raw = leftover + f.read(nbytes)
-                    if not raw:
+                    block = f.read(nbytes)
+                    if not block:
                         break
+                    raw = leftover + block
                     whole = len(raw) - len(raw) % bps
                     raw, leftover = raw[:whole], raw[whole:]
                     if not raw:

@@ -161,16 +161,19 @@ class ZmqSink(Sink):
     PUSH applies backpressure when no peer takes data (as GNU Radio's push_sink); PUB drops at the
     high-water mark (counted as ``dropped_items`` only when libzmq reports it, i.e. never for PUB
     without subscribers, as in GNU Radio). REP waits for each request and answers with at most
-    the requested count, keeping the rest for the next request.
+    the requested count, keeping the rest for the next request. ``send_timeout`` (s) turns a
+    peer that takes nothing for that long into a ``DeviceError`` (None: wait, as GNU Radio does).
     """
 
     def __init__(self, address: str, pattern: str = "pub", dtype=np.complex64,
                  pass_tags: bool = False, bind: bool = True, hwm: int = -1, key: str = "",
-                 timeout_ms: int = 100, sample_rate: float | None = None, name: str | None = None):
+                 timeout_ms: int = 100, send_timeout: float | None = None,
+                 sample_rate: float | None = None, name: str | None = None):
         super().__init__(name or f"zmq_{pattern}_sink", sample_rate)
         require_one_of("pattern", pattern, _SINK_PATTERNS)
         self.address, self.pattern, self.dtype = address, pattern, np.dtype(dtype)
         self.pass_tags, self.key, self.timeout_ms = pass_tags, key.encode(), timeout_ms
+        self.send_timeout = send_timeout
         self._ctx, self._sock = _socket(_SINK_PATTERNS[pattern], address, bind, hwm)
         self.n_sent = 0
 
@@ -182,11 +185,18 @@ class ZmqSink(Sink):
 
     def _send(self, msg: bytes) -> None:
         parts = [self.key, msg] if self.pattern == "pub" and self.key else [msg]
+        t0 = time.monotonic()
         while not self.stopping:
             if self._sock.poll(self.timeout_ms, zmq.POLLOUT):
                 self._sock.send_multipart(parts)
                 return
+            self._check_timeout(t0)
         raise _Stop
+
+    def _check_timeout(self, t0: float) -> None:
+        if self.send_timeout is not None and time.monotonic() - t0 > self.send_timeout:
+            raise DeviceError(f"ZeroMQ {self.pattern} sink {self.address!r}: no peer took data "
+                              f"for {self.send_timeout:g} s")
 
     def consume(self, chunk: Chunk) -> None:
         try:
@@ -201,9 +211,11 @@ class ZmqSink(Sink):
     def _reply(self, chunk: Chunk) -> None:
         pos = 0
         while pos < len(chunk):
+            t0 = time.monotonic()
             while not self._sock.poll(self.timeout_ms, zmq.POLLIN):
                 if self.stopping:
                     raise _Stop
+                self._check_timeout(t0)
             req = self._sock.recv()
             want = struct.unpack("<i", req[:4])[0] if len(req) >= 4 else len(chunk)
             part = chunk.slice(pos, pos + max(want, 1))

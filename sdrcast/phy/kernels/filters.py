@@ -24,6 +24,8 @@ def srrc_taps(rolloff, sps, span):
 def resampler_taps(up, down, half_len=16, beta=8.0):
     """Kaiser-windowed low-pass for ``up/down`` resampling (cutoff at the narrower Nyquist)."""
     g = max(up, down)
+    if g == 1:
+        return np.ones(1, np.float32)
     n = 2 * half_len * g + 1
     return (scipy.signal.firwin(n, 1.0 / g, window=("kaiser", beta)) * up).astype(np.float32)
 

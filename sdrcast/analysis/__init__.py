@@ -1,0 +1,1 @@
+"""Measurements (BER, FER, MER, EVM, SNR, spectrum figures) and PNG plots."""

@@ -1,0 +1,84 @@
+"""PNG plots (matplotlib, Agg): spectrum, constellation, waterfall."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from sdrcast.analysis.metrics import occupied_bandwidth, welch_psd  # noqa: E402
+
+KINDS = ("spectrum", "constellation", "waterfall")
+
+
+def _freq_axis(f: np.ndarray, center_freq: float | None) -> tuple[np.ndarray, str]:
+    if center_freq:
+        return (f + center_freq) / 1e6, f"frequency (MHz, centre {center_freq / 1e6:g} MHz)"
+    return f / 1e6, "frequency offset (MHz)"
+
+
+def spectrum(x: np.ndarray, sample_rate: float, path: str | Path, center_freq: float | None = None,
+             title: str = "", nfft: int = 4096) -> Path:
+    """Welch PSD in dB with the 99 % occupied bandwidth marked."""
+    f, p = welch_psd(x, sample_rate, nfft)
+    obw = occupied_bandwidth(x, sample_rate, 0.99, nfft)
+    fx, label = _freq_axis(f, center_freq)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(fx, 10 * np.log10(np.maximum(p, 1e-30)), lw=0.8)
+    for edge in (obw["low_hz"], obw["high_hz"]):
+        ax.axvline(_freq_axis(np.array([edge]), center_freq)[0][0], color="r", ls="--", lw=0.8)
+    ax.set_xlabel(label)
+    ax.set_ylabel("PSD (dB/Hz)")
+    ax.set_title(f"{title}  fs = {sample_rate / 1e6:g} Msps, 99 % OBW = "
+                 f"{obw['bandwidth_hz'] / 1e6:.3f} MHz".strip())
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def constellation(symbols: np.ndarray, path: str | Path, mer_db: float | None = None,
+                  title: str = "", max_points: int = 20000) -> Path:
+    """Scatter of equalised symbols, MER in the title when given."""
+    s = np.asarray(symbols)
+    if s.size > max_points:
+        s = s[np.linspace(0, s.size - 1, max_points).astype(int)]
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    ax.plot(s.real, s.imag, ".", ms=1.5, alpha=0.5)
+    lim = 1.15 * max(np.max(np.abs(s.real)), np.max(np.abs(s.imag)), 1e-9)
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.grid(alpha=0.3)
+    ax.set_xlabel("I")
+    ax.set_ylabel("Q")
+    ax.set_title(f"{title}  MER {mer_db:.1f} dB".strip() if mer_db is not None else title)
+    return _save(fig, path)
+
+
+def waterfall(x: np.ndarray, sample_rate: float, path: str | Path,
+              center_freq: float | None = None, nfft: int = 1024, title: str = "") -> Path:
+    """Spectrogram (time down, frequency across) in dB."""
+    n_rows = max(1, x.size // nfft)
+    frames = x[:n_rows * nfft].reshape(n_rows, nfft) * np.hanning(nfft)
+    p = np.fft.fftshift(np.abs(np.fft.fft(frames, axis=1)) ** 2, axes=1) / nfft
+    f = np.fft.fftshift(np.fft.fftfreq(nfft, 1 / sample_rate))
+    fx, label = _freq_axis(f, center_freq)
+    fig, ax = plt.subplots(figsize=(8, 5))
+    im = ax.imshow(10 * np.log10(np.maximum(p, 1e-30)), aspect="auto", origin="upper",
+                   extent=(fx[0], fx[-1], x.size / sample_rate * 1e3, 0), cmap="viridis")
+    fig.colorbar(im, ax=ax, label="dB")
+    ax.set_xlabel(label)
+    ax.set_ylabel("time (ms)")
+    ax.set_title(title or "waterfall")
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

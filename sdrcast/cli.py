@@ -1,0 +1,220 @@
+"""The ``sdrcast`` command."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+
+import numpy as np
+
+from sdrcast import __version__
+from sdrcast.errors import ConfigError, SdrcastError
+
+
+def _gain(text: str | None):
+    """``30`` -> 30.0; ``LNA=20,VGA=10`` -> {"LNA": 20.0, "VGA": 10.0}."""
+    if text is None:
+        return None
+    if "=" not in text:
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(f"--gain {text!r}: expected dB or NAME=dB[,NAME=dB…]") from None
+    out = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--gain {text!r}: {part!r} is not NAME=dB") from None
+    return out
+
+
+def _add_radio_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rate", type=float, help="sample rate in Hz (raw files, radios)")
+    p.add_argument("--freq", type=float, help="centre frequency in Hz (radios, SigMF metadata)")
+    p.add_argument("--gain", help="gain in dB, or per stage NAME=dB,NAME=dB (radios)")
+
+
+def cmd_devices(args) -> int:
+    from sdrcast.sdr_io.soapy import list_devices
+
+    devices = list_devices(args.args)
+    if not devices:
+        print("no devices found")
+        return 0
+    for i, d in enumerate(devices):
+        print(f"{i}: " + ", ".join(f"{k}={v}" for k, v in d.items()))
+    return 0
+
+
+def cmd_info(args) -> int:
+    from sdrcast.sdr_io.files import read_meta, read_samples
+
+    meta = read_meta(args.file, args.format, args.rate)
+    iq, _ = read_samples(args.file, args.format, count=args.max_samples)
+    power = np.abs(iq) ** 2
+    info = {"file": args.file, "format": meta.format, "samples": meta.n_samples,
+            "sample_rate": meta.sample_rate, "center_freq": meta.center_freq,
+            "datetime": meta.datetime,
+            "duration_s": meta.n_samples / meta.sample_rate if meta.sample_rate else None,
+            "mean_power_dbfs": float(10 * np.log10(max(power.mean(), 1e-30))) if iq.size else None,
+            "peak_power_dbfs": float(10 * np.log10(max(power.max(), 1e-30))) if iq.size else None,
+            "annotations": len(meta.annotations), **meta.extra}
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        for k, v in info.items():
+            print(f"{k:>16}: {v}")
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from sdrcast.analysis import plots
+    from sdrcast.sdr_io.files import read_samples
+
+    iq, meta = read_samples(args.file, args.format, args.offset, args.count)
+    rate = args.rate or meta.sample_rate
+    if args.kind in ("spectrum", "waterfall") and not rate:
+        raise ConfigError(f"{args.file}: the sample rate is unknown; pass --rate")
+    freq = args.freq if args.freq is not None else meta.center_freq
+    if args.kind == "spectrum":
+        out = plots.spectrum(iq, rate, args.output, freq, title=args.file)
+    elif args.kind == "waterfall":
+        out = plots.waterfall(iq, rate, args.output, freq, title=args.file)
+    else:
+        out = plots.constellation(iq, args.output, title=args.file)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_convert(args) -> int:
+    from sdrcast.runtime import Flowgraph, Head
+    from sdrcast.sdr_io import open_sink, open_source
+
+    src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, freq=args.freq,
+                      gain=_gain(args.gain), timeout=args.timeout, repeat=args.repeat)
+    rate = args.rate or src.sample_rate
+    blocks = [src]
+    if args.num_samples or args.duration:
+        if args.duration and not rate:
+            raise ConfigError("--duration needs a known sample rate (--rate)")
+        blocks.append(Head(args.num_samples or int(round(args.duration * rate))))
+    snk = open_sink(args.output, fmt=args.out_format, sample_rate=rate, freq=args.freq,
+                    gain=_gain(args.gain))
+    g = Flowgraph(status_interval=None if args.quiet else 1.0)
+    g.connect(*blocks, snk)
+    stats = g.run()
+    if args.stats:
+        print(json.dumps(stats, indent=2))
+    return 130 if g.interrupted else 0
+
+
+def cmd_demo(args) -> int:
+    from sdrcast.flowgraphs.demo import run_demo
+
+    run_demo(args.out, args.quick, status=args.status)
+    return 0
+
+
+EXAMPLES = {
+    "devices": """
+        sdrcast devices                      # every SoapySDR device
+        sdrcast devices --args driver=hackrf
+    """,
+    "info": """
+        sdrcast info capture.sigmf-meta
+        sdrcast info dump.cs8 --rate 10e6 --json
+    """,
+    "plot": """
+        sdrcast plot capture.sigmf-data --kind spectrum -o spectrum.png
+        sdrcast plot dump.cf32 --rate 6.912e6 --kind waterfall -o wf.png
+    """,
+    "convert": """
+        sdrcast convert rec.cs16 rec.sigmf-data --rate 7.56e6 --freq 586e6
+        sdrcast convert zmq+sub://127.0.0.1:5555 capture.sigmf-data --rate 6.912e6 --timeout 5
+        sdrcast convert signal.sigmf-data soapy:driver=hackrf --freq 593e6 --gain 30 --repeat
+        sdrcast convert soapy:driver=uhd,type=b200 rec.sigmf-data --rate 7.68e6 --freq 626e6 --duration 2
+    """,
+    "demo": """
+        sdrcast demo                         # writes demo-output/
+        sdrcast demo --out /tmp/demo --quick
+    """,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="sdrcast", description="Software-defined radio for terrestrial broadcast: "
+        "ATSC 3.0, DTMB, 5G Broadcast/FeMBMS.",
+        epilog="Sources/sinks: a path (format by extension: .cf32 .cs16 .cs8 .cu8 .sigmf-data), "
+        "-, udp://HOST:PORT, zmq+pub|sub|push|pull|req|rep://HOST:PORT[?pass_tags=1], soapy:ARGS.")
+    ap.add_argument("--version", action="version", version=f"sdrcast {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name, fn, help_):
+        p = sub.add_parser(name, help=help_, description=help_,
+                           formatter_class=argparse.RawDescriptionHelpFormatter,
+                           epilog="examples:" + textwrap.dedent(EXAMPLES[name]))
+        p.set_defaults(fn=fn)
+        return p
+
+    p = add("devices", cmd_devices, "list SoapySDR devices")
+    p.add_argument("--args", default="", help="filter, e.g. driver=hackrf")
+
+    p = add("info", cmd_info, "describe a sample file (format, rate, duration, power)")
+    p.add_argument("file")
+    p.add_argument("--format", choices=("cf32", "cs16", "cs8", "cu8", "sigmf"))
+    p.add_argument("--rate", type=float, help="sample rate for raw files")
+    p.add_argument("--max-samples", type=int, default=1 << 24,
+                   help="samples read for the power figures (default 16 Mi)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = add("plot", cmd_plot, "plot a sample file to PNG")
+    p.add_argument("file")
+    p.add_argument("--kind", choices=("spectrum", "constellation", "waterfall"), default="spectrum")
+    p.add_argument("-o", "--output", required=True, help="PNG path")
+    p.add_argument("--format", choices=("cf32", "cs16", "cs8", "cu8", "sigmf"))
+    p.add_argument("--rate", type=float)
+    p.add_argument("--freq", type=float)
+    p.add_argument("--offset", type=int, default=0, help="first sample")
+    p.add_argument("--count", type=int, default=1 << 20, help="samples (default 1 Mi)")
+
+    p = add("convert", cmd_convert, "stream samples from any source to any sink")
+    p.add_argument("input")
+    p.add_argument("output")
+    _add_radio_args(p)
+    p.add_argument("--in-format", choices=("cf32", "cs16", "cs8", "cu8"))
+    p.add_argument("--out-format", choices=("cf32", "cs16", "cs8", "cu8"))
+    p.add_argument("--num-samples", type=int, help="stop after N samples")
+    p.add_argument("--duration", type=float, help="stop after S seconds of samples")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="network sources: fail if no data, end after S s idle")
+    p.add_argument("--repeat", action="store_true", help="loop a file source")
+    p.add_argument("--quiet", action="store_true", help="no status line")
+    p.add_argument("--stats", action="store_true", help="print JSON stats at the end")
+
+    p = add("demo", cmd_demo, "run every link through the channel emulator; summary and plots")
+    p.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
+    p.add_argument("--quick", action="store_true", help="fewer frames")
+    p.add_argument("--status", action="store_true", help="print a status line every second")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if not getattr(args, "fn", None):
+        ap.print_help()
+        return 2
+    try:
+        return args.fn(args)
+    except SdrcastError as exc:
+        print(f"sdrcast: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sdrcast: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
