@@ -1,0 +1,1 @@
+"""DTMB (GB 20600-2006) physical layer."""

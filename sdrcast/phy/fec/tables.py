@@ -1,0 +1,13 @@
+"""Loading of the FEC tables shipped as package data (each read once)."""
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+
+@cache
+def load_json(std: str, name: str) -> dict:
+    """``sdrcast/phy/<std>/tables/<name>`` parsed."""
+    with resources.files(f"sdrcast.phy.{std}").joinpath("tables", name).open("r") as f:
+        return json.load(f)

@@ -1,0 +1,203 @@
+"""LDPC kernels over a parity-check matrix in CSR-by-check form (``row_ptr``, ``col_idx``).
+
+Batches are laid out with the frame index innermost (``[n, batch]``) so the check-node loops
+vectorise across frames (inter-frame SIMD). LLRs: positive means bit 0.
+"""
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def encode_by_rows(info, info_cols, row_ptr, col_idx, pcol, n):
+    """Encode codes whose checks, taken in order, each add exactly one new parity bit.
+
+    ``info[batch, k]`` go to columns ``info_cols``; check ``j`` solves for column ``pcol[j]``
+    as the XOR of its other columns, all known by then (accumulator-structured codes such as
+    ATSC 3.0 Type A/B, A/322 6.1.3). Returns ``[batch, n]`` uint8.
+    """
+    batch = info.shape[0]
+    out = np.zeros((batch, n), np.uint8)
+    for b in range(batch):
+        c = out[b]
+        for i in range(info_cols.size):
+            c[info_cols[i]] = info[b, i]
+        for j in range(row_ptr.size - 1):
+            own = pcol[j]
+            acc = 0
+            for e in range(row_ptr[j], row_ptr[j + 1]):
+                v = col_idx[e]
+                if v != own:
+                    acc ^= c[v]
+            c[own] = acc
+    return out
+
+
+@njit(cache=True, nogil=True)
+def encode_qc_generator(info, rot, k_blocks, c_blocks, z, words):
+    """Quasi-cyclic systematic encoding with generator circulants (GB 20600-2006 Appendix A).
+
+    ``rot[i, j, r, w]`` holds row ``r`` of circulant ``C_ij`` packed in ``words`` uint64.
+    Returns parity bits ``[batch, c_blocks * z]`` (block j = sum_i m_i C_ij).
+    """
+    batch = info.shape[0]
+    out = np.zeros((batch, c_blocks * z), np.uint8)
+    acc = np.zeros((c_blocks, words), np.uint64)
+    for b in range(batch):
+        acc[:] = 0
+        for i in range(k_blocks):
+            for r in range(z):
+                if info[b, i * z + r]:
+                    for j in range(c_blocks):
+                        for w in range(words):
+                            acc[j, w] ^= rot[i, j, r, w]
+        for j in range(c_blocks):
+            for t in range(z):
+                out[b, j * z + t] = (acc[j, t >> 6] >> np.uint64(t & 63)) & np.uint64(1)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def syndrome_ok(hard, row_ptr, col_idx):
+    """True per frame when every check of ``hard[n, batch]`` is satisfied."""
+    batch = hard.shape[1]
+    ok = np.ones(batch, np.bool_)
+    par = np.zeros(batch, np.uint8)
+    for j in range(row_ptr.size - 1):
+        par[:] = 0
+        for e in range(row_ptr[j], row_ptr[j + 1]):
+            v = col_idx[e]
+            for b in range(batch):
+                par[b] ^= hard[v, b]
+        for b in range(batch):
+            if par[b]:
+                ok[b] = False
+    return ok
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def decode_layered_minsum(llr, row_ptr, col_idx, max_iter, alpha, early_stop):
+    """Row-layered normalised min-sum over ``llr[n, batch]`` (float32, positive = 0).
+
+    Check rows are processed in order, each updating the posteriors at once. Stops when every
+    frame of the batch satisfies all checks (``early_stop``) or after ``max_iter``. Returns
+    ``(hard[n, batch] uint8, iterations[batch], ok[batch])``; a frame's hard bits are frozen at
+    the first iteration its syndrome is zero.
+    """
+    n, batch = llr.shape
+    m = row_ptr.size - 1
+    L = llr.copy()
+    R = np.zeros((col_idx.size, batch), np.float32)
+    dmax = 0
+    for j in range(m):
+        dmax = max(dmax, row_ptr[j + 1] - row_ptr[j])
+    Q = np.empty((dmax, batch), np.float32)
+    min1 = np.empty(batch, np.float32)
+    min2 = np.empty(batch, np.float32)
+    arg = np.empty(batch, np.int32)
+    sgn = np.empty(batch, np.uint8)
+    hard = np.empty((n, batch), np.uint8)
+    final = np.empty((n, batch), np.uint8)
+    iters = np.full(batch, max_iter, np.int32)
+    done = np.zeros(batch, np.bool_)
+    a = np.float32(alpha)
+    for it in range(max_iter):
+        for j in range(m):
+            s = row_ptr[j]
+            d = row_ptr[j + 1] - s
+            for b in range(batch):
+                min1[b] = np.float32(1e30)
+                min2[b] = np.float32(1e30)
+                arg[b] = -1
+                sgn[b] = 0
+            for k in range(d):
+                v = col_idx[s + k]
+                for b in range(batch):
+                    q = L[v, b] - R[s + k, b]
+                    Q[k, b] = q
+                    mag = abs(q)
+                    lt1 = mag < min1[b]
+                    min2[b] = min1[b] if lt1 else min(min2[b], mag)
+                    arg[b] = k if lt1 else arg[b]
+                    min1[b] = mag if lt1 else min1[b]
+                    sgn[b] ^= q < 0
+            for k in range(d):
+                v = col_idx[s + k]
+                for b in range(batch):
+                    q = Q[k, b]
+                    mag = (min2[b] if arg[b] == k else min1[b]) * a
+                    r = -mag if (sgn[b] ^ (q < 0)) else mag
+                    R[s + k, b] = r
+                    L[v, b] = q + r
+        for v in range(n):
+            for b in range(batch):
+                hard[v, b] = L[v, b] < 0
+        ok = syndrome_ok(hard, row_ptr, col_idx)
+        all_done = True
+        for b in range(batch):
+            if ok[b] and not done[b]:
+                done[b] = True
+                iters[b] = it + 1
+                for v in range(n):
+                    final[v, b] = hard[v, b]
+            all_done = all_done and done[b]
+        if all_done and early_stop:
+            break
+    for b in range(batch):
+        if not done[b]:
+            for v in range(n):
+                final[v, b] = hard[v, b]
+    return final, iters, done
+
+
+@njit(cache=True, nogil=True)
+def decode_flooding_spa(llr, row_ptr, col_idx, var_ptr, var_edges, max_iter):
+    """Reference sum-product decoder (flooding schedule, float64, tanh rule) for one frame.
+
+    ``var_ptr``/``var_edges`` list, per variable, the edge indices of ``col_idx`` that touch
+    it. Returns ``(hard[n] uint8, iterations, ok)``.
+    """
+    n = llr.size
+    m = row_ptr.size - 1
+    e_total = col_idx.size
+    V2C = np.empty(e_total, np.float64)
+    C2V = np.zeros(e_total, np.float64)
+    for e in range(e_total):
+        V2C[e] = llr[col_idx[e]]
+    hard = np.empty(n, np.uint8)
+    for it in range(max_iter):
+        for j in range(m):
+            prod = 1.0
+            zeros = 0
+            for e in range(row_ptr[j], row_ptr[j + 1]):
+                t = np.tanh(0.5 * V2C[e])
+                if t == 0.0:
+                    zeros += 1
+                else:
+                    prod *= t
+            for e in range(row_ptr[j], row_ptr[j + 1]):
+                t = np.tanh(0.5 * V2C[e])
+                if t == 0.0:
+                    x = prod if zeros == 1 else 0.0
+                else:
+                    x = 0.0 if zeros else prod / t
+                x = min(max(x, -0.999999999999), 0.999999999999)
+                C2V[e] = 2.0 * np.arctanh(x)
+        for v in range(n):
+            tot = llr[v]
+            for i in range(var_ptr[v], var_ptr[v + 1]):
+                tot += C2V[var_edges[i]]
+            for i in range(var_ptr[v], var_ptr[v + 1]):
+                e = var_edges[i]
+                V2C[e] = tot - C2V[e]
+            hard[v] = tot < 0
+        ok = True
+        for j in range(m):
+            p = 0
+            for e in range(row_ptr[j], row_ptr[j + 1]):
+                p ^= hard[col_idx[e]]
+            if p:
+                ok = False
+                break
+        if ok:
+            return hard, it + 1, True
+    return hard, max_iter, False

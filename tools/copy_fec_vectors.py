@@ -1,0 +1,77 @@
+"""Copy the FEC stages of the shared reference vectors into vectors/ and write the manifest.
+
+    python tools/copy_fec_vectors.py ../shared/vectors
+
+ATSC 3.0: per PLP, 02 (BCH input), 03 (BCH codewords), 04 (LDPC codewords) and metadata.json.
+DTMB: 01 (scrambled bits), 02 (BCH blocks), 03 (transmitted LDPC), 03b (mother) and meta.json.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = {"FECFRAME_NORMAL": 64800, "FECFRAME_SHORT": 16200}
+
+
+def atsc3(src: Path, dst: Path) -> list[dict]:
+    cases = []
+    for d in sorted(p for p in src.iterdir() if p.is_dir()):
+        meta = json.loads((d / "metadata.json").read_text())
+        g = meta["gr_atsc3_parameters"]
+        plps = g["plps"] if "plps" in g else [g]
+        suffixes = sorted({f.name.removeprefix("03_bch_codewords").removesuffix(".npy")
+                           for f in d.glob("03_bch_codewords*.npy")})
+        out = dst / d.name
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copy(d / "metadata.json", out)
+        for plp, suffix in zip(plps, suffixes, strict=True):
+            files = {}
+            for stage in ("02_bbframes_scrambled", "03_bch_codewords", "04_ldpc_codewords"):
+                name = f"{stage}{suffix}.npy"
+                shutil.copy(d / name, out)
+                files[stage[:2]] = f"atsc3/{d.name}/{name}"
+            cases.append({"standard": "atsc3", "set": d.name, "plp": suffix.lstrip("_") or "plp0",
+                          "stages": ["bch", "ldpc"], "n": SIZES[plp["framesize"]],
+                          "rate": plp["rate"].removeprefix("C").replace("_", "/"),
+                          "files": files, "format": "uint8 bits packed MSB first, one row per FEC frame",
+                          "origin": "independent implementation: drmpeg/gr-atsc3 @ 6c80984"})
+    shutil.copy(src / "README.md", dst / "README.md")
+    return cases
+
+
+def dtmb(src: Path, dst: Path) -> list[dict]:
+    cases = []
+    for d in sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith("long")):
+        meta = json.loads((d / "meta.json").read_text())
+        out = dst / d.name
+        out.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for name in ("01_scrambled_bits.npy", "02_bch_bits.npy", "03_ldpc_bits.npy",
+                     "03b_ldpc_mother_codewords.npy", "meta.json"):
+            shutil.copy(d / name, out)
+            files[name.split("_")[0]] = f"dtmb/{d.name}/{name}"
+        cases.append({"standard": "dtmb", "set": d.name, "stages": ["bch", "ldpc"],
+                      "rate": meta["ldpc_rate"], "files": files,
+                      "format": "uint8 0/1 bits, concatenated blocks",
+                      "origin": "independent implementation: ningzichun/dtmb-sdr @ 7a6d78f"})
+    shutil.copy(src / "README.md", dst / "README.md")
+    return cases
+
+
+def main() -> None:
+    shared = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT.parent / "shared" / "vectors")
+    vec = ROOT / "vectors"
+    cases = atsc3(shared / "atsc3", vec / "atsc3") + dtmb(shared / "dtmb", vec / "dtmb")
+    manifest_path = vec / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"cases": []}
+    keep = [c for c in manifest["cases"] if "bch" not in c.get("stages", [])]
+    manifest["cases"] = keep + cases
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    print(f"{len(cases)} FEC cases written to {manifest_path}")
+
+
+if __name__ == "__main__":
+    main()
