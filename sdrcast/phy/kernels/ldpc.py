@@ -74,11 +74,111 @@ def syndrome_ok(hard, row_ptr, col_idx):
     return ok
 
 
+@njit(cache=True, nogil=True)
+def _state(n, batch, max_iter):
+    return (np.empty((n, batch), np.uint8), np.empty((n, batch), np.uint8),
+            np.full(batch, max_iter, np.int32), np.zeros(batch, np.bool_))
+
+
+@njit(cache=True, nogil=True)
+def _check(L, row_ptr, col_idx, it, hard, final, iters, done):
+    """Hard decisions and syndromes after iteration ``it``; freezes frames that just passed.
+    Returns True when every frame has passed."""
+    n, batch = L.shape
+    for v in range(n):
+        for b in range(batch):
+            hard[v, b] = L[v, b] < 0
+    ok = syndrome_ok(hard, row_ptr, col_idx)
+    all_done = True
+    for b in range(batch):
+        if ok[b] and not done[b]:
+            done[b] = True
+            iters[b] = it + 1
+            for v in range(n):
+                final[v, b] = hard[v, b]
+        all_done = all_done and done[b]
+    return all_done
+
+
+@njit(cache=True, nogil=True)
+def _unfinished(hard, final, done):
+    """Frames that never passed keep their last hard decisions."""
+    for b in range(done.size):
+        if not done[b]:
+            for v in range(hard.shape[0]):
+                final[v, b] = hard[v, b]
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def decode_layered_minsum_q8(llr, row_ptr, col_idx, max_iter, early_stop):
+    """Fixed-point (int8 messages) row-layered normalised min-sum, alpha = 3/4.
+
+    ``llr[n, batch]`` int8 (the caller scales and saturates at +-127). Check-to-variable
+    messages are stored per edge as int8; the extrinsic minimum of an edge is ``min2`` when its
+    own magnitude equals ``min1`` (ties make the two equal, so no index is stored). Same
+    outputs as ``decode_layered_minsum``.
+    """
+    n, batch = llr.shape
+    m = row_ptr.size - 1
+    L = llr.copy()
+    R = np.zeros((col_idx.size, batch), np.int8)
+    dmax = 0
+    for j in range(m):
+        dmax = max(dmax, row_ptr[j + 1] - row_ptr[j])
+    Q = np.empty((dmax, batch), np.int16)
+    min1 = np.empty(batch, np.int16)
+    min2 = np.empty(batch, np.int16)
+    s1 = np.empty(batch, np.int16)
+    s2 = np.empty(batch, np.int16)
+    sp = np.empty(batch, np.int16)
+    hi = np.int16(127)
+    lo = np.int16(-127)
+    hard, final, iters, done = _state(n, batch, max_iter)
+    for it in range(max_iter):
+        for j in range(m):
+            s = row_ptr[j]
+            d = row_ptr[j + 1] - s
+            min1[:] = hi
+            min2[:] = hi
+            sp[:] = 0
+            for k in range(d):
+                Lv = L[col_idx[s + k]]
+                Re = R[s + k]
+                Qk = Q[k]
+                for b in range(batch):
+                    q = max(min(np.int16(Lv[b]) - np.int16(Re[b]), hi), lo)
+                    Qk[b] = q
+                    mag = abs(q)
+                    min2[b] = min(min2[b], max(min1[b], mag))
+                    min1[b] = min(min1[b], mag)
+                    sp[b] ^= q
+            for b in range(batch):
+                s1[b] = (min1[b] * 3) >> 2
+                s2[b] = (min2[b] * 3) >> 2
+            for k in range(d):
+                Lv = L[col_idx[s + k]]
+                Re = R[s + k]
+                Qk = Q[k]
+                for b in range(batch):
+                    q = Qk[b]
+                    mag = s2[b] if abs(q) == min1[b] else s1[b]
+                    r = -mag if (sp[b] ^ q) < 0 else mag
+                    Re[b] = np.int8(r)
+                    Lv[b] = np.int8(max(min(q + r, hi), lo))
+        if (early_stop or it == max_iter - 1) and \
+                _check(L, row_ptr, col_idx, it, hard, final, iters, done) and early_stop:
+            break
+    _unfinished(hard, final, done)
+    return final, iters, done
+
+
 @njit(cache=True, nogil=True, fastmath=True)
 def decode_layered_minsum(llr, row_ptr, col_idx, max_iter, alpha, early_stop):
     """Row-layered normalised min-sum over ``llr[n, batch]`` (float32, positive = 0).
 
-    Check rows are processed in order, each updating the posteriors at once. Stops when every
+    Check rows are processed in order, each updating the posteriors at once. Check-to-variable
+    messages are kept compressed (per row: smallest and second-smallest magnitude and where the
+    smallest is; per edge: a sign bit), which cuts memory traffic several-fold. Stops when every
     frame of the batch satisfies all checks (``early_stop``) or after ``max_iter``. Returns
     ``(hard[n, batch] uint8, iterations[batch], ok[batch])``; a frame's hard bits are frozen at
     the first iteration its syndrome is zero.
@@ -86,7 +186,10 @@ def decode_layered_minsum(llr, row_ptr, col_idx, max_iter, alpha, early_stop):
     n, batch = llr.shape
     m = row_ptr.size - 1
     L = llr.copy()
-    R = np.zeros((col_idx.size, batch), np.float32)
+    rmin1 = np.zeros((m, batch), np.float32)
+    rmin2 = np.zeros((m, batch), np.float32)
+    rarg = np.zeros((m, batch), np.int32)
+    rsign = np.zeros((col_idx.size, batch), np.uint8)
     dmax = 0
     for j in range(m):
         dmax = max(dmax, row_ptr[j + 1] - row_ptr[j])
@@ -95,10 +198,7 @@ def decode_layered_minsum(llr, row_ptr, col_idx, max_iter, alpha, early_stop):
     min2 = np.empty(batch, np.float32)
     arg = np.empty(batch, np.int32)
     sgn = np.empty(batch, np.uint8)
-    hard = np.empty((n, batch), np.uint8)
-    final = np.empty((n, batch), np.uint8)
-    iters = np.full(batch, max_iter, np.int32)
-    done = np.zeros(batch, np.bool_)
+    hard, final, iters, done = _state(n, batch, max_iter)
     a = np.float32(alpha)
     for it in range(max_iter):
         for j in range(m):
@@ -112,7 +212,8 @@ def decode_layered_minsum(llr, row_ptr, col_idx, max_iter, alpha, early_stop):
             for k in range(d):
                 v = col_idx[s + k]
                 for b in range(batch):
-                    q = L[v, b] - R[s + k, b]
+                    old = rmin2[j, b] if rarg[j, b] == k else rmin1[j, b]
+                    q = L[v, b] - (-old if rsign[s + k, b] else old)
                     Q[k, b] = q
                     mag = abs(q)
                     lt1 = mag < min1[b]
@@ -120,32 +221,24 @@ def decode_layered_minsum(llr, row_ptr, col_idx, max_iter, alpha, early_stop):
                     arg[b] = k if lt1 else arg[b]
                     min1[b] = mag if lt1 else min1[b]
                     sgn[b] ^= q < 0
+            for b in range(batch):
+                min1[b] *= a
+                min2[b] *= a
+                rmin1[j, b] = min1[b]
+                rmin2[j, b] = min2[b]
+                rarg[j, b] = arg[b]
             for k in range(d):
                 v = col_idx[s + k]
                 for b in range(batch):
                     q = Q[k, b]
-                    mag = (min2[b] if arg[b] == k else min1[b]) * a
-                    r = -mag if (sgn[b] ^ (q < 0)) else mag
-                    R[s + k, b] = r
-                    L[v, b] = q + r
-        for v in range(n):
-            for b in range(batch):
-                hard[v, b] = L[v, b] < 0
-        ok = syndrome_ok(hard, row_ptr, col_idx)
-        all_done = True
-        for b in range(batch):
-            if ok[b] and not done[b]:
-                done[b] = True
-                iters[b] = it + 1
-                for v in range(n):
-                    final[v, b] = hard[v, b]
-            all_done = all_done and done[b]
-        if all_done and early_stop:
+                    mag = min2[b] if arg[b] == k else min1[b]
+                    neg = sgn[b] ^ (q < 0)
+                    rsign[s + k, b] = neg
+                    L[v, b] = q + (-mag if neg else mag)
+        if (early_stop or it == max_iter - 1) and \
+                _check(L, row_ptr, col_idx, it, hard, final, iters, done) and early_stop:
             break
-    for b in range(batch):
-        if not done[b]:
-            for v in range(n):
-                final[v, b] = hard[v, b]
+    _unfinished(hard, final, done)
     return final, iters, done
 
 
