@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
+
+import tomllib
 
 from sdrcast.errors import ConfigError
 

@@ -17,7 +17,14 @@ from sdrcast.analysis import plots
 from sdrcast.analysis.metrics import bit_errors, frame_errors, mer_db, occupied_bandwidth
 from sdrcast.channel.awgn import Awgn
 from sdrcast.phy.reference_link import ReferenceLink, ReferenceLinkConfig
-from sdrcast.runtime import Chunk, FrameAdapter, FrameBlock, Flowgraph, Sink, VectorSink, VectorSource
+from sdrcast.runtime import (
+    Flowgraph,
+    FrameAdapter,
+    FrameBlock,
+    Sink,
+    VectorSink,
+    VectorSource,
+)
 
 
 class ReferenceReceiver(Sink):

@@ -1,6 +1,15 @@
 """Flowgraph engine: blocks as generator transforms over chunks, run one thread each. No DSP here."""
-from sdrcast.runtime.block import (Block, Chunk, Head, Sink, Source, Tag, VectorSink,
-                                   VectorSource, run_block)
+from sdrcast.runtime.block import (
+                                   Block,
+                                   Chunk,
+                                   Head,
+                                   Sink,
+                                   Source,
+                                   Tag,
+                                   VectorSink,
+                                   VectorSource,
+                                   run_block,
+)
 from sdrcast.runtime.frames import FrameAdapter, FrameBlock
 from sdrcast.runtime.graph import Flowgraph
 

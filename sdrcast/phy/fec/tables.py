@@ -8,6 +8,8 @@ from importlib import resources
 
 @cache
 def load_json(std: str, name: str) -> dict:
-    """``sdrcast/phy/<std>/tables/<name>`` parsed."""
-    with resources.files(f"sdrcast.phy.{std}").joinpath("tables", name).open("r") as f:
+    """``sdrcast/phy/<std>/tables/<name>`` parsed (``std="fec"``: ``sdrcast/phy/fec/<name>``)."""
+    base = resources.files(f"sdrcast.phy.{std}")
+    path = base.joinpath(name) if std == "fec" else base.joinpath("tables", name)
+    with path.open("r") as f:
         return json.load(f)

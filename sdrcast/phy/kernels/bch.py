@@ -61,9 +61,8 @@ def _shl(reg, s):
 
 @njit(cache=True, nogil=True)
 def remainder(bits, table, galigned):
-    """Left-aligned remainder: computes ``(bits(x) * x^deg) mod g(x)`` (the systematic parity of ``bits``); feeding a whole
-    codeword instead gives ``c(x) x^deg mod g``, zero exactly when g divides c.
-    """
+    """Left-aligned ``(bits(x) x^deg) mod g(x)``: the systematic parity of a message, or, for a
+    whole codeword, a remainder that is zero exactly when g divides it."""
     nw = galigned.size
     reg = np.zeros(nw, np.uint64)
     n = bits.size

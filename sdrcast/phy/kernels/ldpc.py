@@ -110,8 +110,9 @@ def _unfinished(hard, final, done):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def decode_layered_minsum_q8(llr, row_ptr, col_idx, max_iter, early_stop):
-    """Fixed-point (int8 messages) row-layered normalised min-sum, alpha = 3/4.
+def decode_layered_minsum_q8(llr, row_ptr, col_idx, max_iter, alpha16, early_stop):
+    """Fixed-point (int8 messages) row-layered normalised min-sum, alpha = ``alpha16`` / 16
+    (rounded down after scaling).
 
     ``llr[n, batch]`` int8 (the caller scales and saturates at +-127). Check-to-variable
     messages are stored per edge as int8; the extrinsic minimum of an edge is ``min2`` when its
@@ -133,6 +134,7 @@ def decode_layered_minsum_q8(llr, row_ptr, col_idx, max_iter, early_stop):
     sp = np.empty(batch, np.int16)
     hi = np.int16(127)
     lo = np.int16(-127)
+    num = np.int16(alpha16)
     hard, final, iters, done = _state(n, batch, max_iter)
     for it in range(max_iter):
         for j in range(m):
@@ -153,8 +155,8 @@ def decode_layered_minsum_q8(llr, row_ptr, col_idx, max_iter, early_stop):
                     min1[b] = min(min1[b], mag)
                     sp[b] ^= q
             for b in range(batch):
-                s1[b] = (min1[b] * 3) >> 2
-                s2[b] = (min2[b] * 3) >> 2
+                s1[b] = (min1[b] * num) >> 4
+                s2[b] = (min2[b] * num) >> 4
             for k in range(d):
                 Lv = L[col_idx[s + k]]
                 Re = R[s + k]

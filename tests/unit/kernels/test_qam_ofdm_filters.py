@@ -71,7 +71,8 @@ def test_constellation_input_errors_name_the_problem():
 
 @pytest.mark.parametrize("nfft, cp", [(64, 16), (2048, 144), (3780, 0), (8192, 1024)])
 def test_ofdm_round_trip_and_power(nfft, cp, rng):
-    grid = (rng.standard_normal((5, nfft)) + 1j * rng.standard_normal((5, nfft))).astype(np.complex64) / np.sqrt(2)
+    grid = rng.standard_normal((5, nfft)) + 1j * rng.standard_normal((5, nfft))
+    grid = (grid / np.sqrt(2)).astype(np.complex64)
     x = ofdm_modulate(grid, cp)
     assert x.dtype == np.complex64 and x.size == 5 * (nfft + cp)
     assert abs(np.mean(np.abs(x) ** 2) - 1) < 0.1

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from sdrcast.errors import FlowgraphError
-from sdrcast.runtime import Block, Chunk, FrameBlock, Flowgraph, Sink, Source, VectorSink, VectorSource
+from sdrcast.runtime import (
+    Block,
+    Chunk,
+    Flowgraph,
+    FrameBlock,
+    Sink,
+    Source,
+    VectorSink,
+    VectorSource,
+)
 
 
 def _sdrcast_threads():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sdrcast.errors import ConfigError, DeviceError
-from sdrcast.runtime import Chunk, Flowgraph, Tag, VectorSink, VectorSource, run_block
+from sdrcast.runtime import Chunk, Flowgraph, Tag, VectorSink, run_block
 from sdrcast.runtime.testing import flatten
 from sdrcast.sdr_io import open_sink, open_source, read_samples, write_samples
 from sdrcast.sdr_io.files import FileSink, FileSource, decode_samples, encode_samples

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from sdrcast.errors import DeviceError
 from sdrcast.runtime import Chunk, Flowgraph, Head, Tag, VectorSink, VectorSource
-from sdrcast.sdr_io import open_sink, open_source
-from sdrcast.sdr_io import pmt
+from sdrcast.sdr_io import open_sink, open_source, pmt
 from sdrcast.sdr_io.zmq import ZmqSink, ZmqSource, decode_tag_header, encode_tag_header
 
 # Bytes captured from GNU Radio 3.10.5 (pmt.serialize_str), see research/environment.md
