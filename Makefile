@@ -17,6 +17,7 @@ demo: setup
 
 bench: setup
 	$(VENV)/bin/python benchmarks/kernels.py
+	$(VENV)/bin/python benchmarks/fec.py --quick
 
 lint: setup
 	$(VENV)/bin/ruff check sdrcast tests benchmarks

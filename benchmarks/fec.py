@@ -154,13 +154,13 @@ def main() -> None:
     args = ap.parse_args()
     frames = args.frames or (64 if args.quick else 256)
     out = {"machine": platform.machine(), "python": platform.python_version(),
-           "date": time.strftime("%Y-%m-%d"), "threads": 1, "throughput": throughput(frames)}
+           "date": time.strftime("%Y-%m-%d"), "threads": 1, "quick": args.quick,
+           "throughput": throughput(frames)}
     if not args.quick:
         out["fer_curves"] = fer_curves(args.max_frames, args.min_errors, args.spa_frames)
         plot(out["fer_curves"], OUT / "fec_fer.png")
     OUT.mkdir(parents=True, exist_ok=True)
-    name = "fec_quick.json" if args.quick else "fec.json"
-    (OUT / name).write_text(json.dumps(out, indent=2))
+    (OUT / "fec.json").write_text(json.dumps(out, indent=2))
     print(json.dumps(out["throughput"], indent=1))
 
 

@@ -123,6 +123,12 @@ class Block:
     def close(self) -> None:
         """Release devices/sockets/files; called on every exit path. Idempotent."""
 
+    def __enter__(self) -> Block:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def stats(self) -> dict:
         """Block-specific figures for the JSON stats (counters by default)."""
         return dict(self.counters)

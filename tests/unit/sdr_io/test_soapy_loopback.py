@@ -71,13 +71,12 @@ def test_rx_timeouts_are_counted_and_stop_is_clean(soapy):
 
 def test_paced_overflow_when_rx_falls_behind(soapy):
     args = _args(pace=1, buffer=4096)
-    rx = soapy.SoapySource(args, 1e6, num_samples=1000, timeout_s=0.5)
-    tx = soapy.SoapySink(args, 1e6)
-    tx.consume(Chunk(np.ones(20_000, np.complex64)))
-    list(rx.generate())
-    assert rx.counters["overflows"] == 1
-    tx.close()
-    rx.close()
+    with soapy.SoapySource(args, 1e6, num_samples=1000, timeout_s=0.5) as rx, \
+            soapy.SoapySink(args, 1e6) as tx:
+        tx.consume(Chunk(np.ones(20_000, np.complex64)))
+        list(rx.generate())
+        assert rx.counters["overflows"] == 1
+    assert rx.device is None and tx.device is None  # closed by the with block
 
 
 def test_paced_underflow_when_tx_falls_behind(soapy):
