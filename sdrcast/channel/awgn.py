@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from sdrcast.channel.noise import gaussian
 from sdrcast.config import require_range
+from sdrcast.errors import ConfigError
 
 
 def noise_variance(snr_db: float, signal_power: float = 1.0) -> float:
@@ -26,30 +28,35 @@ def add_awgn(x: np.ndarray, snr_db: float, rng: np.random.Generator | int | None
 
 
 class Awgn:
-    """Streaming AWGN at a nominal signal power (default 1.0, the TX convention): noise for
-    sample i depends only on the seed and i, so any chunking gives the same output."""
+    """Streaming AWGN. The noise power is set by ``snr_db`` (Es/N0 at the *nominal* signal
+    power ``signal_power``, 1.0 by the TX convention: the emulator never measures the signal, so
+    the SNR is exact and independent of the content), by ``cn_db`` with ``bandwidth`` (C/N in
+    that bandwidth, for an input at ``signal_power`` sampled at ``sample_rate``), or directly as
+    ``noise_power`` (a noise floor, e.g. for sensitivity tests; ``snr_db`` then unused). Noise
+    for sample i depends only on the seed and i, so any chunking gives the same output."""
 
-    block_len = 4096
-
-    def __init__(self, snr_db: float, seed: int = 0, signal_power: float = 1.0):
+    def __init__(self, snr_db: float | None = None, seed: int = 0, signal_power: float = 1.0, *,
+                 cn_db: float | None = None, bandwidth: float | None = None,
+                 sample_rate: float | None = None, noise_power: float | None = None):
         require_range("signal_power", signal_power, 1e-30)
-        self.snr_db, self.seed, self.signal_power = snr_db, seed, signal_power
-        self.sigma = np.float32(np.sqrt(noise_variance(snr_db, signal_power) / 2))
+        given = [v is not None for v in (snr_db, cn_db, noise_power)]
+        if sum(given) != 1:
+            raise ConfigError("give exactly one of snr_db, cn_db (with bandwidth and sample_rate) "
+                              "or noise_power")
+        if cn_db is not None:
+            if not bandwidth or not sample_rate:
+                raise ConfigError("cn_db needs bandwidth and sample_rate (Hz)")
+            # C/N in `bandwidth`: noise density N0 = C / (CN * B); total noise power N0 * fs
+            noise_power = signal_power / 10 ** (cn_db / 10) * sample_rate / bandwidth
+        elif snr_db is not None:
+            noise_power = noise_variance(snr_db, signal_power)
+        require_range("noise_power", noise_power, 0.0)
+        self.seed, self.noise_power = seed, float(noise_power)
+        self.sigma = np.float32(np.sqrt(noise_power))
         self.pos = 0
-
-    def _noise(self, start: int, n: int) -> np.ndarray:
-        """Noise samples start..start+n, generated in fixed blocks keyed by (seed, block)."""
-        b0, b1 = start // self.block_len, (start + n - 1) // self.block_len
-        parts = [np.random.default_rng([self.seed, b]).standard_normal(
-            (self.block_len, 2), dtype=np.float32).view(np.complex64)[:, 0] for b in range(b0, b1 + 1)]
-        full = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        off = start - b0 * self.block_len
-        return full[off:off + n]
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, np.complex64)
-        if x.size == 0:
-            return x.copy()
-        y = x + self._noise(self.pos, x.size) * self.sigma
+        y = x + gaussian(self.seed, self.pos, x.size) * self.sigma
         self.pos += x.size
         return y
