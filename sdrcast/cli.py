@@ -72,6 +72,20 @@ def cmd_info(args) -> int:
 
 def cmd_plot(args) -> int:
     from sdrcast.analysis import plots
+
+    if args.kind == "channel":
+        from sdrcast.channel.fading import TdlChannel
+
+        ch = TdlChannel(args.file, args.rate or 10e6, args.doppler, seed=args.seed)
+        print(f"wrote {plots.channel_response(ch, args.output, args.duration)}")
+        return 0
+    if args.kind == "error-rate":
+        from pathlib import Path
+
+        path = Path(args.file)
+        state = json.loads((path / "sweep.json" if path.is_dir() else path).read_text())
+        print(f"wrote {plots.error_rates(state['results'], args.output, state['params']['link'])}")
+        return 0
     from sdrcast.sdr_io.files import read_samples
 
     iq, meta = read_samples(args.file, args.format, args.offset, args.count)
@@ -111,6 +125,44 @@ def cmd_convert(args) -> int:
     return 130 if g.interrupted else 0
 
 
+def cmd_sweep(args) -> int:
+    from pathlib import Path
+
+    from sdrcast.analysis import plots
+    from sdrcast.analysis.sweep import executor_for, parse_range, run_sweep
+
+    channel = {}
+    if args.channel != "awgn":
+        channel["profile"] = args.channel
+        channel["doppler_hz"] = args.doppler
+    for key in ("cfo_hz", "sco_ppm", "phase_noise_linewidth_hz"):
+        if getattr(args, key):
+            channel[key] = getattr(args, key)
+    params = {"link": args.link, "snrs": parse_range(args.snr), "frames": args.frames,
+              "min_errors": args.min_errors, "batch_frames": args.batch_frames,
+              "seed": args.seed, "order": args.order, "channel": channel}
+    with executor_for(args.workers, args.cluster) as ex:
+        rows = run_sweep(params, args.out, ex, progress=not args.quiet)
+    out = Path(args.out)
+    bounds = None
+    if args.link == "reference" and args.channel == "awgn":
+        import numpy as np
+        import scipy.special
+
+        x = np.array(params["snrs"])
+        m = args.order
+        ber = 2 / np.log2(m) * (1 - 1 / np.sqrt(m)) * scipy.special.erfc(
+            np.sqrt(3 * 10 ** (x / 10) / (2 * (m - 1))))
+        bounds = {f"uncoded {m}QAM BER, AWGN theory": (x.tolist(), ber.tolist())}
+    plots.error_rates(rows, out / "error_rates.png", f"{args.link}, {args.channel}", bounds)
+    print(f"{'SNR':>6} {'frames':>7} {'errors':>7} {'FER':>9} {'BER':>9}")
+    for r in rows:
+        print(f"{r['snr_db']:>6.2f} {r['frames']:>7} {r['frame_errors']:>7} {r['fer']:>9.2e} "
+              f"{r['ber']:>9.2e}")
+    print(f"results: {out / 'sweep.csv'}, {out / 'sweep.json'}, {out / 'error_rates.png'}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from sdrcast.flowgraphs.demo import run_demo
 
@@ -130,12 +182,19 @@ EXAMPLES = {
     "plot": """
         sdrcast plot capture.sigmf-data --kind spectrum -o spectrum.png
         sdrcast plot dump.cf32 --rate 6.912e6 --kind waterfall -o wf.png
+        sdrcast plot tu6 --kind channel --rate 7.56e6 --doppler 30 -o tu6.png
+        sdrcast plot sweep-dir --kind error-rate -o ber.png
     """,
     "convert": """
         sdrcast convert rec.cs16 rec.sigmf-data --rate 7.56e6 --freq 586e6
         sdrcast convert zmq+sub://127.0.0.1:5555 capture.sigmf-data --rate 6.912e6 --timeout 5
         sdrcast convert signal.sigmf-data soapy:driver=hackrf --freq 593e6 --gain 30 --repeat
         sdrcast convert soapy:driver=uhd,type=b200 rec.sigmf-data --rate 7.68e6 --freq 626e6 --duration 2
+    """,
+    "sweep": """
+        sdrcast sweep reference --snr 0:20:1 --out /tmp/awgn
+        sdrcast sweep reference-ldpc --snr 4:12:0.5 --channel tu6 --doppler 30 --frames 1000 --out tu6
+        sdrcast sweep reference --snr 10:30:2 --cluster tcp://scheduler:8786 --out big
     """,
     "demo": """
         sdrcast demo                         # writes demo-output/
@@ -171,15 +230,40 @@ def build_parser() -> argparse.ArgumentParser:
                    help="samples read for the power figures (default 16 Mi)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = add("plot", cmd_plot, "plot a sample file to PNG")
-    p.add_argument("file")
-    p.add_argument("--kind", choices=("spectrum", "constellation", "waterfall"), default="spectrum")
+    p = add("plot", cmd_plot, "plot a sample file, a channel profile or a sweep to PNG")
+    p.add_argument("file", help="sample file; channel profile name/JSON (--kind channel); "
+                   "sweep folder or sweep.json (--kind error-rate)")
+    p.add_argument("--kind", choices=("spectrum", "constellation", "waterfall", "channel",
+                                      "error-rate"), default="spectrum")
     p.add_argument("-o", "--output", required=True, help="PNG path")
     p.add_argument("--format", choices=("cf32", "cs16", "cs8", "cu8", "sigmf"))
     p.add_argument("--rate", type=float)
     p.add_argument("--freq", type=float)
     p.add_argument("--offset", type=int, default=0, help="first sample")
     p.add_argument("--count", type=int, default=1 << 20, help="samples (default 1 Mi)")
+    p.add_argument("--doppler", type=float, default=0.0, help="channel: max Doppler (Hz)")
+    p.add_argument("--duration", type=float, default=1.0, help="channel: seconds shown")
+    p.add_argument("--seed", type=int, default=0, help="channel: fading seed")
+
+    p = add("sweep", cmd_sweep, "BER/FER against SNR through the channel emulator, with plots")
+    p.add_argument("link", choices=("reference", "reference-ldpc"))
+    p.add_argument("--snr", required=True, help="Es/N0 dB as START:STOP:STEP or a comma list")
+    p.add_argument("--channel", default="awgn", help="awgn, or a profile: tu6 ra6 epa eva etu "
+                   "echo_0db sfn_long or a JSON file")
+    p.add_argument("--doppler", type=float, default=0.0, help="max Doppler (Hz)")
+    p.add_argument("--cfo-hz", dest="cfo_hz", type=float, default=0.0)
+    p.add_argument("--sco-ppm", dest="sco_ppm", type=float, default=0.0)
+    p.add_argument("--phase-noise", dest="phase_noise_linewidth_hz", type=float, default=0.0,
+                   help="Wiener phase noise linewidth (Hz)")
+    p.add_argument("--frames", type=int, default=1000, help="frame budget per point")
+    p.add_argument("--min-errors", type=int, default=100, help="stop a point at N frame errors")
+    p.add_argument("--batch-frames", type=int, default=20, help="frames per task")
+    p.add_argument("--order", type=int, default=16, help="QAM order of the reference link")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2, help="local processes")
+    p.add_argument("--cluster", help="Dask scheduler address, e.g. tcp://host:8786")
+    p.add_argument("--out", required=True, help="results folder (a rerun resumes)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = add("convert", cmd_convert, "stream samples from any source to any sink")
     p.add_argument("input")

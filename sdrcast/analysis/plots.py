@@ -1,4 +1,5 @@
-"""PNG plots (matplotlib, Agg): spectrum, constellation, waterfall."""
+"""PNG plots (matplotlib, Agg): spectrum, constellation, waterfall, channel response over time,
+error rates against SNR."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np  # noqa: E402
 
 from sdrcast.analysis.metrics import occupied_bandwidth, welch_psd  # noqa: E402
 
-KINDS = ("spectrum", "constellation", "waterfall")
+KINDS = ("spectrum", "constellation", "waterfall", "channel", "error-rate")
 
 
 def _freq_axis(f: np.ndarray, center_freq: float | None) -> tuple[np.ndarray, str]:
@@ -82,3 +83,53 @@ def _save(fig, path: str | Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def channel_response(channel, path: str | Path, duration_s: float = 1.0, points: int = 200,
+                     nfft: int = 512, title: str = "") -> Path:
+    """Tap magnitudes (impulse response) and frequency response of a ``TdlChannel`` over time."""
+    step = max(1, int(duration_s * channel.sample_rate / points))
+    g = channel.gains(0, points, step)  # [time, taps]
+    delays = channel.profile.delays_us
+    t_ms = np.arange(points) * step / channel.sample_rate * 1e3
+    f = np.fft.fftshift(np.fft.fftfreq(nfft, 1 / channel.sample_rate))
+    H = np.exp(-2j * np.pi * np.outer(f, delays * 1e-6)) @ g.T  # [freq, time]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for k in range(g.shape[1]):
+        axes[0].plot(t_ms, 20 * np.log10(np.abs(g[:, k]) + 1e-12), lw=0.8,
+                     label=f"{delays[k]:g} µs")
+    axes[0].set_xlabel("time (ms)")
+    axes[0].set_ylabel("tap gain (dB)")
+    axes[0].legend(fontsize=7)
+    axes[0].grid(alpha=0.3)
+    im = axes[1].imshow(20 * np.log10(np.abs(H) + 1e-12), aspect="auto", origin="lower",
+                        extent=(t_ms[0], t_ms[-1], f[0] / 1e6, f[-1] / 1e6), cmap="viridis",
+                        vmin=-30, vmax=10)
+    fig.colorbar(im, ax=axes[1], label="|H| (dB)")
+    axes[1].set_xlabel("time (ms)")
+    axes[1].set_ylabel("frequency (MHz)")
+    fig.suptitle(title or f"{channel.profile.name}, f_D = {channel.doppler:.1f} Hz")
+    return _save(fig, path)
+
+
+def error_rates(rows: list[dict], path: str | Path, title: str = "",
+                bounds: dict[str, tuple[list[float], list[float]]] | None = None) -> Path:
+    """BER and FER (with 95 % intervals) against SNR; ``bounds`` adds labelled reference curves
+    (theory, capacity limits, published thresholds)."""
+    fig, ax = plt.subplots(figsize=(7, 5))
+    snr = np.array([r["snr_db"] for r in rows])
+    for key, style in (("ber", "-o"), ("fer", "-s")):
+        y = np.array([r[key] if r[key] else np.nan for r in rows], float)
+        ax.semilogy(snr, y, style, ms=4, label=key.upper())
+    lo = [r["fer_ci95"][0] for r in rows]
+    hi = [r["fer_ci95"][1] for r in rows]
+    ax.fill_between(snr, np.maximum(lo, 1e-9), hi, alpha=0.15, label="FER 95 % CI")
+    for label, (x, y) in (bounds or {}).items():
+        ax.semilogy(x, y, "k--", lw=1, label=label)
+    ax.set_xlabel("SNR Es/N0 (dB)")
+    ax.set_ylabel("error rate")
+    ax.set_ylim(bottom=1e-7)
+    ax.grid(which="both", alpha=0.3)
+    ax.legend()
+    ax.set_title(title)
+    return _save(fig, path)

@@ -48,6 +48,11 @@ class ReferenceLinkConfig:
         return (1 + self.data_symbols) * (self.nfft + self.cp_len)
 
     @property
+    def occupied_bandwidth(self) -> float:
+        """Hz spanned by the used carriers."""
+        return self.n_carriers * self.sample_rate / self.nfft
+
+    @property
     def bit_rate(self) -> float:
         """Payload bits per second."""
         return self.bits_per_frame * self.sample_rate / self.samples_per_frame
@@ -91,6 +96,11 @@ class ReferenceLink:
         grid = ofdm_demodulate(iq / self.scale, cfg.nfft, cfg.cp_len)
         grid = grid.reshape(n_frames, 1 + cfg.data_symbols, cfg.nfft)[:, :, self.carriers]
         h = grid[:, :1, :] / self.pilots  # LS estimate per frame and carrier
+        # DFT-domain smoothing: keep the impulse-response taps that fit in the cyclic prefix
+        taps = np.fft.ifft(h, axis=-1)
+        keep = int(np.ceil(cfg.cp_len * cfg.n_carriers / cfg.nfft)) + 1
+        taps[..., keep:taps.shape[-1] - 4] = 0  # 4 taps of slack for early timing
+        h = np.fft.fft(taps, axis=-1)
         eq = (grid[:, 1:, :] / h).reshape(-1)
         ideal = self.qam.points[self.qam.decide(eq)]
         # decision-directed noise estimate (reliable above ~10 dB MER, optimistic below)

@@ -2,13 +2,27 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from sdrcast.analysis.estimators import (aclr_db, cfo_from_repetition, clock_offset_ppm,
-                                         snr_data_aided_db, snr_m2m4_db, tone_frequency)
+from sdrcast.analysis.estimators import (
+    aclr_db,
+    cfo_from_repetition,
+    clock_offset_ppm,
+    snr_data_aided_db,
+    snr_m2m4_db,
+    tone_frequency,
+)
 from sdrcast.channel.awgn import Awgn
 from sdrcast.channel.fading import TdlChannel, doppler_hz
-from sdrcast.channel.impairments import (Chain, DcOffset, FrequencyOffset, ImpulsiveNoise,
-                                         IqImbalance, PhaseNoise, RappPa, SampleClockOffset,
-                                         SampleGaps)
+from sdrcast.channel.impairments import (
+    Chain,
+    DcOffset,
+    FrequencyOffset,
+    ImpulsiveNoise,
+    IqImbalance,
+    PhaseNoise,
+    RappPa,
+    SampleClockOffset,
+    SampleGaps,
+)
 from sdrcast.channel.profiles import Profile, Tap
 from sdrcast.errors import ConfigError
 from sdrcast.runtime import FrameBlock
@@ -170,3 +184,39 @@ def test_aclr_of_a_filtered_signal():
     y = np.convolve(x, h, mode="same").astype(np.complex64)
     res = aclr_db(y, 10e6, 2e6, 2.5e6)
     assert res["lower_db"] > 40 and res["upper_db"] > 40
+
+
+def test_emulator_config_chain_and_block(tmp_path):
+    import json
+
+    from sdrcast.channel.emulator import ChannelConfig, ChannelEmulator
+    from sdrcast.runtime import Flowgraph, VectorSink, VectorSource
+
+    cfg = {"sample_rate": FS, "snr_db": 20.0, "profile": "tu6", "speed_kmh": 30, "carrier_hz": 600e6,
+           "cfo_hz": 1000.0, "sco_ppm": 5.0, "phase_noise_linewidth_hz": 10.0, "iq_gain_db": 0.2,
+           "dc_offset": [0.001, 0.0], "gap_period": 20_000, "gap_length": 100, "seed": 3}
+    (tmp_path / "ch.json").write_text(json.dumps(cfg))
+    c = ChannelConfig.load(tmp_path / "ch.json")
+    x = signal(60_000)
+    ref = ChannelEmulator(c)
+    one = ref(x)
+    assert 200 < ref.gaps.dropped < 300  # the SCO interpolator delays the stream by 16 samples
+    assert_chunk_invariant(lambda: ChannelEmulator(c).block(), x, trials=2,
+                           compare=lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5))
+    sink = VectorSink()
+    blk = ChannelEmulator(c).block()
+    stats = Flowgraph().connect(VectorSource(x, 7000), blk, sink).run()
+    np.testing.assert_allclose(sink.result().data, one, atol=1e-5)
+    assert stats["blocks"]["channel"]["counters"]["gap_samples"] == ref.gaps.dropped
+    with pytest.raises(ConfigError, match="profile 'xyz'"):
+        ChannelConfig(FS, profile="xyz")
+    with pytest.raises(ConfigError, match="unknown field"):
+        ChannelConfig.load(_write(tmp_path, {"sample_rate": 1e6, "snr": 3}))
+
+
+def _write(tmp_path, d):
+    import json
+
+    p = tmp_path / "bad.json"
+    p.write_text(json.dumps(d))
+    return p
