@@ -35,43 +35,67 @@ class FrequencyOffset:
         return (np.asarray(x, np.complex64) * np.exp(2j * np.pi * cycles)).astype(np.complex64)
 
 
-@njit(cache=True, nogil=True)
-def _interp(x_ext, x0, t_next, step, half, n_avail):
-    """Windowed-sinc interpolation at times t_next, t_next + step, ... (input-sample units,
-    relative to absolute index ``x0`` of ``x_ext[0]``) while the window fits in ``n_avail``."""
-    out = []
+PHASES = 512
+
+
+def _sinc_table(half: int) -> np.ndarray:
+    """Hann-windowed sinc interpolator taps for ``PHASES + 1`` fractional delays in [0, 1]:
+    row p, column c weights input ``base - half + 1 + c`` for an output at ``base + p/PHASES``."""
+    frac = np.arange(PHASES + 1)[:, None] / PHASES
+    d = frac - (np.arange(2 * half)[None, :] - half + 1)
+    w = 0.5 + 0.5 * np.cos(np.pi * np.clip(d / half, -1, 1))
+    tab = np.sinc(d) * w
+    return (tab / tab.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _interp(x_ext, x0, t_next, step, table, half, n_avail):
+    """Interpolate at times t_next, t_next + step, ... (input-sample units, ``x_ext[0]`` at
+    absolute index ``x0``) while the window fits in the ``n_avail`` samples seen; the fractional
+    delay is interpolated linearly between the table's phases."""
+    n_max = int((x0 + n_avail - t_next) / step) + 2
+    out = np.empty(max(n_max, 0), np.complex64)
+    phases = table.shape[0] - 1
     t = t_next
-    L = 2 * half
-    while True:
+    k = 0
+    while k < out.size:
         base = int(np.floor(t))
         if base + half >= x0 + n_avail:
             break
-        acc = 0j
-        for j in range(base - half + 1, base + half + 1):
-            d = t - j
-            w = 0.5 + 0.5 * np.cos(np.pi * d / half)
-            s = 1.0 if d == 0 else np.sin(np.pi * d) / (np.pi * d)
-            idx = j - x0
+        pf = (t - base) * phases
+        p = int(pf)
+        a = np.float32(pf - p)
+        if p >= phases:
+            p = phases - 1
+            a = np.float32(1.0)
+        sr = np.float32(0)
+        si = np.float32(0)
+        j0 = base - half + 1 - x0
+        for c in range(2 * half):
+            idx = j0 + c
             if 0 <= idx < x_ext.size:
-                acc += x_ext[idx] * s * w
-        out.append(np.complex64(acc))
+                w = table[p, c] * (1 - a) + table[p + 1, c] * a
+                v = x_ext[idx]
+                sr += w * v.real
+                si += w * v.imag
+        out[k] = np.complex64(sr + 1j * si)
+        k += 1
         t += step
-    res = np.empty(len(out), np.complex64)
-    for i in range(len(out)):
-        res[i] = out[i]
-    return res, t, L
+    return out[:k], t
 
 
 class SampleClockOffset:
     """Receiver sample clock off by ``ppm``: output sample m is the input at time
     ``m / (1 + ppm 1e-6)`` (positive ppm: the receiver samples faster, a tone appears lower).
-    Windowed-sinc interpolation with ``half`` taps each side; the stream is delayed by ``half``
+    Windowed-sinc interpolation with ``half`` taps each side (a 512-phase table, linearly
+    interpolated between phases); the stream is delayed by ``half``
     input samples at its start, never by more."""
 
     def __init__(self, ppm: float, half: int = 16):
         require_range("ppm", ppm, -1e4, 1e4)
         self.ppm, self.half = float(ppm), int(half)
         self.step = 1.0 / (1 + ppm * 1e-6)
+        self.table = _sinc_table(self.half)
         self.t = 0.0
         self.buf = np.zeros(0, np.complex64)
         self.buf0 = 0  # absolute index of buf[0]
@@ -80,8 +104,8 @@ class SampleClockOffset:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         self.buf = np.concatenate([self.buf, np.asarray(x, np.complex64)])
         self.seen += len(x)
-        y, self.t, _ = _interp(self.buf, self.buf0, self.t, self.step, self.half,
-                               self.seen - self.buf0)
+        y, self.t = _interp(self.buf, self.buf0, self.t, self.step, self.table, self.half,
+                            self.seen - self.buf0)
         keep_from = max(0, int(np.floor(self.t)) - self.half - 1 - self.buf0)
         self.buf = self.buf[keep_from:]
         self.buf0 += keep_from

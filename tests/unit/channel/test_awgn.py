@@ -27,6 +27,17 @@ def test_awgn_is_chunk_invariant():
     assert_chunk_invariant(lambda: FrameBlock(Awgn(10.0, seed=7)), x, trials=3)
 
 
+def test_qpsk_uncoded_ber_matches_theory_at_three_snrs():
+    c = Constellation.qam(4)
+    bits = np.random.default_rng(6).integers(0, 2, 2 * 500_000, dtype=np.uint8)
+    tx = c.map(bits)
+    for esn0_db in (4.0, 7.0, 9.0):
+        rx = Awgn(esn0_db, seed=int(esn0_db))(tx)
+        ber = bit_errors(bits, (c.demap(rx, 1.0) < 0).astype(np.uint8))["ber"]
+        theory = 0.5 * scipy.special.erfc(np.sqrt(10 ** (esn0_db / 10) / 2))  # Gray QPSK, exact
+        assert abs(ber / theory - 1) < 0.05, (esn0_db, ber, theory)
+
+
 def test_qam16_uncoded_ber_matches_theory_at_three_snrs():
     c = Constellation.qam(16)
     rng = np.random.default_rng(5)
