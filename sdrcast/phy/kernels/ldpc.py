@@ -123,9 +123,7 @@ def decode_layered_minsum_q8(llr, row_ptr, col_idx, max_iter, alpha16, early_sto
     m = row_ptr.size - 1
     L = llr.copy()
     R = np.zeros((col_idx.size, batch), np.int8)
-    dmax = 0
-    for j in range(m):
-        dmax = max(dmax, row_ptr[j + 1] - row_ptr[j])
+    dmax = np.max(np.diff(row_ptr))
     Q = np.empty((dmax, batch), np.int16)
     min1 = np.empty(batch, np.int16)
     min2 = np.empty(batch, np.int16)
@@ -192,9 +190,7 @@ def decode_layered_minsum(llr, row_ptr, col_idx, max_iter, alpha, early_stop):
     rmin2 = np.zeros((m, batch), np.float32)
     rarg = np.zeros((m, batch), np.int32)
     rsign = np.zeros((col_idx.size, batch), np.uint8)
-    dmax = 0
-    for j in range(m):
-        dmax = max(dmax, row_ptr[j + 1] - row_ptr[j])
+    dmax = np.max(np.diff(row_ptr))
     Q = np.empty((dmax, batch), np.float32)
     min1 = np.empty(batch, np.float32)
     min2 = np.empty(batch, np.float32)

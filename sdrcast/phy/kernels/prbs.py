@@ -17,6 +17,15 @@ def _parity(v):
 
 
 @njit(cache=True, nogil=True)
+def _degree(poly):
+    d = 0
+    while poly > 1:
+        poly >>= 1
+        d += 1
+    return d
+
+
+@njit(cache=True, nogil=True)
 def lfsr_fibonacci(poly, state, n):
     """Fibonacci LFSR: stages D1..DL are state bits 0..L-1 (D1 = bit 0).
 
@@ -24,11 +33,7 @@ def lfsr_fibonacci(poly, state, n):
     shifted into D1 while D1..D(L-1) move to D2..DL. Returns ``(bits[n], final_state)``. This is
     the register of EN 300 744 / GB 20600 4.4.1 style scramblers (state written D1 first).
     """
-    degree = 0
-    p = poly
-    while p > 1:
-        p >>= 1
-        degree += 1
+    degree = _degree(poly)
     mask = (1 << degree) - 1
     taps = (poly >> 1) & mask  # bit k-1 <-> stage Dk for term x^k
     out = np.empty(n, np.uint8)
@@ -45,11 +50,7 @@ def lfsr_galois(poly, state, n):
 
     Returns ``(bits[n], final_state)``.
     """
-    degree = 0
-    p = poly
-    while p > 1:
-        p >>= 1
-        degree += 1
+    degree = _degree(poly)
     mask = (1 << degree) - 1
     top = degree - 1
     out = np.empty(n, np.uint8)

@@ -6,17 +6,16 @@ project convention ``L = ln P(b=0)/P(b=1)``: positive means bit 0.
 import numpy as np
 from numba import njit
 
+from sdrcast.phy.kernels.bits import bits_to_symbols
+
 
 @njit(cache=True, nogil=True)
 def map_bits(bits, points, bits_per_symbol):
     """Bits (MSB-first label per symbol) -> complex64 symbols. ``bits.size`` must divide evenly."""
-    n = bits.size // bits_per_symbol
-    out = np.empty(n, np.complex64)
-    for i in range(n):
-        v = 0
-        for j in range(bits_per_symbol):
-            v = (v << 1) | (bits[i * bits_per_symbol + j] & 1)
-        out[i] = points[v]
+    labels = bits_to_symbols(bits, bits_per_symbol)
+    out = np.empty(labels.size, np.complex64)
+    for i in range(labels.size):
+        out[i] = points[labels[i]]
     return out
 
 
