@@ -85,3 +85,19 @@ def test_bad_input():
         SHORT.decode(np.zeros(10, np.uint8))
     with pytest.raises(ConfigError, match="n=32400"):
         BchCode.atsc3(32400, "6/15")
+
+
+def test_atsc3_crc32_outer_code():
+    from sdrcast.phy.fec import CrcCode
+    from sdrcast.phy.fec.crc_outer import ATSC3_CRC32
+
+    code = CrcCode.atsc3(16200, "8/15")
+    assert (code.k, code.n) == (8640 - 32, 8640)
+    msg = np.random.default_rng(4).integers(0, 2, (3, code.k), dtype=np.uint8)
+    cw = code.encode(msg)
+    # bit-level CRC equals the byte-table CRC of the same message
+    assert int("".join(map(str, cw[0, code.k:])), 2) == ATSC3_CRC32(np.packbits(msg[0]))
+    cw[1, 100] ^= 1
+    dec, ok = code.decode(cw)
+    assert list(ok) == [True, False, True]
+    np.testing.assert_array_equal(dec[0], msg[0])
