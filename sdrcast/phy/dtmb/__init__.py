@@ -1,1 +1,5 @@
-"""DTMB (GB 20600-2006) physical layer."""
+"""DTMB (GB 20600-2006) physical layer: configuration, transmitter stages."""
+from sdrcast.phy.dtmb.config import PRESETS, DtmbConfig
+from sdrcast.phy.dtmb.transmitter import DtmbTransmitter
+
+__all__ = ["PRESETS", "DtmbConfig", "DtmbTransmitter"]

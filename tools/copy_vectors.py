@@ -1,9 +1,10 @@
-"""Copy the FEC stages of the shared reference vectors into vectors/ and write the manifest.
+"""Copy the shared reference vectors the tests use into vectors/ and write the manifest.
 
-    python tools/copy_fec_vectors.py ../shared/vectors
+    python tools/copy_vectors.py ../shared/vectors
 
 ATSC 3.0: per PLP, 02 (BCH input), 03 (BCH codewords), 04 (LDPC codewords) and metadata.json.
-DTMB: 01 (scrambled bits), 02 (BCH blocks), 03 (transmitted LDPC), 03b (mother) and meta.json.
+DTMB: every stage file of the six short sets, meta.json, and a config.toml that reproduces
+the set with ``DtmbConfig.load``.
 """
 from __future__ import annotations
 
@@ -49,16 +50,28 @@ def dtmb(src: Path, dst: Path) -> list[dict]:
         out = dst / d.name
         out.mkdir(parents=True, exist_ok=True)
         files = {}
-        for name in ("01_scrambled_bits.npy", "02_bch_bits.npy", "03_ldpc_bits.npy",
-                     "03b_ldpc_mother_codewords.npy", "meta.json"):
-            shutil.copy(d / name, out)
-            files[name.split("_")[0]] = f"dtmb/{d.name}/{name}"
-        cases.append({"standard": "dtmb", "set": d.name, "stages": ["bch", "ldpc"],
+        for f in sorted(d.glob("*.npy")) + [d / "meta.json"]:
+            shutil.copy(f, out)
+            files[f.name.split("_")[0]] = f"dtmb/{d.name}/{f.name}"
+        (out / "config.toml").write_text(_dtmb_toml(meta))
+        files["config"] = f"dtmb/{d.name}/config.toml"
+        cases.append({"standard": "dtmb", "set": d.name, "stages": ["bch", "ldpc", "tx"],
                       "rate": meta["ldpc_rate"], "files": files,
-                      "format": "uint8 0/1 bits, concatenated blocks",
+                      "format": "see vectors/dtmb/README.md (bits uint8 0/1, samples complex64)",
                       "origin": "independent implementation: ningzichun/dtmb-sdr @ 7a6d78f"})
     shutil.copy(src / "README.md", dst / "README.md")
     return cases
+
+
+def _dtmb_toml(meta: dict) -> str:
+    return (f"# reproduces vector set {meta['name']} (sdrcast DtmbConfig)\n"
+            f"header = \"{meta['header_mode']}\"\n"
+            f"header_rotating = {str(meta['header_rotating']).lower()}\n"
+            f"carriers = {3780 if meta['frame_body_mode'] == 'C3780' else 1}\n"
+            f"constellation = \"{meta['constellation']}\"\n"
+            f"ldpc_rate = {meta['ldpc_rate']}\n"
+            f"interleaver_mode = {1 if meta['time_interleaver']['mode'] == 'mode1' else 2}\n"
+            f"header_power_ratio = {meta['header_to_body_power_ratio']}\n")
 
 
 def main() -> None:
@@ -67,10 +80,10 @@ def main() -> None:
     cases = atsc3(shared / "atsc3", vec / "atsc3") + dtmb(shared / "dtmb", vec / "dtmb")
     manifest_path = vec / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"cases": []}
-    keep = [c for c in manifest["cases"] if "bch" not in c.get("stages", [])]
+    keep = [c for c in manifest["cases"] if c["standard"] not in ("atsc3", "dtmb")]
     manifest["cases"] = keep + cases
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
-    print(f"{len(cases)} FEC cases written to {manifest_path}")
+    print(f"{len(cases)} cases written to {manifest_path}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,99 @@
+"""DTMB transmitter stages (GB 20600-2006), each a function of whole frames.
+
+Energy dispersal 4.4.1 -> BCH(762,752) + LDPC 4.3 -> mapping 4.4.3 -> convolutional symbol
+interleaver 4.4.4 -> frame body with system information 4.6.3 (and the C=3780 frequency
+interleaver + IDFT) -> PN frame header 4.5.2/4.6.2. Conventions are those of
+``sdrcast/phy/dtmb/tables/README.md``.
+"""
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from sdrcast.phy.dtmb import tables
+from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DtmbConfig
+from sdrcast.phy.kernels.prbs import lfsr_fibonacci
+
+SCRAMBLER_POLY = (1 << 15) | (1 << 14) | 1  # 1 + x^14 + x^15
+SCRAMBLER_SEED = 0x00A9  # 100101010000000, D1 first
+
+
+@cache
+def prbs(n: int) -> np.ndarray:
+    """The first ``n`` energy-dispersal bits (reset at every signal frame)."""
+    return lfsr_fibonacci(SCRAMBLER_POLY, SCRAMBLER_SEED, n)[0]
+
+
+def scramble_frame(bits: np.ndarray) -> np.ndarray:
+    """XOR one signal frame's TS bits (MSB first) with the PRBS from its start; self-inverse."""
+    return bits ^ prbs(bits.size)
+
+
+def map_symbols(cfg: DtmbConfig, bits: np.ndarray) -> np.ndarray:
+    """LDPC bits -> unit-power symbols; the first bit into the mapper is the label's LSB.
+    4QAM-NR: each byte becomes a 16-bit Nordstrom-Robinson word sent as 8 4QAM symbols."""
+    from sdrcast.phy.kernels.qam import map_bits
+
+    if cfg.constellation == "4QAM-NR":
+        return map_symbols_4qam(tables.nr_words()[np.packbits(bits.reshape(-1, 8), axis=1)[:, 0]]
+                                .reshape(-1))
+    bps = {"4QAM": 2, "16QAM": 4, "32QAM": 5, "64QAM": 6}[cfg.constellation]
+    # reverse each group so the MSB-first mapper reads b_{bps-1} .. b0, i.e. label sum b_n 2^n
+    rev = np.ascontiguousarray(bits.reshape(-1, bps)[:, ::-1]).reshape(-1)
+    return map_bits(rev, tables.constellation_points(cfg.constellation), bps)
+
+
+def map_symbols_4qam(bits: np.ndarray) -> np.ndarray:
+    """Bit pairs -> 4QAM symbols, first bit of each pair on I (the label's b0)."""
+    from sdrcast.phy.kernels.qam import map_bits
+
+    rev = np.ascontiguousarray(bits.reshape(-1, 2)[:, ::-1]).reshape(-1)
+    return map_bits(rev, tables.constellation_points("4QAM"), 2)
+
+
+def si_symbols(cfg: DtmbConfig) -> np.ndarray:
+    """The 36 system-information symbols: bit 0 -> (1+j)/sqrt2, bit 1 -> -(1+j)/sqrt2."""
+    b = tables.system_info_bits(cfg.si_index, cfg.carriers).astype(np.float32)
+    return ((1 - 2 * b) * (1 + 1j) / np.sqrt(2)).astype(np.complex64)
+
+
+def frame_body_logical(cfg: DtmbConfig, data: np.ndarray) -> np.ndarray:
+    """The body's 3780 symbols in logical order: the 36 SI symbols, then the 3744 data."""
+    return np.concatenate([si_symbols(cfg), np.asarray(data, np.complex64)])
+
+
+def frame_body(cfg: DtmbConfig, logical: np.ndarray) -> np.ndarray:
+    """Logical body -> time-domain body at 7.56 Msps. C=1: unchanged. C=3780: SI on logical
+    carriers 420 g + {0, 140, 279, 419}, data on the others in order, frequency interleaver,
+    then a unitary 3780-point IDFT (bin 0 = DC)."""
+    if cfg.carriers == 1:
+        return logical.astype(np.complex64)
+    carriers = np.empty(BODY_SYMBOLS, np.complex64)
+    pos = tables.si_positions()
+    mask = np.zeros(BODY_SYMBOLS, bool)
+    mask[pos] = True
+    carriers[pos] = logical[:36]
+    carriers[~mask] = logical[36:]
+    X = np.zeros(BODY_SYMBOLS, np.complex64)
+    X[tables.freq_interleaver()] = carriers
+    return (np.fft.ifft(X) * np.sqrt(BODY_SYMBOLS)).astype(np.complex64)
+
+
+def header(cfg: DtmbConfig, frame_index: int) -> np.ndarray:
+    """PN header chips of frame ``frame_index`` within its superframe: bit 0 -> +1, 1 -> -1,
+    I = Q, scaled to ``power_ratio`` times the body's unit power."""
+    t = tables.pn_tables()
+    if cfg.header == "pn595":
+        bits = t["pn595_bits"]
+    elif cfg.header_rotating:
+        rot = t[f"{cfg.header}_rotating_headers_bits"]
+        bits = rot[frame_index % rot.shape[0]]
+    else:
+        bits = t[f"{cfg.header}_phase0_bits"]
+    amp = np.sqrt(cfg.power_ratio / 2)
+    return ((1 - 2 * bits.astype(np.float32)) * (1 + 1j) * amp).astype(np.complex64)
+
+
+def frames_per_superframe(cfg: DtmbConfig) -> int:
+    return {"pn420": 225, "pn595": 216, "pn945": 200}[cfg.header]

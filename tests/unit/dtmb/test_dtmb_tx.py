@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from sdrcast.errors import ConfigError
+from sdrcast.mac.ts import NULL_PID, pids, sample_stream
+from sdrcast.phy.dtmb import PRESETS, DtmbConfig, DtmbTransmitter, stages
+
+
+def test_bit_rates_match_the_published_range_and_presets():
+    rates = [DtmbConfig(h, False, 3780, c, r, 1).payload_bitrate
+             for h in ("pn420", "pn595", "pn945")
+             for c, r in (("4QAM-NR", 0.8), ("64QAM", 0.8))]
+    assert min(rates) == pytest.approx(4.8128e6, rel=1e-5)
+    assert max(rates) == pytest.approx(32.4864e6, rel=1e-5)
+    published = [9.626, 10.396, 14.438, 20.791, 21.658, 24.365, 25.989]
+    got = [round(PRESETS[f"mode{i}"].payload_bitrate / 1e6, 3) for i in range(1, 8)]
+    assert got == published
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"header": "pn500"}, "header='pn500'"),
+    ({"constellation": "8PSK"}, "constellation='8PSK'"),
+    ({"constellation": "32QAM", "ldpc_rate": 0.6}, r"allowed \[0.8\]"),
+    ({"header": "pn595", "header_rotating": True}, "constant phase"),
+    ({"interleaver_mode": 3}, "interleaver_mode=3"),
+    ({"carriers": 2}, "carriers=2"),
+])
+def test_config_errors_name_field_and_allowed_values(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        DtmbConfig(**kwargs)
+
+
+def test_geometry_per_constellation():
+    assert DtmbConfig(constellation="32QAM", ldpc_rate=0.8).frames_per_group == 2
+    assert DtmbConfig(constellation="4QAM-NR", ldpc_rate=0.8).frames_per_group == 2
+    cfg = DtmbConfig("pn420", constellation="64QAM", ldpc_rate=0.8)
+    assert cfg.ts_bytes_per_frame == 12 * 188 and cfg.frame_symbols == 4200
+
+
+def test_input_is_padded_with_counted_null_packets_and_frames_continue():
+    cfg = DtmbConfig("pn945", True, 3780, "16QAM", 0.6, 1)
+    tx = DtmbTransmitter(cfg)
+    ts = sample_stream(5)
+    out = tx.stages(ts)
+    per_frame = cfg.ts_bytes_per_frame // 188
+    assert tx.null_packets_added == per_frame - 5
+    assert out["framed"].size == cfg.frame_symbols
+    # the receiver side will see the null packets: they descramble to PID 0x1FFF
+    bits = stages.scramble_frame(out["scrambled"])
+    padded = np.packbits(bits)
+    assert np.all(pids(padded[5 * 188:]) == NULL_PID)
+    # rotating PN: the next call continues the superframe (frame 1 uses shift 1)
+    x2 = tx.modulate(sample_stream(per_frame))
+    assert not np.allclose(x2[:945], out["framed"][:945])
+    with pytest.raises(ConfigError, match="188-byte"):
+        tx.modulate(np.zeros(100, np.uint8))
+
+
+def test_power_and_4qam_nr_path():
+    for cfg in (DtmbConfig(), DtmbConfig("pn595", False, 1, "4QAM-NR", 0.8, 1)):
+        tx = DtmbTransmitter(cfg)
+        x = tx.modulate(sample_stream(2 * cfg.ts_bytes_per_frame // 188))  # two frames
+        frames = x.reshape(-1, cfg.frame_symbols)
+        body = frames[:, cfg.header_symbols:]
+        head = frames[:, :cfg.header_symbols]
+        assert np.mean(np.abs(head) ** 2) == pytest.approx(cfg.power_ratio, rel=1e-5)
+        if cfg.constellation != "4QAM-NR":
+            # body power is 1 once the interleaver is full; at start-up its zeros lower it
+            assert np.mean(np.abs(body) ** 2) <= 1.0 + 1e-3
+    nr = DtmbTransmitter(DtmbConfig("pn595", False, 1, "4QAM-NR", 0.8, 1)).stages(sample_stream(4))
+    assert nr["mapped"].size == 3744 * 2 and nr["ldpc"].size == 7488
