@@ -12,7 +12,7 @@ from sdrcast import __version__
 from sdrcast.errors import ConfigError, SdrcastError
 
 
-def _gain(text: str | None):
+def parse_gain(text: str | None):
     """``30`` -> 30.0; ``LNA=20,VGA=10`` -> {"LNA": 20.0, "VGA": 10.0}."""
     if text is None:
         return None
@@ -108,7 +108,7 @@ def cmd_convert(args) -> int:
     from sdrcast.sdr_io import open_sink, open_source
 
     src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, freq=args.freq,
-                      gain=_gain(args.gain), timeout=args.timeout, repeat=args.repeat)
+                      gain=parse_gain(args.gain), timeout=args.timeout, repeat=args.repeat)
     rate = args.rate or src.sample_rate
     blocks = [src]
     if args.num_samples or args.duration:
@@ -116,7 +116,7 @@ def cmd_convert(args) -> int:
             raise ConfigError("--duration needs a known sample rate (--rate)")
         blocks.append(Head(args.num_samples or int(round(args.duration * rate))))
     snk = open_sink(args.output, fmt=args.out_format, sample_rate=rate, freq=args.freq,
-                    gain=_gain(args.gain))
+                    gain=parse_gain(args.gain))
     g = Flowgraph(status_interval=None if args.quiet else 1.0)
     g.connect(*blocks, snk)
     stats = g.run()
@@ -163,6 +163,12 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_tx(args) -> int:
+    from sdrcast.flowgraphs import dtmb_tx
+
+    return dtmb_tx._main(args)
+
+
 def cmd_demo(args) -> int:
     from sdrcast.flowgraphs.demo import run_demo
 
@@ -195,6 +201,11 @@ EXAMPLES = {
         sdrcast sweep reference --snr 0:20:1 --out /tmp/awgn
         sdrcast sweep reference-ldpc --snr 4:12:0.5 --channel tu6 --doppler 30 --frames 1000 --out tu6
         sdrcast sweep reference --snr 10:30:2 --cluster tcp://scheduler:8786 --out big
+    """,
+    "tx": """
+        sdrcast tx dtmb --preset mode6 --input in.ts --output dtmb.sigmf-data
+        sdrcast tx dtmb --config cfg.toml --input udp://@239.1.1.1:5000 --output soapy:driver=hackrf --freq 586e6 --gain 30
+        sdrcast tx dtmb --preset mode2 --input - --output zmq+pub://127.0.0.1:5555
     """,
     "demo": """
         sdrcast demo                         # writes demo-output/
@@ -279,6 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no status line")
     p.add_argument("--stats", action="store_true", help="print JSON stats at the end")
 
+    p = add("tx", cmd_tx, "transmit a standard: TS in, baseband out (DTMB now; ATSC 3.0 next)")
+    p.add_argument("standard", choices=("dtmb",))
+    from sdrcast.flowgraphs.dtmb_tx import add_arguments
+
+    add_arguments(p)
+
     p = add("demo", cmd_demo, "run every link through the channel emulator; summary and plots")
     p.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
     p.add_argument("--quick", action="store_true", help="fewer frames")
@@ -292,8 +309,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "fn", None):
         ap.print_help()
         return 2
+    return run_guarded(lambda: args.fn(args))
+
+
+def run_guarded(fn) -> int:
+    """Run ``fn``; user errors become one line on stderr and exit 2, Ctrl-C exit 130."""
     try:
-        return args.fn(args)
+        return fn()
     except SdrcastError as exc:
         print(f"sdrcast: error: {exc}", file=sys.stderr)
         return 2

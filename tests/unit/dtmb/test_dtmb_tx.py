@@ -69,3 +69,32 @@ def test_power_and_4qam_nr_path():
             assert np.mean(np.abs(body) ** 2) <= 1.0 + 1e-3
     nr = DtmbTransmitter(DtmbConfig("pn595", False, 1, "4QAM-NR", 0.8, 1)).stages(sample_stream(4))
     assert nr["mapped"].size == 3744 * 2 and nr["ldpc"].size == 7488
+
+
+def test_tx_block_is_chunk_invariant_and_tags_frames():
+    from sdrcast.flowgraphs.dtmb_tx import DtmbTxBlock
+    from sdrcast.runtime.testing import assert_chunk_invariant
+
+    cfg = DtmbConfig("pn945", True, 3780, "32QAM", 0.8, 1)  # 2-frame groups
+    ts = sample_stream(3 * cfg.ts_bytes_per_frame // 188 + 3)
+    out = assert_chunk_invariant(lambda: DtmbTxBlock(cfg), ts, trials=3, max_len=5000)
+    starts = [t for t in out.tags if t.key == "frame_start"]
+    assert [t.offset for t in starts] == [i * cfg.frame_symbols for i in range(4)]
+    assert [t.value for t in starts] == [0, 1, 2, 3]
+
+
+def test_cli_tx_writes_an_annotated_sigmf_recording(tmp_path):
+    from sdrcast.cli import main
+    from sdrcast.sdr_io import read_samples
+
+    (tmp_path / "in.ts").write_bytes(sample_stream(40).tobytes())
+    out = tmp_path / "dtmb.sigmf-data"
+    assert main(["tx", "dtmb", "--preset", "mode2", "--input", str(tmp_path / "in.ts"),
+                 "--output", str(out), "--freq", "586e6", "--quiet"]) == 0
+    iq, meta = read_samples(out)
+    cfg = PRESETS["mode2"]
+    n_frames = -(-40 // (cfg.ts_bytes_per_frame // 188))
+    assert iq.size == n_frames * cfg.frame_symbols
+    assert meta.sample_rate == 7.56e6 and meta.center_freq == 586e6
+    assert [a["core:sample_start"] for a in meta.annotations] == \
+        [i * cfg.frame_symbols for i in range(n_frames)]
