@@ -204,7 +204,8 @@ EXAMPLES = {
     """,
     "tx": """
         sdrcast tx dtmb --preset mode6 --input in.ts --output dtmb.sigmf-data
-        sdrcast tx dtmb --config cfg.toml --input udp://@239.1.1.1:5000 --output soapy:driver=hackrf --freq 586e6 --gain 30
+        sdrcast tx dtmb --config cfg.toml --input udp://@239.1.1.1:5000 \\
+            --output soapy:driver=hackrf --freq 586e6 --gain 30
         sdrcast tx dtmb --preset mode2 --input - --output zmq+pub://127.0.0.1:5555
     """,
     "demo": """
