@@ -142,7 +142,7 @@ class LdpcCode:
         n_punct = len(punct)
 
         def encode(info):
-            parity = k.encode_qc_generator(info, rot, kb, cb, z, rot.shape[-1])
+            parity = k.encode_qc_generator(info, rot, kb, cb, z, rot.shape[-1] // cb)
             return np.concatenate([parity[:, n_punct:], info], axis=1)
 
         return LdpcCode(f"DTMB {rate}", n_mother, row_ptr, col_idx, info_cols, tx_cols, encode,
@@ -263,7 +263,7 @@ def _dtmb_rotations(hex_rows, kb: int, cb: int, z: int) -> np.ndarray:
     """All z rotations of each generator circulant, packed in 64-bit words."""
     rows = hex_rows
     words = (z + 63) // 64
-    rot = np.zeros((kb, cb, z, words), np.uint64)
+    rot = np.zeros((kb, z, cb * words), np.uint64)
     mask = (1 << z) - 1
     for i in range(kb):
         for j in range(cb):
@@ -271,5 +271,5 @@ def _dtmb_rotations(hex_rows, kb: int, cb: int, z: int) -> np.ndarray:
             for r in range(z):
                 v = ((g << r) | (g >> (z - r))) & mask  # row r = first row rotated right by r
                 for w in range(words):
-                    rot[i, j, r, w] = (v >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
+                    rot[i, r, j * words + w] = (v >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
     return rot

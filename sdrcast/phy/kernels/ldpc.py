@@ -36,23 +36,25 @@ def encode_by_rows(info, info_cols, row_ptr, col_idx, pcol, n):
 def encode_qc_generator(info, rot, k_blocks, c_blocks, z, words):
     """Quasi-cyclic systematic encoding with generator circulants (GB 20600-2006 Appendix A).
 
-    ``rot[i, j, r, w]`` holds row ``r`` of circulant ``C_ij`` packed in ``words`` uint64.
-    Returns parity bits ``[batch, c_blocks * z]`` (block j = sum_i m_i C_ij).
+    ``rot[i, r]`` holds row ``r`` of the circulants ``C_i0 .. C_i(c-1)`` packed back to back in
+    ``c_blocks * words`` uint64 (row r = first row rotated right by r). Returns parity bits
+    ``[batch, c_blocks * z]`` (block j = sum_i m_i C_ij).
     """
     batch = info.shape[0]
+    nw = c_blocks * words
     out = np.zeros((batch, c_blocks * z), np.uint8)
-    acc = np.zeros((c_blocks, words), np.uint64)
+    acc = np.zeros(nw, np.uint64)
     for b in range(batch):
         acc[:] = 0
         for i in range(k_blocks):
             for r in range(z):
-                if info[b, i * z + r]:
-                    for j in range(c_blocks):
-                        for w in range(words):
-                            acc[j, w] ^= rot[i, j, r, w]
+                mask = np.uint64(0) - np.uint64(info[b, i * z + r])  # all ones when the bit is 1
+                row = rot[i, r]
+                for w in range(nw):
+                    acc[w] ^= row[w] & mask
         for j in range(c_blocks):
             for t in range(z):
-                out[b, j * z + t] = (acc[j, t >> 6] >> np.uint64(t & 63)) & np.uint64(1)
+                out[b, j * z + t] = (acc[j * words + (t >> 6)] >> np.uint64(t & 63)) & np.uint64(1)
     return out
 
 
