@@ -26,12 +26,12 @@ CODES = [("ATSC3 64800 10/15", ("atsc3", 64800, "10/15"), 3.2),
          ("ATSC3 16200 8/15", ("atsc3", 16200, "8/15"), 3.0),
          ("DTMB 0.6", ("dtmb", None, 0.6), 3.2),
          ("DTMB 0.8", ("dtmb", None, 0.8), 4.2)]
-CURVES = [("ATSC3 64800 4/15", ("atsc3", 64800, "4/15"), np.arange(0.0, 1.81, 0.2)),
-          ("ATSC3 64800 8/15", ("atsc3", 64800, "8/15"), np.arange(1.2, 3.01, 0.2)),
-          ("ATSC3 64800 12/15", ("atsc3", 64800, "12/15"), np.arange(2.8, 4.61, 0.2)),
-          ("DTMB 0.4", ("dtmb", None, 0.4), np.arange(0.8, 3.01, 0.2)),
-          ("DTMB 0.6", ("dtmb", None, 0.6), np.arange(1.6, 3.81, 0.2)),
-          ("DTMB 0.8", ("dtmb", None, 0.8), np.arange(2.8, 5.01, 0.2))]
+CURVES = [("ATSC3 64800 4/15", ("atsc3", 64800, "4/15"), np.arange(-0.6, 0.61, 0.2)),
+          ("ATSC3 64800 8/15", ("atsc3", 64800, "8/15"), np.arange(0.8, 2.01, 0.2)),
+          ("ATSC3 64800 12/15", ("atsc3", 64800, "12/15"), np.arange(2.0, 3.21, 0.2)),
+          ("DTMB 0.4", ("dtmb", None, 0.4), np.arange(1.0, 2.61, 0.2)),
+          ("DTMB 0.6", ("dtmb", None, 0.6), np.arange(1.4, 2.81, 0.2)),
+          ("DTMB 0.8", ("dtmb", None, 0.8), np.arange(2.4, 3.61, 0.2))]
 
 
 def code_of(std, n, rate):

@@ -16,14 +16,16 @@ class DtmbTransmitter:
 
     ``modulate(ts)`` takes whole TS packets; input that does not fill the last group of frames
     (``cfg.frames_per_group`` frames, 2 for 32QAM and 4QAM-NR) is completed with null packets,
-    counted in ``null_packets_added``. The time interleaver starts from zero state with symbol 0
+    counted in ``null_packets_added``. LDPC encoding is spread over ``workers`` threads. The
+    time interleaver starts from zero state with symbol 0
     on branch 0, so the first ``52*51*M`` symbols out carry zeros, as in any DTMB exciter start-up.
     """
 
     sample_rate = SYMBOL_RATE
 
-    def __init__(self, cfg: DtmbConfig | None = None):
+    def __init__(self, cfg: DtmbConfig | None = None, workers: int = 2):
         self.cfg = cfg = cfg or DtmbConfig()
+        self.workers = workers
         self.bch = BchCode.dtmb()
         self.ldpc = LdpcCode.dtmb(cfg.ldpc_rate)
         nr = cfg.constellation == "4QAM-NR"
@@ -58,7 +60,7 @@ class DtmbTransmitter:
         frames = np.unpackbits(ts.reshape(n_frames, cfg.ts_bytes_per_frame), axis=1)
         scrambled = np.concatenate([stages.scramble_frame(f) for f in frames])
         bch = self.bch.encode(scrambled.reshape(-1, 752)).reshape(-1)
-        ldpc = self.ldpc.encode(bch.reshape(-1, self.ldpc.k)).reshape(-1)
+        ldpc = self.ldpc.encode(bch.reshape(-1, self.ldpc.k), self.workers).reshape(-1)
         if cfg.constellation == "4QAM-NR":
             words = stages.tables.nr_words()[np.packbits(ldpc.reshape(-1, 8), axis=1)[:, 0]]
             inter_bits = self.interleaver(words.reshape(-1))
