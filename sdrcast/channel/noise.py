@@ -8,26 +8,14 @@ BLOCK = 4096
 
 def gaussian(seed: int, start: int, n: int, stream: int = 0) -> np.ndarray:
     """Complex unit-variance Gaussian samples ``start .. start + n - 1`` of stream ``stream``."""
-    return _draw(seed, stream, start, n, "normal")
-
-
-def uniform(seed: int, start: int, n: int, stream: int = 0) -> np.ndarray:
-    """Uniform [0, 1) floats ``start .. start + n - 1`` of stream ``stream``."""
-    return _draw(seed, stream, start, n, "uniform")
-
-
-def _draw(seed: int, stream: int, start: int, n: int, kind: str) -> np.ndarray:
     if n <= 0:
-        return np.zeros(0, np.complex64 if kind == "normal" else np.float64)
+        return np.zeros(0, np.complex64)
     b0, b1 = start // BLOCK, (start + n - 1) // BLOCK
     parts = []
     for b in range(b0, b1 + 1):
         g = np.random.default_rng([seed, stream, b])
-        if kind == "normal":
-            parts.append(g.standard_normal((BLOCK, 2), dtype=np.float32).view(np.complex64)[:, 0]
-                         * np.float32(np.sqrt(0.5)))
-        else:
-            parts.append(g.random(BLOCK))
+        parts.append(g.standard_normal((BLOCK, 2), dtype=np.float32).view(np.complex64)[:, 0]
+                     * np.float32(np.sqrt(0.5)))
     full = np.concatenate(parts) if len(parts) > 1 else parts[0]
     off = start - b0 * BLOCK
     return full[off:off + n]

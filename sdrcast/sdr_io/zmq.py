@@ -100,9 +100,10 @@ class ZmqSource(Source):
         if pattern == "sub":
             self._sock.setsockopt(zmq.SUBSCRIBE, key.encode())
         self.request_items = 8192
+        self._pending = False  # REQ: a request is out and its reply not yet received
 
     def _receive(self) -> bytes | None:
-        if self.pattern == "req" and not getattr(self, "_pending", False):
+        if self.pattern == "req" and not self._pending:
             self._sock.send(struct.pack("<i", self.request_items))
             self._pending = True
         if not self._sock.poll(self.timeout_ms, zmq.POLLIN):
