@@ -141,6 +141,11 @@ def cmd_sweep(args) -> int:
     params = {"link": args.link, "snrs": parse_range(args.snr), "frames": args.frames,
               "min_errors": args.min_errors, "batch_frames": args.batch_frames,
               "seed": args.seed, "order": args.order, "channel": channel}
+    if args.link == "dtmb" and args.dtmb:
+        from sdrcast.config import load_mapping
+
+        params["dtmb"] = args.dtmb if not args.dtmb.endswith((".toml", ".json")) else \
+            load_mapping(args.dtmb)
     with executor_for(args.workers, args.cluster) as ex:
         rows = run_sweep(params, args.out, ex, progress=not args.quiet)
     out = Path(args.out)
@@ -201,6 +206,7 @@ EXAMPLES = {
         sdrcast sweep reference --snr 0:20:1 --out /tmp/awgn
         sdrcast sweep reference-ldpc --snr 4:12:0.5 --channel tu6 --doppler 30 --frames 1000 --out tu6
         sdrcast sweep reference --snr 10:30:2 --cluster tcp://scheduler:8786 --out big
+        sdrcast sweep dtmb --dtmb mode5 --snr 14:20:0.5 --frames 200 --out dtmb-mode5
     """,
     "tx": """
         sdrcast tx dtmb --preset mode6 --input in.ts --output dtmb.sigmf-data
@@ -258,7 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="channel: fading seed")
 
     p = add("sweep", cmd_sweep, "BER/FER against SNR through the channel emulator, with plots")
-    p.add_argument("link", choices=("reference", "reference-ldpc"))
+    p.add_argument("link", choices=("reference", "reference-ldpc", "dtmb"))
+    p.add_argument("--dtmb", help="DTMB preset (mode1..mode7) or config file (default: PN420 "
+                   "64QAM 0.6, interleaver mode 1)")
     p.add_argument("--snr", required=True, help="Es/N0 dB as START:STOP:STEP or a comma list")
     p.add_argument("--channel", default="awgn", help="awgn, or a profile: tu6 ra6 epa eva etu "
                    "echo_0db sfn_long or a JSON file")

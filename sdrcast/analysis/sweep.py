@@ -46,7 +46,8 @@ def _summary(params: dict, snr: float, batches: dict[int, dict]) -> dict:
             break
         for k in tot:
             tot[k] += batches[b][k]
-        mer.append(batches[b]["mer_db"])
+        if batches[b]["mer_db"] is not None:
+            mer.append(batches[b]["mer_db"])
         if tot["frame_errors"] >= params["min_errors"] or tot["frames"] >= params["frames"]:
             done = True
             break

@@ -48,3 +48,14 @@ def test_dask_cluster_gives_the_same_numbers(tmp_path):
         with executor_for(cluster=cluster.scheduler_address) as ex:
             remote = run_sweep(PARAMS, tmp_path / "dask", ex, progress=False)
     assert remote == local
+
+
+def test_dtmb_link_waterfall(tmp_path):
+    params = {"link": "dtmb", "snrs": [12.0, 15.0], "frames": 4, "min_errors": 2,
+              "batch_frames": 4, "seed": 1, "channel": {},
+              "dtmb": {"header": "pn420", "constellation": "64QAM", "ldpc_rate": 0.6,
+                       "interleaver_mode": 1}}
+    with ThreadPoolExecutor(1) as ex:
+        low, high = run_sweep(params, tmp_path, ex, progress=False)
+    assert low["frame_errors"] == low["frames"] and low["ber"] > 1e-2
+    assert high["frame_errors"] == 0 and high["bits"] == 4 * 9 * 188 * 8
