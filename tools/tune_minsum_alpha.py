@@ -64,6 +64,12 @@ def main() -> None:
     for rate in DTMB_RATES:
         table["dtmb"][str(rate)] = tune(LdpcCode.dtmb(rate), args.frames)
         print("dtmb", rate, table["dtmb"][str(rate)]["alpha"], flush=True)
+    if OUT.exists():  # keep hand-measured int8 scales
+        old = json.loads(OUT.read_text())
+        for std in ("atsc3", "dtmb"):
+            for key, entry in old.get(std, {}).items():
+                if "int8_scale" in entry and key in table[std]:
+                    table[std][key]["int8_scale"] = entry["int8_scale"]
     OUT.write_text(json.dumps(table, indent=1) + "\n")
 
 

@@ -49,9 +49,10 @@ class LdpcCode:
     """
 
     def __init__(self, name: str, n_mother: int, row_ptr: np.ndarray, col_idx: np.ndarray,
-                 info_cols: np.ndarray, tx_cols: np.ndarray, encoder, alpha: float = 0.75):
+                 info_cols: np.ndarray, tx_cols: np.ndarray, encoder,
+                 tuning: tuple[float, float] = (0.75, 3.0)):
         self.name = name
-        self.alpha = alpha
+        self.alpha, self.int8_scale = tuning
         self.n_mother = n_mother
         self.row_ptr, self.col_idx = row_ptr, col_idx
         self.info_cols, self.tx_cols = info_cols, tx_cols
@@ -114,7 +115,7 @@ class LdpcCode:
             return k.encode_by_rows(info, info_cols, row_ptr, col_idx, pcol, n)
 
         return LdpcCode(f"ATSC3 {n} {rate}", n, row_ptr, col_idx, info_cols,
-                        np.arange(n, dtype=np.int64), encode, _tuned_alpha("atsc3", f"{n} {rate}"))
+                        np.arange(n, dtype=np.int64), encode, _tuning("atsc3", f"{n} {rate}"))
 
     @staticmethod
     @cache
@@ -146,7 +147,7 @@ class LdpcCode:
             return np.concatenate([parity[:, n_punct:], info], axis=1)
 
         return LdpcCode(f"DTMB {rate}", n_mother, row_ptr, col_idx, info_cols, tx_cols, encode,
-                        _tuned_alpha("dtmb", str(rate)))
+                        _tuning("dtmb", str(rate)))
 
     # use ----------------------------------------------------------------------------------
     def _batch(self, x: np.ndarray, length: int, what: str, dtype) -> np.ndarray:
@@ -178,19 +179,20 @@ class LdpcCode:
 
     def decode(self, llr: np.ndarray, iterations: int = 50, alpha: float | None = None,
                early_stop: bool = True, batch: int | None = None, workers: int = 1,
-               precision: str = "float32", scale: float = 3.0) -> tuple[np.ndarray, LdpcReport]:
+               precision: str = "float32", scale: float | None = None) -> tuple[np.ndarray, LdpcReport]:
         """Layered normalised min-sum decoding.
 
         ``llr``: float32 ``(batch, n)`` or ``(n,)``, positive = 0. Shortened (known-zero) bits
         should carry a large positive LLR, punctured bits 0. ``alpha``: the min-sum
         normalisation, by default this code's tuned ``self.alpha``. ``precision`` "float32"
-        or "int8" (fixed point: LLRs times ``scale``, saturated at +-127, alpha in 1/16
-        steps; about 3x faster). Frames are decoded ``batch`` at a time (inter-frame SIMD;
+        or "int8" (fixed point: LLRs times ``scale``, by default the code's ``int8_scale``,
+        saturated at +-127, alpha in 1/16 steps; about 3x faster). Frames are decoded ``batch`` at a time (inter-frame SIMD;
         default 16 for float32, 64 for int8), spread over ``workers`` threads. Returns the hard
         information bits and an ``LdpcReport``.
         """
         require_range("iterations", iterations, 1)
         alpha = self.alpha if alpha is None else alpha
+        scale = self.int8_scale if scale is None else scale
         require_range("alpha", alpha, 0.0, 1.0)
         require_one_of("precision", precision, ("float32", "int8"))
         batch = batch or (64 if precision == "int8" else 16)
@@ -259,12 +261,14 @@ class LdpcCode:
         return k.syndrome_ok(np.ascontiguousarray(x.T), self.row_ptr, self.col_idx)
 
 
-def _tuned_alpha(std: str, key: str) -> float:
-    """Min-sum normalisation measured for this code (tools/tune_minsum_alpha.py), else 0.75."""
+def _tuning(std: str, key: str) -> tuple[float, float]:
+    """(min-sum alpha, int8 LLR scale) measured for this code (``minsum_alpha.json``, made by
+    tools/tune_minsum_alpha.py), else (0.75, 3.0)."""
     try:
-        return float(load_json("fec", "minsum_alpha.json")[std][key]["alpha"])
+        entry = load_json("fec", "minsum_alpha.json")[std][key]
     except (FileNotFoundError, KeyError):
-        return 0.75
+        return 0.75, 3.0
+    return float(entry["alpha"]), float(entry.get("int8_scale", 3.0))
 
 
 def _dtmb_rotations(hex_rows, kb: int, cb: int, z: int) -> np.ndarray:
