@@ -188,8 +188,7 @@ class LdpcCode:
         or "int8" (fixed point: LLRs times ``scale``, by default the code's ``int8_scale``,
         saturated at +-127, alpha in 1/16 steps; about 3x faster). Frames are decoded
         ``batch`` at a time (inter-frame SIMD; default 16 for float32, 64 for int8), spread
-        over ``workers`` threads. Returns the hard
-        information bits and an ``LdpcReport``.
+        over ``workers`` threads. Returns the hard information bits and an ``LdpcReport``.
         """
         require_range("iterations", iterations, 1)
         alpha = self.alpha if alpha is None else alpha
