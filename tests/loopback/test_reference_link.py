@@ -33,5 +33,8 @@ def test_demo_writes_summary_and_plots(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["reference"]["ber"]["ber"] < 1e-3
     assert res["reference"]["x_real_time"] > 0
-    for png in ("reference_spectrum.png", "reference_constellation.png"):
+    assert summary["dtmb"]["ts_packet_errors"] == 0 and summary["dtmb"]["bch_failures"] == 0
+    assert summary["reference_tu6"]["ber"]["ber"] > summary["reference"]["ber"]["ber"]
+    for png in ("reference_spectrum.png", "reference_constellation.png", "reference_tu6_channel.png",
+                "dtmb_spectrum.png", "dtmb_constellation.png"):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
