@@ -38,12 +38,13 @@ class DtmbDemodulator:
     """Known-config, frame-aligned demodulator: ``demodulate(frames) -> (ts bytes, report)``.
 
     ``frames``: ``[n, cfg.frame_symbols]`` complex samples, frame 0 being the transmitter's
-    first. Output starts once the deinterleaver is full (``latency_frames`` frames in) and is
+    first (or the frame at superframe index ``first_frame``). Output starts once the deinterleaver is full (``latency_frames`` frames in) and is
     whole FEC groups of TS bytes; blocks BCH could not correct are returned as decoded and
     counted (the TS layer marks them).
     """
 
-    def __init__(self, cfg: DtmbConfig, iterations: int = 30, precision: str = "int8"):
+    def __init__(self, cfg: DtmbConfig, iterations: int = 30, precision: str = "int8",
+                 first_frame: int = 0):
         if cfg.constellation == "4QAM-NR":
             raise ConfigError("constellation='4QAM-NR' reception is not implemented yet; "
                               "allowed: 4QAM, 16QAM, 32QAM, 64QAM")
@@ -56,13 +57,14 @@ class DtmbDemodulator:
         self.latency_frames = fwd.latency // DATA_SYMBOLS
         self.points = tables.constellation_points(cfg.constellation)
         self.qam = Constellation(self.points, cfg.constellation)
+        self.first_frame = first_frame  # superframe index of the first frame received
         self.frame = 0  # frames received
         self.pending = np.zeros(0, np.float32)  # LLRs waiting for a whole FEC group
         self.report = DemodReport()
 
     def _equalise(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
         cfg = self.cfg
-        ref = stages.header(cfg, self.frame % stages.frames_per_superframe(cfg))
+        ref = stages.header(cfg, (self.first_frame + self.frame) % stages.frames_per_superframe(cfg))
         rx_head = frame[:cfg.header_symbols]
         h = np.vdot(ref, rx_head) / np.vdot(ref, ref)
         noise = float(np.mean(np.abs(rx_head - h * ref) ** 2))
