@@ -37,10 +37,10 @@ class DemodReport:
 class DtmbDemodulator:
     """Known-config, frame-aligned demodulator: ``demodulate(frames) -> (ts bytes, report)``.
 
-    ``frames``: ``[n, cfg.frame_symbols]`` complex samples, frame 0 being the transmitter's
-    first (or the frame at superframe index ``first_frame``). Output starts once the deinterleaver is full (``latency_frames`` frames in) and is
-    whole FEC groups of TS bytes; blocks BCH could not correct are returned as decoded and
-    counted (the TS layer marks them).
+    ``frames``: ``[n, cfg.frame_symbols]`` complex samples, the first at superframe index
+    ``first_frame`` and starting a FEC group. Output starts once the deinterleaver is full
+    (``latency_frames`` frames in) and is whole FEC groups of TS bytes; blocks BCH could not
+    correct are returned as decoded and counted (the TS layer marks them).
     """
 
     def __init__(self, cfg: DtmbConfig, iterations: int = 30, precision: str = "int8",
