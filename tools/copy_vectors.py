@@ -4,7 +4,7 @@
 
 ATSC 3.0: per PLP, 02 (BCH input), 03 (BCH codewords), 04 (LDPC codewords) and metadata.json.
 DTMB: every stage file of the six short sets, meta.json, and a config.toml that reproduces
-the set with ``DtmbConfig.load``.
+the set with ``DtmbConfig.load``; of the long 340-frame set, the TS and the CI8 baseband.
 """
 from __future__ import annotations
 
@@ -59,6 +59,18 @@ def dtmb(src: Path, dst: Path) -> list[dict]:
                       "rate": meta["ldpc_rate"], "files": files,
                       "format": "see vectors/dtmb/README.md (bits uint8 0/1, samples complex64)",
                       "origin": "independent implementation: ningzichun/dtmb-sdr @ 7a6d78f"})
+    long = src / "long_pn945_c3780_64qam_r08_m1_340frames"
+    out = dst / long.name
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("00_ts_bytes.npy", "08_framed_baseband_ci8.bin", "meta.json"):
+        shutil.copy(long / name, out)
+    cases.append({"standard": "dtmb", "set": long.name, "stages": ["rx"],
+                  "files": {"00": f"dtmb/{long.name}/00_ts_bytes.npy",
+                            "08_ci8": f"dtmb/{long.name}/08_framed_baseband_ci8.bin",
+                            "meta.json": f"dtmb/{long.name}/meta.json"},
+                  "format": "08_ci8: interleaved int8 I/Q (sdrcast cs8), 7.56 Msps",
+                  "origin": "independent implementation: ningzichun/dtmb-sdr @ 7a6d78f; "
+                            "its C++ receiver decoded frames 43..168 of the same file"})
     shutil.copy(src / "README.md", dst / "README.md")
     return cases
 
