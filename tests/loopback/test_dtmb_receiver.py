@@ -56,3 +56,16 @@ def test_noise_alone_is_reported_as_no_signal():
         np.zeros(40_000, np.complex64))
     with pytest.raises(SyncLost, match="no DTMB frame header"):
         DtmbReceiver().demodulate(noise)
+
+
+@pytest.mark.parametrize("cfg, cfo", [
+    (DtmbConfig("pn420", False, 3780, "16QAM", 0.4, 1), 37e3),
+    (DtmbConfig("pn945", True, 3780, "64QAM", 0.6, 1), -50e3),
+    (DtmbConfig("pn595", False, 1, "4QAM", 0.8, 1), 48e3),
+], ids=["pn420+37kHz", "pn945-50kHz", "pn595+48kHz"])
+def test_acquires_carrier_offsets_up_to_50_khz(cfg, cfo):
+    ts, y = _signal(cfg, 174, 20.0, cfo=cfo, lead=500)
+    out, rep = DtmbReceiver().demodulate(y)
+    assert rep["sync"]["cfo_hz"] == pytest.approx(cfo, abs=150)
+    np.testing.assert_array_equal(out, ts[:out.size])
+    assert out.size > 0 and rep["ldpc_failures"] == 0

@@ -11,8 +11,9 @@ aligned frames to ``DtmbDemodulator``.
   (after the DFT) and C=1 (time domain); the 4-bit body prefix decides, and the nearest of the
   SI vectors (Hamming distance) gives constellation, code rate and interleaver mode.
 
-Not yet: CFO beyond the autocorrelation range, sample-clock tracking, multipath estimation,
-re-synchronisation after loss (see docs/dtmb.md).
+CFO is acquired over +-60 kHz: the lag-correlation alias (modulo fs/lag) is resolved against the
+known headers, and PN595 is searched on a frequency grid. Not yet: sample-clock tracking,
+multipath estimation, re-synchronisation after loss (see docs/dtmb.md).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from sdrcast.phy.dtmb.demodulator import DtmbDemodulator
 from sdrcast.phy.fec.tables import load_json
 
 _LAGS = {"pn420": (255, 165), "pn945": (511, 434)}
+MAX_CFO_HZ = 60e3  # acquisition range (the standard's receivers must take +-50 kHz)
 _MODES = {3: ("4QAM-NR", 0.8), 5: ("4QAM", 0.4), 7: ("4QAM", 0.6), 9: ("4QAM", 0.8),
           11: ("16QAM", 0.4), 13: ("16QAM", 0.6), 15: ("16QAM", 0.8), 17: ("32QAM", 0.8),
           19: ("64QAM", 0.4), 21: ("64QAM", 0.6), 23: ("64QAM", 0.8)}
@@ -90,23 +92,56 @@ class DtmbReceiver:
             mag = _fold(np.abs(p[:n]), period)
             lo, hi = max(0, k0 - win), min(period, k0 + win)
             k = lo + int(np.argmax(mag[lo:hi]))
-            cfo = -float(np.angle(np.sum(p[k:n:period]))) * self.fs / (2 * np.pi * lag)
+            frac = -float(np.angle(np.sum(p[k:n:period]))) * self.fs / (2 * np.pi * lag)
             if best is None or score[k0] > best[0]:
-                best = (float(score[k0]), name, k, cfo)
-        ref = stages.header(DtmbConfig("pn595"), 0)
-        period = DtmbConfig("pn595").frame_symbols
-        n = min(len(x) - len(ref), 4 * period)
-        if n > period:
-            seg = x[:n + len(ref)]
-            c = np.correlate(seg, ref, mode="valid")[:n]
-            e = _windowed(np.abs(seg) ** 2, len(ref))[:n]
-            score = _fold(np.abs(c) / np.sqrt(e * np.vdot(ref, ref).real + 1e-20), period)
-            k = int(np.argmax(score))
-            if best is None or score[k] > best[0]:
-                best = (float(score[k]), "pn595", k, self._cfo_from_header(x, ref, k))
+                best = (float(score[k0]), name, k, self._resolve_cfo(x, name, k, frac, lag))
+        pn595 = self._find_pn595(x)
+        if pn595 is not None and (best is None or pn595[0] > best[0]):
+            best = pn595
         if best is None or best[0] < 0.5:
             raise SyncLost("no DTMB frame header found (PN420/595/945) in the input")
         return best[1], best[2], best[3]
+
+    def _resolve_cfo(self, x: np.ndarray, name: str, start: int, frac: float, lag: int) -> float:
+        """The lag correlation gives the CFO modulo fs/lag; pick the alias whose de-rotated
+        header best matches a known (any-phase) header."""
+        hs = DtmbConfig(name).header_symbols
+        rot = 1 - 2 * tables.pn_tables()[f"{name}_rotating_headers_bits"].astype(np.float32)
+        rx = x[start:start + hs].astype(np.complex128)
+        n = np.arange(hs)
+        step = self.fs / lag
+        best = (-1.0, frac)
+        for m in range(-int(MAX_CFO_HZ // step) - 1, int(MAX_CFO_HZ // step) + 2):
+            f = frac + m * step
+            if abs(f) > MAX_CFO_HZ:
+                continue
+            c = float(np.max(np.abs(rot @ (rx * np.exp(-2j * np.pi * f / self.fs * n)))))
+            if c > best[0]:
+                best = (c, f)
+        return best[1]
+
+    def _find_pn595(self, x: np.ndarray):
+        """(score, "pn595", start, CFO) by cross-correlation over a CFO grid, or None."""
+        ref = stages.header(DtmbConfig("pn595"), 0)
+        period = DtmbConfig("pn595").frame_symbols
+        n = min(len(x) - len(ref), 4 * period)
+        if n <= period:
+            return None
+        seg = x[:n + len(ref)]
+        e = _windowed(np.abs(seg) ** 2, len(ref))[:n]
+        norm = np.sqrt(e * np.vdot(ref, ref).real + 1e-20)
+        t = np.arange(seg.size)
+        best = None
+        step = self.fs / (2 * len(ref))  # half a cycle over the header at the grid's worst
+        for f in np.arange(-MAX_CFO_HZ, MAX_CFO_HZ + step / 2, step):
+            d = seg * np.exp(-2j * np.pi * f / self.fs * t)
+            score = _fold(np.abs(np.correlate(d, ref, mode="valid")[:n]) / norm, period)
+            k = int(np.argmax(score))
+            if best is None or score[k] > best[0]:
+                best = (float(score[k]), k, float(f))
+        score, k, f = best
+        d = x * np.exp(-2j * np.pi * f / self.fs * np.arange(x.size))
+        return score, "pn595", k, f + self._cfo_from_header(d, ref, k)
 
     def _cfo_from_header(self, x: np.ndarray, ref: np.ndarray, start: int) -> float:
         """CFO from the phase drift between the two halves of a known header."""
