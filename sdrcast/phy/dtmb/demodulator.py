@@ -4,7 +4,8 @@ belong to the full receiver built on top of it.
 
 Per frame: complex gain from the known PN header (flat-channel estimate) -> body (C=3780: unitary
 3780-point DFT and inverse frequency interleaver) -> SI and data split -> equalise -> symbol
-deinterleaver (with per-symbol channel state) -> max-log LLRs -> LDPC -> BCH -> descrambling.
+deinterleaver (with per-symbol channel state) -> max-log LLRs (per axis for 4/16/64QAM,
+exhaustive for the 32QAM cross) -> LDPC (int8, 2 threads) -> BCH -> descrambling.
 """
 from __future__ import annotations
 
@@ -17,7 +18,25 @@ from sdrcast.phy.dtmb import stages, tables
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, DtmbConfig
 from sdrcast.phy.fec import BchCode, LdpcCode
 from sdrcast.phy.interleave import ConvolutionalInterleaver
+from sdrcast.phy.kernels.qam import demap_maxlog_axes
 from sdrcast.phy.mapping import Constellation
+
+
+def _axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(I levels, Q levels) when ``points[label_i + (label_q << k)] = I[label_i] + jQ[label_q]``
+    (DTMB 4/16/64QAM), else None."""
+    m = points.size
+    k = (m.bit_length() - 1) // 2
+    if (m.bit_length() - 1) % 2:
+        return None
+    lab = np.arange(m)
+    li = points[lab & ((1 << k) - 1)].real  # labels with the Q part zero give the I levels
+    lq = points[(lab >> k) << k].imag
+    levels_i = points[np.arange(1 << k)].real.astype(np.float64)
+    levels_q = points[np.arange(1 << k) << k].imag.astype(np.float64)
+    if np.allclose(points.real, li) and np.allclose(points.imag, lq):
+        return levels_i, levels_q
+    return None
 
 
 @dataclass
@@ -44,12 +63,12 @@ class DtmbDemodulator:
     """
 
     def __init__(self, cfg: DtmbConfig, iterations: int = 30, precision: str = "int8",
-                 first_frame: int = 0):
+                 first_frame: int = 0, workers: int = 2):
         if cfg.constellation == "4QAM-NR":
             raise ConfigError("constellation='4QAM-NR' reception is not implemented yet; "
                               "allowed: 4QAM, 16QAM, 32QAM, 64QAM")
         self.cfg = cfg
-        self.iterations, self.precision = iterations, precision
+        self.iterations, self.precision, self.workers = iterations, precision, workers
         self.bch, self.ldpc = BchCode.dtmb(), LdpcCode.dtmb(cfg.ldpc_rate)
         fwd = ConvolutionalInterleaver(52, cfg.interleaver_unit, np.complex64)
         self.deint = fwd.inverse()
@@ -57,6 +76,7 @@ class DtmbDemodulator:
         self.latency_frames = fwd.latency // DATA_SYMBOLS
         self.points = tables.constellation_points(cfg.constellation)
         self.qam = Constellation(self.points, cfg.constellation)
+        self.axes = _axes(self.points)  # per-axis levels when the constellation is separable
         self.first_frame = first_frame  # superframe index of the first frame received
         self.frame = 0  # frames received
         self.pending = np.zeros(0, np.float32)  # LLRs waiting for a whole FEC group
@@ -91,9 +111,15 @@ class DtmbDemodulator:
             csi = self.deint_csi(np.full(DATA_SYMBOLS, nv, np.float32))
             if self.frame <= self.latency_frames:
                 continue  # deinterleaver still filling
-            bps = int(np.log2(self.points.size))
-            llr = self.qam.demap(sym, csi).reshape(-1, bps)[:, ::-1].reshape(-1)
-            ideal = self.points[self.qam.decide(sym)]
+            if self.axes is not None:
+                li, lq = self.axes
+                llr = demap_maxlog_axes(sym, li, lq, np.maximum(csi, 1e-6).astype(np.float64))
+                ideal = (li[np.abs(sym.real[:, None] - li[None, :]).argmin(axis=1)]
+                         + 1j * lq[np.abs(sym.imag[:, None] - lq[None, :]).argmin(axis=1)])
+            else:  # 32QAM (a cross constellation): exhaustive search, labels LSB first
+                bps = int(np.log2(self.points.size))
+                llr = self.qam.demap(sym, csi).reshape(-1, bps)[:, ::-1].reshape(-1)
+                ideal = self.points[self.qam.decide(sym)]
             self.report.mer_db.append(float(10 * np.log10(
                 np.mean(np.abs(ideal) ** 2) / max(np.mean(np.abs(sym - ideal) ** 2), 1e-12))))
             llrs.append(llr)
@@ -105,7 +131,7 @@ class DtmbDemodulator:
             return np.zeros(0, np.uint8), self.report
         use, self.pending = self.pending[:n_groups * group], self.pending[n_groups * group:]
         bits, rep = self.ldpc.decode(use.reshape(-1, self.ldpc.n), iterations=self.iterations,
-                                     precision=self.precision)
+                                     precision=self.precision, workers=self.workers)
         self.report.ldpc_iterations += rep.iterations.tolist()
         self.report.ldpc_failures += int((~rep.parity_ok).sum())
         msg, fixed = self.bch.decode(bits.reshape(-1, 762))

@@ -97,3 +97,41 @@ def hard_decide(symbols, points):
                 k = s
         out[i] = k
     return out
+
+
+@njit(cache=True, nogil=True)
+def demap_maxlog_axes(symbols, levels_i, levels_q, noise_var):
+    """Max-log LLRs for a separable square constellation, one axis at a time.
+
+    The label is ``label_i + (label_q << k)`` with ``levels_i[label_i]`` the in-phase and
+    ``levels_q[label_q]`` the quadrature level (k bits each); LLRs come out LSB first:
+    bits 0..k-1 of ``label_i``, then of ``label_q``. Equal to the exhaustive 2-D max-log (the
+    other axis's minimum cancels), at 2^k instead of 4^k distances per bit.
+    """
+    n = symbols.size
+    m = levels_i.size
+    k = 0
+    while (1 << k) < m:
+        k += 1
+    nv = np.empty(n, np.float64)
+    nv[:] = noise_var
+    out = np.empty(n * 2 * k, np.float32)
+    d = np.empty(m, np.float64)
+    for i in range(n):
+        for axis in range(2):
+            y = symbols[i].real if axis == 0 else symbols[i].imag
+            lv = levels_i if axis == 0 else levels_q
+            for v in range(m):
+                e = y - lv[v]
+                d[v] = e * e
+            for b in range(k):
+                m0 = np.inf
+                m1 = np.inf
+                for v in range(m):
+                    if (v >> b) & 1:
+                        if d[v] < m1:
+                            m1 = d[v]
+                    elif d[v] < m0:
+                        m0 = d[v]
+                out[i * 2 * k + axis * k + b] = (m1 - m0) / nv[i]
+    return out

@@ -98,3 +98,22 @@ def test_cli_tx_writes_an_annotated_sigmf_recording(tmp_path):
     assert meta.sample_rate == 7.56e6 and meta.center_freq == 586e6
     assert [a["core:sample_start"] for a in meta.annotations] == \
         [i * cfg.frame_symbols for i in range(n_frames)]
+
+
+@pytest.mark.parametrize("name", ["4QAM", "16QAM", "64QAM"])
+def test_per_axis_demapper_equals_exhaustive_max_log(name):
+    from sdrcast.phy.dtmb import tables
+    from sdrcast.phy.dtmb.demodulator import _axes
+    from sdrcast.phy.kernels.qam import demap_maxlog_axes
+    from sdrcast.phy.mapping import Constellation
+
+    pts = tables.constellation_points(name)
+    levels = _axes(pts)
+    assert levels is not None
+    rng = np.random.default_rng(0)
+    y = (rng.standard_normal(500) + 1j * rng.standard_normal(500)).astype(np.complex64)
+    nv = rng.uniform(0.05, 0.5, 500)
+    bps = int(np.log2(pts.size))
+    exhaustive = Constellation(pts).demap(y, nv).reshape(-1, bps)[:, ::-1].reshape(-1)
+    np.testing.assert_allclose(demap_maxlog_axes(y, *levels, nv), exhaustive, rtol=1e-4, atol=1e-3)
+    assert _axes(tables.constellation_points("32QAM")) is None  # the cross is not separable
