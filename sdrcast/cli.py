@@ -174,6 +174,12 @@ def cmd_tx(args) -> int:
     return dtmb_tx._main(args)
 
 
+def cmd_rx(args) -> int:
+    from sdrcast.flowgraphs import dtmb_rx
+
+    return dtmb_rx.run_from_args(args)
+
+
 def cmd_demo(args) -> int:
     from sdrcast.flowgraphs.demo import run_demo
 
@@ -213,6 +219,11 @@ EXAMPLES = {
         sdrcast tx dtmb --config cfg.toml --input udp://@239.1.1.1:5000 \\
             --output soapy:driver=hackrf --freq 586e6 --gain 30
         sdrcast tx dtmb --preset mode2 --input - --output zmq+pub://127.0.0.1:5555
+    """,
+    "rx": """
+        sdrcast rx dtmb --input capture.sigmf-data --output out.ts
+        sdrcast rx dtmb --input dump.cs8 --output - | ffprobe -
+        sdrcast rx dtmb --input zmq+sub://127.0.0.1:5555 --output udp://239.1.1.1:5000
     """,
     "demo": """
         sdrcast demo                         # writes demo-output/
@@ -304,6 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
     from sdrcast.flowgraphs.dtmb_tx import add_arguments
 
     add_arguments(p)
+
+    p = add("rx", cmd_rx, "receive a standard: baseband in, TS out (DTMB, no configuration)")
+    p.add_argument("standard", choices=("dtmb",))
+    from sdrcast.flowgraphs.dtmb_rx import add_arguments as add_rx_arguments
+
+    add_rx_arguments(p)
 
     p = add("demo", cmd_demo, "run every link through the channel emulator; summary and plots")
     p.add_argument("--out", default="demo-output", help="output folder (default demo-output)")

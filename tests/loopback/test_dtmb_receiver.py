@@ -69,3 +69,42 @@ def test_acquires_carrier_offsets_up_to_50_khz(cfg, cfo):
     assert rep["sync"]["cfo_hz"] == pytest.approx(cfo, abs=150)
     np.testing.assert_array_equal(out, ts[:out.size])
     assert out.size > 0 and rep["ldpc_failures"] == 0
+
+
+def test_streaming_block_is_chunk_invariant():
+    from sdrcast.flowgraphs.dtmb_rx import DtmbRxBlock
+    from sdrcast.runtime.testing import assert_chunk_invariant
+
+    cfg = DtmbConfig("pn420", True, 3780, "16QAM", 0.6, 1)
+    ts, y = _signal(cfg, 173, 18.0, cfo=-9000.0, lead=2000)
+    out = assert_chunk_invariant(DtmbRxBlock, y, trials=2, max_len=60_000)
+    assert out.data.size == 3 * cfg.ts_bytes_per_frame
+    np.testing.assert_array_equal(out.data, ts[:out.data.size])
+
+
+def test_uncorrectable_packets_carry_the_transport_error_indicator():
+    from sdrcast.phy.dtmb.demodulator import DtmbDemodulator
+
+    cfg = DtmbConfig("pn945", False, 3780, "64QAM", 0.8, interleaver_mode=1)
+    rx = DtmbDemodulator(cfg, iterations=5)
+    ts = sample_stream((rx.latency_frames + 1) * cfg.ts_bytes_per_frame // 188)
+    _, y = _signal(cfg, rx.latency_frames + 1, 9.0, cfo=0.0, lead=0)
+    out, rep = rx.demodulate(y)
+    assert rep.ts_packets_marked > 0
+    tei = (out.reshape(-1, 188)[:, 1] & 0x80) != 0
+    assert tei.sum() == rep.ts_packets_marked  # every marked packet, none dropped
+    assert out.size == cfg.ts_bytes_per_frame and ts.size > out.size
+
+
+def test_cli_rx_decodes_a_recording(tmp_path):
+    from sdrcast.cli import main
+    from sdrcast.sdr_io import write_samples
+
+    cfg = DtmbConfig("pn595", False, 1, "16QAM", 0.8, 1)
+    ts, y = _signal(cfg, 172, 18.0, cfo=5000.0, lead=321)
+    write_samples(tmp_path / "cap.sigmf-data", y, 7.56e6, 586e6)
+    assert main(["rx", "dtmb", "--input", str(tmp_path / "cap.sigmf-data"), "--output",
+                 str(tmp_path / "out.ts"), "--quiet"]) == 0
+    out = np.fromfile(tmp_path / "out.ts", np.uint8)
+    assert out.size == 2 * cfg.ts_bytes_per_frame
+    np.testing.assert_array_equal(out, ts[:out.size])

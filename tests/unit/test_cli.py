@@ -26,7 +26,7 @@ def recording(tmp_path):
 def test_version_and_help():
     r = run("--version")
     assert r.returncode == 0 and r.stdout.startswith("sdrcast ")
-    for cmd in ("devices", "info", "plot", "convert", "sweep", "tx", "demo"):
+    for cmd in ("devices", "info", "plot", "convert", "sweep", "tx", "rx", "demo"):
         h = run(cmd, "--help")
         assert h.returncode == 0 and "examples:" in h.stdout, cmd
 

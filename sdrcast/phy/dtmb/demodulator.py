@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sdrcast.errors import ConfigError
+from sdrcast.mac.ts import set_transport_error
 from sdrcast.phy.dtmb import stages, tables
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, DtmbConfig
 from sdrcast.phy.fec import BchCode, LdpcCode
@@ -47,6 +48,7 @@ class DemodReport:
     ldpc_failures: int = 0
     bch_failures: int = 0
     bch_corrected: int = 0
+    ts_packets_marked: int = 0
     mer_db: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -139,5 +141,11 @@ class DtmbDemodulator:
         self.report.bch_corrected += int(fixed[fixed > 0].sum())
         payload = msg.reshape(-1, cfg.ts_bytes_per_frame * 8)
         out = np.concatenate([np.packbits(stages.scramble_frame(f)) for f in payload])
+        # a TS packet is two BCH blocks (188 = 2 x 94 bytes, frames hold whole packets): mark
+        # packets with an uncorrectable block with transport_error_indicator, never drop them
+        bad = (fixed < 0).reshape(-1, 2).any(axis=1)
+        if bad.any():
+            set_transport_error(out, bad)
+            self.report.ts_packets_marked += int(bad.sum())
         self.report.frames_out += payload.shape[0]
         return out, self.report
