@@ -338,6 +338,15 @@ def main(argv: list[str] | None = None) -> int:
     return run_guarded(lambda: args.fn(args))
 
 
+def flowgraph_main(module: str, doc: str, add_arguments, run, argv: list[str] | None) -> int:
+    """``python -m sdrcast.flowgraphs.X``: parse with the flowgraph's own arguments and run."""
+    ap = argparse.ArgumentParser(prog=f"python -m {module}", description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(ap)
+    args = ap.parse_args(argv)
+    return run_guarded(lambda: run(args))
+
+
 def run_guarded(fn) -> int:
     """Run ``fn``; user errors become one line on stderr and exit 2, Ctrl-C exit 130."""
     try:

@@ -67,13 +67,9 @@ class DtmbRxBlock(Block):
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sdrcast.flowgraphs.dtmb_rx", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(ap)
-    args = ap.parse_args(argv)
-    from sdrcast.cli import run_guarded
+    from sdrcast.cli import flowgraph_main
 
-    return run_guarded(lambda: run_from_args(args))
+    return flowgraph_main("sdrcast.flowgraphs.dtmb_rx", __doc__, add_arguments, run_from_args, argv)
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:

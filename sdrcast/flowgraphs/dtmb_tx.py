@@ -91,13 +91,9 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sdrcast.flowgraphs.dtmb_tx", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(ap)
-    args = ap.parse_args(argv)
-    from sdrcast.cli import run_guarded
+    from sdrcast.cli import flowgraph_main
 
-    return run_guarded(lambda: _main(args))
+    return flowgraph_main("sdrcast.flowgraphs.dtmb_tx", __doc__, add_arguments, _main, argv)
 
 
 def _main(args) -> int:
