@@ -171,7 +171,7 @@ def cmd_sweep(args) -> int:
 def cmd_tx(args) -> int:
     from sdrcast.flowgraphs import dtmb_tx
 
-    return dtmb_tx._main(args)
+    return dtmb_tx.run_from_args(args)
 
 
 def cmd_rx(args) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
 from sdrcast.mac.ts import null_packets
-from sdrcast.phy.dtmb import PRESETS, DtmbConfig, DtmbTransmitter
+from sdrcast.phy.dtmb import PRESETS, DtmbConfig, DtmbTransmitter, stages
 from sdrcast.runtime import Block, Chunk, FrameAdapter, Tag
 
 
@@ -45,7 +45,7 @@ class DtmbTxBlock(Block):
             first = self.tx.frame
             iq = self.tx.modulate(ts)
             n = iq.size // cfg.frame_symbols
-            sf = {"pn420": 225, "pn595": 216, "pn945": 200}[cfg.header]
+            sf = stages.frames_per_superframe(cfg)
             yield Chunk(iq, [Tag(i * cfg.frame_symbols, "frame_start", (first + i) % sf)
                              for i in range(n)])
 
@@ -93,10 +93,10 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     from sdrcast.cli import flowgraph_main
 
-    return flowgraph_main("sdrcast.flowgraphs.dtmb_tx", __doc__, add_arguments, _main, argv)
+    return flowgraph_main("sdrcast.flowgraphs.dtmb_tx", __doc__, add_arguments, run_from_args, argv)
 
 
-def _main(args) -> int:
+def run_from_args(args) -> int:
     from sdrcast.cli import parse_gain
 
     cfg = config_from_args(args.config, args.preset)

@@ -30,12 +30,12 @@ def _axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     k = (m.bit_length() - 1) // 2
     if (m.bit_length() - 1) % 2:
         return None
+    v = np.arange(1 << k)
+    levels_i = points[v].real.astype(np.float64)  # labels with the Q part zero
+    levels_q = points[v << k].imag.astype(np.float64)  # labels with the I part zero
     lab = np.arange(m)
-    li = points[lab & ((1 << k) - 1)].real  # labels with the Q part zero give the I levels
-    lq = points[(lab >> k) << k].imag
-    levels_i = points[np.arange(1 << k)].real.astype(np.float64)
-    levels_q = points[np.arange(1 << k) << k].imag.astype(np.float64)
-    if np.allclose(points.real, li) and np.allclose(points.imag, lq):
+    if np.allclose(points.real, levels_i[lab & (v.size - 1)]) and \
+            np.allclose(points.imag, levels_q[lab >> k]):
         return levels_i, levels_q
     return None
 
@@ -93,10 +93,7 @@ class DtmbDemodulator:
         body = frame[cfg.header_symbols:]
         if cfg.carriers == 3780:
             X = np.fft.fft(body) / np.sqrt(BODY_SYMBOLS)
-            carriers = X[tables.freq_interleaver()]
-            mask = np.zeros(BODY_SYMBOLS, bool)
-            mask[tables.si_positions()] = True
-            data = carriers[~mask]
+            data = X[tables.freq_interleaver()][~tables.si_mask()]
         else:
             data = body[36:]
         return (data / h).astype(np.complex64), max(noise / abs(h) ** 2, 1e-6)

@@ -70,10 +70,8 @@ def frame_body(cfg: DtmbConfig, logical: np.ndarray) -> np.ndarray:
     if cfg.carriers == 1:
         return logical.astype(np.complex64)
     carriers = np.empty(BODY_SYMBOLS, np.complex64)
-    pos = tables.si_positions()
-    mask = np.zeros(BODY_SYMBOLS, bool)
-    mask[pos] = True
-    carriers[pos] = logical[:36]
+    mask = tables.si_mask()
+    carriers[mask] = logical[:36]  # positions are increasing, so order is kept
     carriers[~mask] = logical[36:]
     X = np.zeros(BODY_SYMBOLS, np.complex64)
     X[tables.freq_interleaver()] = carriers

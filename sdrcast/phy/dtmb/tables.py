@@ -47,6 +47,14 @@ def si_positions() -> np.ndarray:
 
 
 @cache
+def si_mask() -> np.ndarray:
+    """True on the 36 C=3780 logical carriers that carry system information."""
+    mask = np.zeros(3780, bool)
+    mask[si_positions()] = True
+    return mask
+
+
+@cache
 def freq_interleaver() -> np.ndarray:
     """Logical carrier -> IDFT bin for C=3780."""
     with _BASE.joinpath("freq_interleaver_c3780_logical_to_physical.npy").open("rb") as f:

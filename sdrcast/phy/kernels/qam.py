@@ -20,6 +20,20 @@ def map_bits(bits, points, bits_per_symbol):
 
 
 @njit(cache=True, nogil=True)
+def _maxlog_bit(d, shift):
+    """min over labels with bit ``shift`` = 1 minus min over those with it = 0."""
+    m0 = np.inf
+    m1 = np.inf
+    for s in range(d.size):
+        if (s >> shift) & 1:
+            if d[s] < m1:
+                m1 = d[s]
+        elif d[s] < m0:
+            m0 = d[s]
+    return m1 - m0
+
+
+@njit(cache=True, nogil=True)
 def demap_maxlog(symbols, points, bits_per_symbol, noise_var):
     """Max-log LLRs: ``(min_{s:b=1} d^2 - min_{s:b=0} d^2) / noise_var`` per bit, float32.
 
@@ -38,16 +52,7 @@ def demap_maxlog(symbols, points, bits_per_symbol, noise_var):
             e = y - points[s]
             d2[s] = e.real * e.real + e.imag * e.imag
         for j in range(bits_per_symbol):
-            shift = bits_per_symbol - 1 - j
-            m0 = np.inf
-            m1 = np.inf
-            for s in range(m):
-                if (s >> shift) & 1:
-                    if d2[s] < m1:
-                        m1 = d2[s]
-                elif d2[s] < m0:
-                    m0 = d2[s]
-            out[i * bits_per_symbol + j] = (m1 - m0) / nv[i]
+            out[i * bits_per_symbol + j] = _maxlog_bit(d2, bits_per_symbol - 1 - j) / nv[i]
     return out
 
 
@@ -125,13 +130,5 @@ def demap_maxlog_axes(symbols, levels_i, levels_q, noise_var):
                 e = y - lv[v]
                 d[v] = e * e
             for b in range(k):
-                m0 = np.inf
-                m1 = np.inf
-                for v in range(m):
-                    if (v >> b) & 1:
-                        if d[v] < m1:
-                            m1 = d[v]
-                    elif d[v] < m0:
-                        m0 = d[v]
-                out[i * 2 * k + axis * k + b] = (m1 - m0) / nv[i]
+                out[i * 2 * k + axis * k + b] = _maxlog_bit(d, b) / nv[i]
     return out
