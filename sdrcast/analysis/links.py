@@ -50,15 +50,16 @@ def _dtmb_config(spec):
 
 
 def _run_dtmb(params: dict, snr_db: float, seed: list[int], n: int) -> dict:
+    from sdrcast.errors import SyncLost
     from sdrcast.mac.ts import sample_stream
-    from sdrcast.phy.dtmb import DtmbTransmitter
+    from sdrcast.phy.dtmb import DtmbReceiver, DtmbTransmitter
     from sdrcast.phy.dtmb.config import SYMBOL_RATE
-    from sdrcast.phy.dtmb.demodulator import DtmbDemodulator
+    from sdrcast.phy.dtmb.demodulator import latency_frames
 
     cfg = _dtmb_config(params.get("dtmb"))
-    rx = DtmbDemodulator(cfg)
+    rx = DtmbReceiver(config=cfg)
     n = -(-n // cfg.frames_per_group) * cfg.frames_per_group
-    frames = rx.latency_frames + n
+    frames = latency_frames(cfg) + n + cfg.frames_per_group  # the last frame needs the next header
     ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=seed[2] + 7919 * seed[0])
     tx = DtmbTransmitter(cfg).modulate(ts)
     ch = dict(params.get("channel") or {})
@@ -66,13 +67,19 @@ def _run_dtmb(params: dict, snr_db: float, seed: list[int], n: int) -> dict:
                                         seed=int(np.random.SeedSequence(seed).generate_state(1)[0]),
                                         **ch))
     y = emu(np.concatenate([tx, np.zeros(emu.latency, np.complex64)]))[emu.latency:][:tx.size]
-    out, rep = rx.demodulate(y)
+    try:
+        out, rep = rx.demodulate(y)
+    except SyncLost:  # no header found at this SNR: every frame is lost
+        out, rep = np.zeros(0, np.uint8), {"mer_db": []}
+    out = out[:n * cfg.ts_bytes_per_frame]
+    if out.size < n * cfg.ts_bytes_per_frame:  # frames the receiver never delivered count as lost
+        out = np.concatenate([out, np.zeros(n * cfg.ts_bytes_per_frame - out.size, np.uint8)])
     got = out.reshape(n, cfg.ts_bytes_per_frame)
     ref = ts[:out.size].reshape(n, cfg.ts_bytes_per_frame)
     bit_err = np.unpackbits(got ^ ref, axis=1)
     return {"frames": n, "frame_errors": int(np.any(got != ref, axis=1).sum()),
             "bits": int(bit_err.size), "bit_errors": int(bit_err.sum()),
-            "mer_db": float(np.mean(rep.mer_db)) if rep.mer_db else None}
+            "mer_db": float(np.mean(rep["mer_db"])) if rep["mer_db"] else None}
 
 
 def run_batch(params: dict, snr_db: float, batch: int) -> dict:

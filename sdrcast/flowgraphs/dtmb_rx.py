@@ -3,67 +3,43 @@
     python -m sdrcast.flowgraphs.dtmb_rx --input capture.sigmf-data --output out.ts
     sdrcast rx dtmb --input soapy:driver=hackrf --rate 7.56e6 --freq 586e6 --output udp://239.1.1.1:5000
 
-The block buffers five frames, acquires (header type, timing, CFO, PN phase, mode), then
-decodes frame by frame as samples arrive. TS packets from uncorrectable BCH blocks carry the
-transport_error_indicator. Needs 7.56 Msps input (unshaped symbols) for now.
+The block wraps the streaming ``DtmbReceiver``: it acquires (header type, timing, CFO, PN
+phase, mode), tracks carrier and sample clock, equalises multipath, re-acquires after signal
+loss, and decodes frame by frame as samples arrive. TS packets from uncorrectable BCH blocks
+carry the transport_error_indicator. Needs 7.56 Msps input (unshaped symbols) for now.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator
 
-import numpy as np
-
 from sdrcast.phy.dtmb import DtmbReceiver
-from sdrcast.phy.dtmb.demodulator import DtmbDemodulator
 from sdrcast.runtime import Block, Chunk
-
-ACQUIRE_SAMPLES = 5 * 4725  # five of the longest frames
 
 
 class DtmbRxBlock(Block):
-    """7.56 Msps complex samples in, TS bytes out."""
+    """7.56 Msps complex samples in, TS bytes out; the receiver's counters are the block's."""
 
     def __init__(self, name: str = "dtmb_rx"):
         super().__init__(name)
         self.rx = DtmbReceiver()
-        self.demod: DtmbDemodulator | None = None
-        self.cfo = 0.0
+
+    def _sync_counters(self) -> None:
+        self.counters.update(self.rx.counters_now())
 
     def process(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
-        buf = np.zeros(0, np.complex64)  # before sync: raw input; after: aligned, CFO-corrected
-        pos = 0  # absolute index of the first sample of ``buf``
         for c in chunks:
             self.poll()
-            x = np.asarray(c.data, np.complex64)
-            if self.demod is None:
-                buf = np.concatenate([buf, x])
-                if buf.size < ACQUIRE_SAMPLES:
-                    continue
-                cfg = self.rx.acquire(buf)
-                s = self.rx.sync
-                self.demod = DtmbDemodulator(cfg, first_frame=s.superframe_index)
-                self.cfo = s.cfo_hz
-                self.counters.add("samples_before_sync", s.start)
-                x, buf, pos = buf[s.start:], np.zeros(0, np.complex64), pos + s.start
-            n = np.arange(pos + buf.size, pos + buf.size + x.size, dtype=np.float64)
-            x = (x * np.exp(-2j * np.pi * np.mod(self.cfo / 7.56e6 * n, 1.0))).astype(np.complex64)
-            buf = np.concatenate([buf, x])
-            fs = self.demod.cfg.frame_symbols
-            whole = buf.size // fs * fs
-            if whole:
-                ts, _ = self.demod.demodulate(buf[:whole])
-                buf, pos = buf[whole:], pos + whole
-                if ts.size:
-                    yield Chunk(ts)
-        if buf.size and self.demod is not None:
-            self.counters.add("tail_samples_dropped", buf.size)
-        if self.demod is not None:
-            r = self.demod.report
-            self.counters.update({"frames": r.frames, "ldpc_failures": r.ldpc_failures,
-                                  "bch_failures": r.bch_failures,
-                                  "ts_packets_marked": r.ts_packets_marked})
+            ts = self.rx.push(c.data)
+            self._sync_counters()
+            if ts.size:
+                yield Chunk(ts)
+        ts = self.rx.flush()
+        self._sync_counters()
+        if ts.size:
+            yield Chunk(ts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +57,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--format", dest="in_format", choices=("cf32", "cs16", "cs8", "cu8"),
                     help="raw sample format when the extension does not say")
     ap.add_argument("--quiet", action="store_true", help="no status line")
+    ap.add_argument("--report", help="write the receiver report (per-frame sync, SNR, CFO, SCO, "
+                    "decoder counters) as JSON here")
 
 
 def run_from_args(args) -> int:
@@ -93,15 +71,20 @@ def run_from_args(args) -> int:
     rx = DtmbRxBlock()
     snk = open_sink(args.output, kind="ts")
     stats = Flowgraph(status_interval=None if args.quiet else 1.0).connect(src, rx, snk).run()
-    c = stats["blocks"]["dtmb_rx"]["counters"]
-    if rx.demod is not None:
-        cfg = rx.demod.cfg
+    rep = rx.rx.report()
+    cfg = rx.rx.cfg
+    if cfg is not None:
+        last = rep["frames_log"][-1] if rep["frames_log"] else {}
         print(f"DTMB {cfg.header} {'rotating ' if cfg.header_rotating else ''}C={cfg.carriers} "
-              f"{cfg.constellation} {cfg.ldpc_rate} M={cfg.interleaver_unit}, CFO "
-              f"{rx.cfo:.0f} Hz: {c.get('frames', 0)} frames, TS bytes out "
-              f"{stats['blocks']['dtmb_rx']['items_out']}, LDPC failures "
-              f"{c.get('ldpc_failures', 0)}, marked packets {c.get('ts_packets_marked', 0)}",
+              f"{cfg.constellation} {cfg.ldpc_rate} M={cfg.interleaver_unit}: CFO "
+              f"{last.get('cfo_hz', 0):.0f} Hz, SCO {last.get('sco_ppm', 0):.1f} ppm, "
+              f"{rep['frames']} frames ({rep['frames_erased']} erased, {rep['sync_losses']} sync "
+              f"losses), TS bytes out {stats['blocks']['dtmb_rx']['items_out']}, LDPC failures "
+              f"{rep.get('ldpc_failures', 0)}, marked packets {rep.get('ts_packets_marked', 0)}",
               file=sys.stderr)
+    if args.report:
+        with open(args.report, "w") as f:
+            json.dump(rep, f, indent=1)
     return 0
 
 

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from sdrcast.channel.emulator import ChannelConfig, ChannelEmulator
+from sdrcast.channel.impairments import SampleGaps
 from sdrcast.errors import SyncLost
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.dtmb import DtmbConfig, DtmbTransmitter
+from sdrcast.phy.dtmb.demodulator import latency_frames
 from sdrcast.phy.dtmb.receiver import DtmbReceiver
 
 CASES = [  # config, SNR dB
@@ -83,17 +85,77 @@ def test_streaming_block_is_chunk_invariant():
 
 
 def test_uncorrectable_packets_carry_the_transport_error_indicator():
-    from sdrcast.phy.dtmb.demodulator import DtmbDemodulator
-
     cfg = DtmbConfig("pn945", False, 3780, "64QAM", 0.8, interleaver_mode=1)
-    rx = DtmbDemodulator(cfg, iterations=5)
-    ts = sample_stream((rx.latency_frames + 1) * cfg.ts_bytes_per_frame // 188)
-    _, y = _signal(cfg, rx.latency_frames + 1, 9.0, cfo=0.0, lead=0)
-    out, rep = rx.demodulate(y)
-    assert rep.ts_packets_marked > 0
+    frames = latency_frames(cfg) + 1
+    ts, y = _signal(cfg, frames, 9.0, cfo=0.0, lead=0)
+    out, rep = DtmbReceiver(config=cfg, iterations=5).demodulate(y)
+    assert rep["ts_packets_marked"] > 0
     tei = (out.reshape(-1, 188)[:, 1] & 0x80) != 0
-    assert tei.sum() == rep.ts_packets_marked  # every marked packet, none dropped
+    assert tei.sum() == rep["ts_packets_marked"]  # every marked packet, none dropped
     assert out.size == cfg.ts_bytes_per_frame and ts.size > out.size
+
+
+MOBILE = [  # config, SNR dB: TU-6 at 30 km/h (586 MHz), CFO 20 kHz, SCO 20 ppm
+    (DtmbConfig("pn945", False, 3780, "16QAM", 0.6, 1), 20.0),
+    (DtmbConfig("pn420", True, 3780, "64QAM", 0.6, 1), 24.0),
+    (DtmbConfig("pn595", False, 1, "16QAM", 0.8, 1), 22.0),
+    (DtmbConfig("pn945", True, 1, "4QAM", 0.4, 1), 8.0),
+]
+
+
+@pytest.mark.parametrize("cfg, snr", MOBILE, ids=[f"{c.header}-C{c.carriers}-{c.constellation}-"
+                                                   f"{c.ldpc_rate}" for c, _ in MOBILE])
+def test_mobile_channel_with_carrier_and_clock_offsets(cfg, snr):
+    frames = latency_frames(cfg) + 20
+    ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=2)
+    x = np.concatenate([np.zeros(1000, np.complex64), DtmbTransmitter(cfg).modulate(ts)])
+    y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=snr, profile="tu6", speed_kmh=30,
+                                      carrier_hz=586e6, cfo_hz=20e3, sco_ppm=20, seed=3))(x)
+    out, rep = DtmbReceiver().demodulate(y)
+    assert rep["config"] == cfg.__dict__
+    assert out.size >= 19 * cfg.ts_bytes_per_frame
+    np.testing.assert_array_equal(out, ts[:out.size])
+    assert rep["ldpc_failures"] == 0 and rep["frames_erased"] == 0
+    last = rep["frames_log"][-1]
+    assert last["cfo_hz"] == pytest.approx(20e3, abs=20)
+    assert 5 < last["sco_ppm"] < 35  # follows the 20 ppm drift (fading moves the taps too)
+
+
+@pytest.mark.parametrize("mode", ["zero", "drop"])
+def test_resynchronises_after_signal_loss(mode):
+    """A 20-frame fade (zeros) or 20 frames' worth of lost samples (a receiver overflow) after
+    frame 60: the receiver re-acquires by itself, the frames missed enter the deinterleaver as
+    erasures, and decoding carries on with the same packet stream (rotating PN counts the
+    frames missed exactly)."""
+    cfg = DtmbConfig("pn420", True, 3780, "4QAM", 0.4, 1)
+    frames = latency_frames(cfg) + 40
+    ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=4)
+    iq = DtmbTransmitter(cfg).modulate(ts)
+    lost = 20 * cfg.frame_symbols
+    gap = SampleGaps(period=iq.size, length=lost, first=60 * cfg.frame_symbols + 1234, mode=mode)
+    y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=12.0, cfo_hz=3e3, seed=2))(gap(iq))
+    rx = DtmbReceiver()
+    out = np.concatenate([rx.push(y[i:i + 50_000]) for i in range(0, y.size, 50_000)] + [rx.flush()])
+    rep = rx.report()
+    assert rep["acquisitions"] == 2 and rep["sync_losses"] == 1
+    assert rep["frames_lost_in_resync"] + rep["frames_erased"] >= 20
+    n = out.size // cfg.ts_bytes_per_frame
+    assert n >= 38
+    good = (out.reshape(n, -1) == ts[:out.size].reshape(n, -1)).all(axis=1)
+    assert good[:5].all() and good[-5:].all()  # before the damage and after recovery
+    assert good.sum() >= n - 25  # a fade's worth of frames may be lost, not more
+
+
+def test_32qam_joined_on_the_second_frame_of_a_codeword_pair():
+    """32QAM frames hold 2.5 codewords: joining one frame late, the codeword boundary is half a
+    frame in; the receiver finds it and starts with the next pair."""
+    cfg = DtmbConfig("pn945", False, 3780, "32QAM", 0.8, 1)
+    ts, y = _signal(cfg, latency_frames(cfg) + 6, 20.0, cfo=0.0, lead=500, skip_frames=1)
+    out, rep = DtmbReceiver().demodulate(y)
+    assert rep["frames_skipped_for_pairing"] == 1
+    first = 2 * cfg.ts_bytes_per_frame  # the half codeword of frame 1 is dropped: pair 2-3 first
+    assert out.size >= 2 * cfg.ts_bytes_per_frame
+    np.testing.assert_array_equal(out, ts[first:first + out.size])
 
 
 def test_cli_rx_decodes_a_recording(tmp_path):

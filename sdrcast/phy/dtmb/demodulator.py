@@ -1,11 +1,16 @@
-"""Frame-aligned DTMB demodulation for a known configuration: the decoding half of the receiver
-(GB 20600-2006 inverse chain). Synchronisation, mode detection and multipath channel estimation
-belong to the full receiver built on top of it.
+"""DTMB decoding for a known configuration: equalised data symbols in, TS out (GB 20600-2006
+inverse chain, 4.3-4.4).
 
-Per frame: complex gain from the known PN header (flat-channel estimate) -> body (C=3780: unitary
-3780-point DFT and inverse frequency interleaver) -> SI and data split -> equalise -> symbol
-deinterleaver (with per-symbol channel state) -> max-log LLRs (per axis for 4/16/64QAM,
-exhaustive for the 32QAM cross) -> LDPC (int8, 2 threads) -> BCH -> descrambling.
+Per frame: symbol deinterleaver with per-symbol channel state (4QAM-NR: the interleaver ran on
+the Nordstrom-Robinson coded bits, so LLRs are deinterleaved) -> max-log LLRs (per axis for
+4/16/64QAM, exhaustive for the 32QAM cross; 4QAM-NR: soft maximum-likelihood decoding of each
+16-bit NR word) -> LDPC (int8, 2 threads) -> BCH -> descrambling. Frames lost to the channel
+enter as erasures (zero LLRs), which keeps the deinterleaver aligned.
+
+32QAM and 4QAM-NR frames carry 2.5 and 0.5 codewords, so codewords and TS frames pair frames:
+when reception starts on the second frame of a pair, the codeword boundary sits half a frame
+in. The first decode tries both boundaries, keeps the one whose codewords check, and in the
+second case drops that frame.
 """
 from __future__ import annotations
 
@@ -13,14 +18,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sdrcast.errors import ConfigError
 from sdrcast.mac.ts import set_transport_error
 from sdrcast.phy.dtmb import stages, tables
-from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, DtmbConfig
+from sdrcast.phy.dtmb.config import CODEWORD_BITS, DATA_SYMBOLS, DtmbConfig
 from sdrcast.phy.fec import BchCode, LdpcCode
 from sdrcast.phy.interleave import ConvolutionalInterleaver
 from sdrcast.phy.kernels.qam import demap_maxlog_axes
 from sdrcast.phy.mapping import Constellation
+
+ERASED_NOISE_VAR = 1e6  # noise variance marking an erased symbol (its LLRs are ~0)
 
 
 def _axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -40,10 +46,31 @@ def _axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
+def latency_frames(cfg: DtmbConfig) -> int:
+    """Frames into the deinterleaver before the first decoded frame comes out (4QAM-NR: the
+    interleaver runs on bits, two per symbol)."""
+    per_frame = 2 * DATA_SYMBOLS if cfg.constellation == "4QAM-NR" else DATA_SYMBOLS
+    return -(-52 * 51 * cfg.interleaver_unit // per_frame)
+
+
+def nr_soft_decode(llr: np.ndarray) -> np.ndarray:
+    """Max-log LLRs of the 8 bits behind each Nordstrom-Robinson word (4QAM-NR), MSB first,
+    from the LLRs of its 16 coded bits (``llr``: multiple of 16, positive = 0)."""
+    words = tables.nr_words().astype(np.float32)  # (256, 16)
+    metric = llr.reshape(-1, 16) @ (1 - 2 * words).T / 2  # (n, 256): log-likelihood up to a constant
+    info = (np.arange(256)[:, None] >> (7 - np.arange(8))[None, :]) & 1  # (256, 8), MSB first
+    out = np.empty((metric.shape[0], 8), np.float32)
+    for b in range(8):
+        out[:, b] = metric[:, info[:, b] == 0].max(axis=1) - metric[:, info[:, b] == 1].max(axis=1)
+    return out.reshape(-1)
+
+
 @dataclass
 class DemodReport:
     frames: int = 0
+    frames_lost: int = 0  # fed as erasures (missed during re-acquisition)
     frames_out: int = 0
+    frames_skipped_for_pairing: int = 0  # 32QAM/4QAM-NR joined on an odd frame
     ldpc_iterations: list[int] = field(default_factory=list)
     ldpc_failures: int = 0
     bch_failures: int = 0
@@ -56,78 +83,105 @@ class DemodReport:
 
 
 class DtmbDemodulator:
-    """Known-config, frame-aligned demodulator: ``demodulate(frames) -> (ts bytes, report)``.
+    """``decode(symbols, noise_var) -> (ts bytes, report)`` for frames of 3744 equalised data
+    symbols (``[n, 3744]``, in received order) and their noise variances.
 
-    ``frames``: ``[n, cfg.frame_symbols]`` complex samples, the first at superframe index
-    ``first_frame`` and starting a FEC group. Output starts once the deinterleaver is full
-    (``latency_frames`` frames in) and is whole FEC groups of TS bytes; blocks BCH could not
-    correct are returned as decoded and counted (the TS layer marks them).
+    Output starts once the deinterleaver is full (``latency_frames`` frames in) and is whole
+    codeword groups of TS bytes; blocks BCH could not correct are returned as decoded, counted,
+    and their TS packets get the transport_error_indicator.
     """
 
     def __init__(self, cfg: DtmbConfig, iterations: int = 30, precision: str = "int8",
-                 first_frame: int = 0, workers: int = 2):
-        if cfg.constellation == "4QAM-NR":
-            raise ConfigError("constellation='4QAM-NR' reception is not implemented yet; "
-                              "allowed: 4QAM, 16QAM, 32QAM, 64QAM")
+                 workers: int = 2):
         self.cfg = cfg
         self.iterations, self.precision, self.workers = iterations, precision, workers
         self.bch, self.ldpc = BchCode.dtmb(), LdpcCode.dtmb(cfg.ldpc_rate)
-        fwd = ConvolutionalInterleaver(52, cfg.interleaver_unit, np.complex64)
-        self.deint = fwd.inverse()
-        self.deint_csi = ConvolutionalInterleaver(52, cfg.interleaver_unit, np.float32).inverse()
-        self.latency_frames = fwd.latency // DATA_SYMBOLS
-        self.points = tables.constellation_points(cfg.constellation)
+        self.nr = cfg.constellation == "4QAM-NR"
+        if self.nr:
+            self.deint = ConvolutionalInterleaver(52, cfg.interleaver_unit, np.float32).inverse()
+        else:
+            self.deint = ConvolutionalInterleaver(52, cfg.interleaver_unit, np.complex64).inverse()
+            self.deint_nv = ConvolutionalInterleaver(52, cfg.interleaver_unit, np.float32).inverse()
+        self.latency_frames = latency_frames(cfg)
+        self.points = tables.constellation_points("4QAM" if self.nr else cfg.constellation)
         self.qam = Constellation(self.points, cfg.constellation)
         self.axes = _axes(self.points)  # per-axis levels when the constellation is separable
-        self.first_frame = first_frame  # superframe index of the first frame received
         self.frame = 0  # frames received
-        self.pending = np.zeros(0, np.float32)  # LLRs waiting for a whole FEC group
+        self.phase: int | None = None if cfg.frames_per_group > 1 else 0
+        self.pending = np.zeros(0, np.float32)  # LLRs waiting for a whole codeword group
         self.report = DemodReport()
 
-    def _equalise(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
-        cfg = self.cfg
-        ref = stages.header(cfg, (self.first_frame + self.frame) % stages.frames_per_superframe(cfg))
-        rx_head = frame[:cfg.header_symbols]
-        h = np.vdot(ref, rx_head) / np.vdot(ref, ref)
-        noise = float(np.mean(np.abs(rx_head - h * ref) ** 2))
-        body = frame[cfg.header_symbols:]
-        if cfg.carriers == 3780:
-            X = np.fft.fft(body) / np.sqrt(BODY_SYMBOLS)
-            data = X[tables.freq_interleaver()][~tables.si_mask()]
-        else:
-            data = body[36:]
-        return (data / h).astype(np.complex64), max(noise / abs(h) ** 2, 1e-6)
+    def _llr(self, sym: np.ndarray, nv: np.ndarray) -> np.ndarray:
+        """Max-log LLRs, first bit of each label first."""
+        if self.axes is not None:
+            li, lq = self.axes
+            return demap_maxlog_axes(sym, li, lq, np.maximum(nv, 1e-6).astype(np.float64))
+        bps = int(np.log2(self.points.size))  # 32QAM cross: exhaustive, labels LSB first
+        return self.qam.demap(sym, nv).reshape(-1, bps)[:, ::-1].reshape(-1)
 
-    def demodulate(self, frames: np.ndarray) -> tuple[np.ndarray, DemodReport]:
-        cfg = self.cfg
-        frames = np.asarray(frames, np.complex64).reshape(-1, cfg.frame_symbols)
+    def _mer(self, sym: np.ndarray, nv: np.ndarray) -> None:
+        ok = nv < ERASED_NOISE_VAR / 2
+        if ok.any():
+            s = sym[ok]
+            ideal = self.points[self.qam.decide(s)]
+            err = max(float(np.mean(np.abs(s - ideal) ** 2)), 1e-12)
+            self.report.mer_db.append(float(10 * np.log10(np.mean(np.abs(ideal) ** 2) / err)))
+
+    def erase(self, frames: int) -> tuple[np.ndarray, DemodReport]:
+        """Feed ``frames`` lost frames as erasures."""
+        self.report.frames_lost += frames
+        return self.decode(np.zeros((frames, DATA_SYMBOLS), np.complex64),
+                           np.full((frames, DATA_SYMBOLS), ERASED_NOISE_VAR, np.float32))
+
+    def decode(self, symbols: np.ndarray, noise_var: np.ndarray) -> tuple[np.ndarray, DemodReport]:
+        symbols = np.asarray(symbols, np.complex64).reshape(-1, DATA_SYMBOLS)
+        noise_var = np.asarray(noise_var, np.float32).reshape(-1, DATA_SYMBOLS)
         llrs = []
-        for fr in frames:
-            data, nv = self._equalise(fr)
+        for sym, nv in zip(symbols, noise_var, strict=True):
             self.frame += 1
             self.report.frames += 1
-            sym = self.deint(data)
-            csi = self.deint_csi(np.full(DATA_SYMBOLS, nv, np.float32))
+            if self.nr:  # 4QAM LLRs, deinterleaved bit by bit
+                self._mer(sym, nv)
+                llr = self.deint(self._llr(sym, nv))
+            else:
+                sym, nv = self.deint(sym), self.deint_nv(nv)
             if self.frame <= self.latency_frames:
                 continue  # deinterleaver still filling
-            if self.axes is not None:
-                li, lq = self.axes
-                llr = demap_maxlog_axes(sym, li, lq, np.maximum(csi, 1e-6).astype(np.float64))
-                ideal = (li[np.abs(sym.real[:, None] - li[None, :]).argmin(axis=1)]
-                         + 1j * lq[np.abs(sym.imag[:, None] - lq[None, :]).argmin(axis=1)])
-            else:  # 32QAM (a cross constellation): exhaustive search, labels LSB first
-                bps = int(np.log2(self.points.size))
-                llr = self.qam.demap(sym, csi).reshape(-1, bps)[:, ::-1].reshape(-1)
-                ideal = self.points[self.qam.decide(sym)]
-            self.report.mer_db.append(float(10 * np.log10(
-                np.mean(np.abs(ideal) ** 2) / max(np.mean(np.abs(sym - ideal) ** 2), 1e-12))))
-            llrs.append(llr)
+            if self.nr:
+                llrs.append(nr_soft_decode(llr))
+            else:
+                self._mer(sym, nv)
+                llrs.append(self._llr(sym, nv))
         if llrs:
             self.pending = np.concatenate([self.pending, *llrs])
+        if self.phase is None:
+            self._find_phase()
+            if self.phase is None:
+                return np.zeros(0, np.uint8), self.report
+        return self._decode_pending(), self.report
+
+    def _find_phase(self) -> None:
+        """Frames hold half codewords (32QAM, 4QAM-NR) and a codeword pair (and the TS frames
+        in it) starts on an even frame: if the codewords check half a frame in, reception
+        started on an odd frame, whose bits are dropped."""
+        half = self.cfg.ldpc_bits_per_frame % CODEWORD_BITS
+        if self.pending.size < half + 2 * CODEWORD_BITS:
+            return
+        fails = []
+        for off in (0, half):
+            _, rep = self.ldpc.decode(self.pending[off:off + 2 * CODEWORD_BITS].reshape(2, -1),
+                                      iterations=self.iterations, precision=self.precision)
+            fails.append(int((~rep.parity_ok).sum()))
+        self.phase = 0 if fails[0] <= fails[1] else 1
+        self.pending = self.pending[self.phase * self.cfg.ldpc_bits_per_frame:]
+        self.report.frames_skipped_for_pairing = self.phase
+
+    def _decode_pending(self) -> np.ndarray:
+        cfg = self.cfg
         group = cfg.ldpc_bits_per_frame * cfg.frames_per_group
         n_groups = self.pending.size // group
         if n_groups == 0:
-            return np.zeros(0, np.uint8), self.report
+            return np.zeros(0, np.uint8)
         use, self.pending = self.pending[:n_groups * group], self.pending[n_groups * group:]
         bits, rep = self.ldpc.decode(use.reshape(-1, self.ldpc.n), iterations=self.iterations,
                                      precision=self.precision, workers=self.workers)
@@ -145,4 +199,4 @@ class DtmbDemodulator:
             set_transport_error(out, bad)
             self.report.ts_packets_marked += int(bad.sum())
         self.report.frames_out += payload.shape[0]
-        return out, self.report
+        return out

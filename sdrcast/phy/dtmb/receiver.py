@@ -1,34 +1,49 @@
-"""DTMB receiver front end: finds the signal and its mode with no configuration, then hands
-aligned frames to ``DtmbDemodulator``.
+"""DTMB receiver: finds the signal and its mode with no configuration, tracks it frame by frame
+and decodes it (GB 20600-2006).
+
+Acquisition (``acquire``):
 
 * Header and frame timing: PN420 and PN945 headers are cyclically extended m-sequences, so the
   received signal repeats itself 255 (511) samples later over 165 (434) samples at every header,
   whatever the PN phase. That lag autocorrelation gives the header start and a carrier-offset
-  estimate (range +-fs/(2 lag)); PN595 is found by cross-correlation with its known chips.
-* Rotating or constant PN phase, and the frame's place in the superframe: correlation of the
-  first header with the phase-0 header and with every rotating header.
-* Body mode and transmission mode: the 36 system-information symbols are read both as C=3780
-  (after the DFT) and C=1 (time domain); the 4-bit body prefix decides, and the nearest of the
-  SI vectors (Hamming distance) gives constellation, code rate and interleaver mode.
+  estimate (modulo fs/lag; the alias is resolved against the known headers, so the range is
+  +-60 kHz). PN595 is found by cross-correlation with its chips on a frequency grid.
+* Rotating or constant PN phase, and the frame's place in the superframe: correlation of two
+  headers with every rotating header.
+* The frame start is then set on the first path of the header's channel estimate, and the body
+  of the first frame is equalised both as C=3780 and as C=1: the 4-bit body prefix of the 36
+  system-information symbols decides, and the nearest SI vector gives constellation, code rate
+  and interleaver mode.
 
-CFO is acquired over +-60 kHz: the lag-correlation alias (modulo fs/lag) is resolved against the
-known headers, and PN595 is searched on a frequency grid. Not yet: sample-clock tracking,
-multipath estimation, re-synchronisation after loss (see docs/dtmb.md).
+Tracking, per frame (``push``): channel estimates from this frame's and the next frame's headers
+(``equaliser``), header-echo removal, cyclic reconstruction and FDE; the carrier offset from the
+phase advance between the two estimates (first-order loop); the frame timing from the channel's
+power centroid (second-order loop, so a sample-clock offset is followed and reported in ppm).
+A frame whose header is not found is erased (zero LLRs); after ``LOST_AFTER`` such frames the
+receiver re-acquires, and frames lost meanwhile enter the deinterleaver as erasures when the
+signal and its position in the superframe are unchanged.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from sdrcast.errors import SyncLost
-from sdrcast.phy.dtmb import stages, tables
-from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DtmbConfig
-from sdrcast.phy.dtmb.demodulator import DtmbDemodulator
+from sdrcast.errors import ConfigError, SyncLost
+from sdrcast.phy.dtmb import equaliser, stages, tables
+from sdrcast.phy.dtmb.config import BODY_SYMBOLS, SYMBOL_RATE, DtmbConfig
+from sdrcast.phy.dtmb.demodulator import ERASED_NOISE_VAR, DtmbDemodulator
 from sdrcast.phy.fec.tables import load_json
 
 _LAGS = {"pn420": (255, 165), "pn945": (511, 434)}
 MAX_CFO_HZ = 60e3  # acquisition range (the standard's receivers must take +-50 kHz)
+ACQUIRE_SAMPLES = 5 * 4725  # five of the longest frames
+LOST_AFTER = 4  # consecutive frames without a header before re-acquisition
+MIN_PEAK_TO_FLOOR = 40.0  # strongest channel tap over the per-tap noise floor for a valid header
+MAX_SI_ERRORS = 9  # of 36 system-information bits, for a frame of the signal being tracked
+_CFO_GAIN = 0.5
+_TIMING_GAINS = (0.05, 0.0005)  # proportional, integral (per frame): ~100-frame memory
 _MODES = {3: ("4QAM-NR", 0.8), 5: ("4QAM", 0.4), 7: ("4QAM", 0.6), 9: ("4QAM", 0.8),
           11: ("16QAM", 0.4), 13: ("16QAM", 0.6), 15: ("16QAM", 0.8), 17: ("32QAM", 0.8),
           19: ("64QAM", 0.4), 21: ("64QAM", 0.6), 23: ("64QAM", 0.8)}
@@ -37,13 +52,27 @@ _MODES = {3: ("4QAM-NR", 0.8), 5: ("4QAM", 0.4), 7: ("4QAM", 0.6), 9: ("4QAM", 0
 @dataclass
 class SyncResult:
     header: str
-    start: int
+    start: int  # absolute sample index of the first frame synchronised to
     cfo_hz: float
     rotating: bool
     superframe_index: int
     carriers: int
     si_index: int
     si_distance: int
+
+
+@dataclass
+class FrameRecord:
+    """What the receiver measured on one frame."""
+
+    start: int
+    superframe_index: int
+    synced: bool
+    snr_db: float
+    cfo_hz: float
+    sco_ppm: float
+    delay_spread_samples: float
+    si_errors: int
 
 
 def _windowed(v: np.ndarray, win: int) -> np.ndarray:
@@ -66,41 +95,75 @@ def _fold(v: np.ndarray, period: int) -> np.ndarray:
     return v[:n].reshape(-1, period).mean(axis=0)
 
 
+def _rotate(x: np.ndarray, cfo: float, fs: float, first: int = 0) -> np.ndarray:
+    n = np.arange(first, first + x.size, dtype=np.float64)
+    return (x * np.exp(-2j * np.pi * np.mod(cfo / fs * n, 1.0))).astype(np.complex64)
+
+
+def _si_bits(symbols: np.ndarray) -> np.ndarray:
+    return ((symbols.real + symbols.imag) < 0).astype(np.uint8)
+
+
 class DtmbReceiver:
-    """``DtmbReceiver(sample_rate=7.56e6).demodulate(iq) -> (ts_bytes, report)``, no configuration."""
+    """Streaming DTMB receiver, no configuration needed.
 
-    def __init__(self, sample_rate: float = 7.56e6):
-        if abs(sample_rate - 7.56e6) > 1:
-            from sdrcast.errors import ConfigError
+    ``push(iq) -> ts bytes`` as samples arrive; ``flush()`` at the end; ``demodulate(iq) ->
+    (ts bytes, report)`` for a whole recording. ``config`` skips mode detection (timing and
+    carrier are still acquired). ``report()`` gives the sync state, the last ``history``
+    frames' measurements (SNR, CFO, SCO, delay spread, SI errors) and the decoder's counters.
+    """
 
+    def __init__(self, sample_rate: float = SYMBOL_RATE, config: DtmbConfig | None = None,
+                 iterations: int = 30, workers: int = 2, history: int = 2000):
+        if abs(sample_rate - SYMBOL_RATE) > 1:
             raise ConfigError(f"sample_rate={sample_rate}: only 7.56e6 (unshaped symbols) for now")
         self.fs = sample_rate
+        self.known = config
+        self.iterations, self.workers = iterations, workers
         self.sync: SyncResult | None = None
+        self.cfg: DtmbConfig | None = None
+        self.demod: DtmbDemodulator | None = None
+        self.frames: deque[FrameRecord] = deque(maxlen=history)
+        self.last_symbols = np.zeros(0, np.complex64)  # the last frame's equalised body
+        self.counters = {"samples_in": 0, "samples_unsynced": 0, "acquisitions": 0,
+                         "sync_losses": 0, "frames": 0, "frames_erased": 0,
+                         "frames_lost_in_resync": 0, "tail_samples": 0}
+        self._raw = np.zeros(0, np.complex64)
+        self._base = 0  # absolute index of _raw[0]
+        self._lost = 0  # frames missed during a re-acquisition, to erase
+        self._reset_tracking()
 
+    # -- acquisition -------------------------------------------------------------------------
     def _find_header(self, x: np.ndarray) -> tuple[str, int, float]:
         """(header, first header start, CFO) from four frames of input."""
         best = None
-        for name, (lag, win) in _LAGS.items():
-            period = DtmbConfig(name).frame_symbols
-            n = min(len(x) - lag - win, 4 * period)
-            if n <= period:
-                continue
-            p, norm = _lag_corr(x[:n + lag + win], lag, win)
-            score = _fold(norm[:n], period)
-            k0 = int(np.argmax(score))
-            # exact timing: the unnormalised correlation peaks where the whole window overlaps
-            mag = _fold(np.abs(p[:n]), period)
-            lo, hi = max(0, k0 - win), min(period, k0 + win)
-            k = lo + int(np.argmax(mag[lo:hi]))
-            frac = -float(np.angle(np.sum(p[k:n:period]))) * self.fs / (2 * np.pi * lag)
-            if best is None or score[k0] > best[0]:
-                best = (float(score[k0]), name, k, self._resolve_cfo(x, name, k, frac, lag))
-        pn595 = self._find_pn595(x)
-        if pn595 is not None and (best is None or pn595[0] > best[0]):
-            best = pn595
+        names = [self.known.header] if self.known else list(_LAGS) + ["pn595"]
+        for name in names:
+            if name == "pn595":
+                found = self._find_pn595(x)
+            else:
+                found = self._find_cyclic(x, name)
+            if found is not None and (best is None or found[0] > best[0]):
+                best = found
         if best is None or best[0] < 0.5:
             raise SyncLost("no DTMB frame header found (PN420/595/945) in the input")
         return best[1], best[2], best[3]
+
+    def _find_cyclic(self, x: np.ndarray, name: str):
+        lag, win = _LAGS[name]
+        period = DtmbConfig(name).frame_symbols
+        n = min(len(x) - lag - win, 4 * period)
+        if n <= period:
+            return None
+        p, norm = _lag_corr(x[:n + lag + win], lag, win)
+        score = _fold(norm[:n], period)
+        k0 = int(np.argmax(score))
+        # exact timing: the unnormalised correlation peaks where the whole window overlaps
+        mag = _fold(np.abs(p[:n]), period)
+        lo, hi = max(0, k0 - win), min(period, k0 + win)
+        k = lo + int(np.argmax(mag[lo:hi]))
+        frac = -float(np.angle(np.sum(p[k:n:period]))) * self.fs / (2 * np.pi * lag)
+        return float(score[k0]), name, k, self._resolve_cfo(x, name, k, frac, lag)
 
     def _resolve_cfo(self, x: np.ndarray, name: str, start: int, frac: float, lag: int) -> float:
         """The lag correlation gives the CFO modulo fs/lag; pick the alias whose de-rotated
@@ -140,7 +203,7 @@ class DtmbReceiver:
             if best is None or score[k] > best[0]:
                 best = (float(score[k]), k, float(f))
         score, k, f = best
-        d = x * np.exp(-2j * np.pi * f / self.fs * np.arange(x.size))
+        d = _rotate(x, f, self.fs)
         return score, "pn595", k, f + self._cfo_from_header(d, ref, k)
 
     def _cfo_from_header(self, x: np.ndarray, ref: np.ndarray, start: int) -> float:
@@ -152,34 +215,53 @@ class DtmbReceiver:
         return float(np.angle(c2 * np.conj(c1))) * self.fs / (2 * np.pi * h)
 
     def _phase(self, x: np.ndarray, header: str, start: int) -> tuple[bool, int]:
-        """(rotating, superframe index) from the best-matching rotating header of two frames:
-        a constant header matches phase 0 both times."""
+        """(rotating, superframe index). Rotating headers are cyclic shifts of the phase-0
+        m-sequence, and so are echoes: the absolute shift says nothing, but the shift from one
+        header to the next (the channel cancels) is 0 for constant headers and, for rotating
+        ones, names the frame. Three headers make the pair of steps unique."""
         if header == "pn595":
             return False, 0
         cfg = DtmbConfig(header)
-        rot = 1 - 2 * tables.pn_tables()[f"{header}_rotating_headers_bits"].astype(np.float32)
-        ks = []
-        for f in range(2):
-            a = start + f * cfg.frame_symbols
-            rx = x[a:a + cfg.header_symbols]
-            if rx.size < cfg.header_symbols:
+        n, d = equaliser.period(header), equaliser.max_delay(cfg)
+        p0 = np.conj(np.fft.fft(stages.header(cfg, 0)[d:d + n]))
+        prof = []
+        for f in range(3):
+            a = start + f * cfg.frame_symbols + d
+            if a + n > x.size:
                 break
-            ks.append(int(np.argmax(np.abs(rot @ rx))))
-        if all(k == 0 for k in ks):
+            prof.append(np.fft.ifft(np.fft.fft(x[a:a + n]) * p0))  # channel-smeared shift profile
+        if len(prof) < 2:
             return False, 0
-        return True, ks[0]
+        # steps[j][k]: how well header j+1 is header j shifted by k
+        steps = [np.abs(np.fft.ifft(np.conj(np.fft.fft(u)) * np.fft.fft(v)))
+                 for u, v in zip(prof[:-1], prof[1:], strict=True)]
+        shifts = equaliser.rotating_shifts(header)
+        sf = shifts.size
+        scores = [sum(st[(shifts[(f + j + 1) % sf] - shifts[(f + j) % sf]) % n]
+                      for j, st in enumerate(steps)) for f in range(sf)]
+        f = int(np.argmax(scores))
+        if sum(st[0] for st in steps) >= scores[f]:
+            return False, 0
+        return True, f
 
-    def _si(self, body: np.ndarray) -> tuple[int, int, int]:
+    def _estimates(self, cfg: DtmbConfig, seg: np.ndarray, index: int):
+        sf = stages.frames_per_superframe(cfg)
+        ref_cur, ref_next = stages.header(cfg, index % sf), stages.header(cfg, (index + 1) % sf)
+        hs, fs = cfg.header_symbols, cfg.frame_symbols
+        cur = equaliser.estimate_cir(cfg, seg[:hs], ref_cur)
+        nxt = equaliser.estimate_cir(cfg, seg[fs:fs + hs], ref_next)
+        return cur, nxt, ref_cur, ref_next
+
+    def _si_mode(self, base: DtmbConfig, seg: np.ndarray, index: int) -> tuple[int, int, int]:
+        """(carriers, SI vector index, Hamming distance) from one equalised frame."""
         si = load_json("dtmb", "system_info.json")
         vecs = {int(k): np.array([int(b) for b in v], np.uint8) for k, v in si["vectors"].items()}
         best = None
+        cur, nxt, ref_cur, ref_next = self._estimates(base, seg, index)
         for carriers in (3780, 1):
-            if carriers == 3780:
-                X = np.fft.fft(body) / np.sqrt(BODY_SYMBOLS)
-                sym = X[tables.freq_interleaver()][tables.si_positions()]
-            else:
-                sym = body[:36]
-            bits = ((sym.real + sym.imag) < 0).astype(np.uint8)
+            cfg = replace(base, carriers=carriers)
+            body, _ = equaliser.equalise_body(cfg, seg, cur, nxt, ref_cur, ref_next)
+            bits = _si_bits(body[tables.si_positions()] if carriers == 3780 else body[:36])
             prefix = si["c3780_prefix_bits"] if carriers == 3780 else si["c1_prefix_bits"]
             pre_err = int(np.sum(bits[:4] != np.array([int(b) for b in prefix])))
             for idx, v in vecs.items():
@@ -191,31 +273,245 @@ class DtmbReceiver:
         return best[1], best[2], best[0]
 
     def acquire(self, iq: np.ndarray) -> DtmbConfig:
-        """Find header, timing, CFO, PN phase mode, body mode and transmission mode."""
+        """Find header, timing, CFO, PN phase mode, body mode and transmission mode in ``iq``
+        (at least four frames); ``sync.start`` is relative to ``iq``."""
         x = np.asarray(iq, np.complex64)
         header, start, cfo = self._find_header(x)
-        n = np.arange(len(x))
-        x = (x * np.exp(-2j * np.pi * cfo / self.fs * n)).astype(np.complex64)
-        period = DtmbConfig(header).frame_symbols
-        hs = DtmbConfig(header).header_symbols
+        x = _rotate(x, cfo, self.fs)
         rotating, sf_index = self._phase(x, header, start)
-        ref = stages.header(DtmbConfig(header, rotating), sf_index)
-        h = np.vdot(ref, x[start:start + hs]) / np.vdot(ref, ref)
-        body = x[start + hs:start + period] / h
-        carriers, si_index, dist = self._si(body)
-        const, rate = _MODES[si_index if si_index in _MODES else si_index - 1]
-        mode = 1 if si_index in _MODES else 2
+        base = self.known or DtmbConfig(header)
+        base = replace(base, header_rotating=rotating)
+        fs = base.frame_symbols
+        # put the frame start on the channel's first path
+        cur = equaliser.estimate_cir(base, x[start:start + base.header_symbols],
+                                     stages.header(base, sf_index))
+        nz = np.flatnonzero(np.abs(cur.taps) ** 2 > 0.1 * np.max(np.abs(cur.taps) ** 2))
+        start += int(nz[0]) - equaliser.PRECURSOR if nz.size else 0
+        if start < 0:
+            start += fs
+            sf_index = (sf_index + 1) % stages.frames_per_superframe(base)
+        seg = x[start:start + fs + base.header_symbols]
+        if seg.size < fs + base.header_symbols:
+            raise SyncLost("not enough samples after the first DTMB header to read its frame")
+        if self.known is not None:
+            cfg, carriers, si_index, dist = base, base.carriers, base.si_index, 0
+        else:
+            carriers, si_index, dist = self._si_mode(base, seg, sf_index)
+            const, rate = _MODES[si_index if si_index in _MODES else si_index - 1]
+            cfg = DtmbConfig(header, rotating, carriers, const, rate,
+                             1 if si_index in _MODES else 2)
         self.sync = SyncResult(header, start, cfo, rotating, sf_index, carriers, si_index, dist)
-        return DtmbConfig(header, rotating, carriers, const, rate, mode)
+        return cfg
+
+    # -- tracking ----------------------------------------------------------------------------
+    def _reset_tracking(self) -> None:
+        self._pos = 0.0  # float frame start (absolute), timing loop state
+        self._rate = 0.0  # extra samples per frame (sample-clock offset)
+        self._target = 0.0  # channel centroid the timing loop holds
+        self._cfo = 0.0
+        self._anchor = (0, 0.0)  # (absolute index, phase in cycles) of the derotation
+        self._index = 0  # superframe index of the next frame
+        self._bad = 0  # consecutive frames without a header
+
+    def _derotate(self, x: np.ndarray, first: int) -> np.ndarray:
+        n0, ph0 = self._anchor
+        n = np.arange(first - n0, first - n0 + x.size, dtype=np.float64)
+        return (x * np.exp(-2j * np.pi * np.mod(ph0 + self._cfo / self.fs * n, 1.0))).astype(np.complex64)
+
+    def _start_tracking(self) -> None:
+        """After ``acquire`` on ``_raw``: set up the loops, and the decoder unless the signal
+        is the one tracked before the loss (then the frames missed go in as erasures)."""
+        s, cfg = self.sync, self.cfg
+        start = self._base + s.start
+        gap = (start - self._pos, self._index)  # against where the next frame was expected
+        self._reset_tracking()
+        self._pos, self._cfo, self._index = float(start), s.cfo_hz, s.superframe_index
+        self._anchor = (start, 0.0)
+        seg = self._derotate(self._raw[s.start:s.start + cfg.header_symbols], start)
+        self._target = equaliser.estimate_cir(cfg, seg, stages.header(cfg, self._index)).centroid()
+        if self.demod is not None and self.demod.cfg == cfg:
+            if cfg.header_rotating:  # the superframe index counts the frames missed exactly
+                lost = (s.superframe_index - gap[1]) % stages.frames_per_superframe(cfg)
+            elif abs(gap[0] - round(gap[0] / cfg.frame_symbols) * cfg.frame_symbols) < 8:
+                lost = round(gap[0] / cfg.frame_symbols)  # frame grid kept: a fade, not a drop
+            else:
+                lost = -1  # samples were dropped: how many frames is unknown, start afresh
+            if 0 <= lost < self.demod.latency_frames:
+                self._lost += lost
+                self.counters["frames_lost_in_resync"] += lost
+                return
+        self.demod = DtmbDemodulator(cfg, iterations=self.iterations, workers=self.workers)
+
+    def _track(self, seg: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
+        """Equalise one frame (``seg``: frame + next header, derotated); update the loops.
+        A ``seg`` without the next header (the input's last frame) is completed with that
+        header's echoes through this frame's channel."""
+        cfg = self.cfg
+        if seg.size < cfg.frame_symbols + cfg.header_symbols:
+            sf = stages.frames_per_superframe(cfg)
+            cur = equaliser.estimate_cir(cfg, seg[:cfg.header_symbols],
+                                         stages.header(cfg, self._index % sf))
+            pad = np.zeros(cfg.frame_symbols + cfg.header_symbols, np.complex64)
+            pad[:seg.size] = seg
+            tail = np.zeros(pad.size - cfg.frame_symbols, np.complex64)
+            equaliser.add_echoes(tail, stages.header(cfg, (self._index + 1) % sf), cur.taps)
+            pad[cfg.frame_symbols:] = tail
+            seg = pad
+        cur, nxt, ref_cur, ref_next = self._estimates(cfg, seg, self._index)
+        # a header is found, and the channel seen by this frame's and the next frame's headers
+        # agree (a header of another frame looks like a shifted channel)
+        same = abs(np.vdot(cur.taps, nxt.taps)) / max(
+            float(np.linalg.norm(cur.taps) * np.linalg.norm(nxt.taps)), 1e-30)
+        ok = min(cur.peak_to_floor, nxt.peak_to_floor) > MIN_PEAK_TO_FLOOR and same > 0.5
+        rec = FrameRecord(start, self._index, ok, cur.snr_db, self._cfo,
+                          self._rate / cfg.frame_symbols * 1e6, 0.0, -1)
+        self._index = (self._index + 1) % stages.frames_per_superframe(cfg)
+        self.counters["frames"] += 1
+        if not ok:
+            return self._erased(rec)
+        body, nv = equaliser.equalise_body(cfg, seg, cur, nxt, ref_cur, ref_next)
+        si = tables.si_mask() if cfg.carriers == 3780 else np.arange(BODY_SYMBOLS) < 36
+        rec.si_errors = int(np.sum(_si_bits(body[si]) != tables.system_info_bits(cfg.si_index,
+                                                                                  cfg.carriers)))
+        if rec.si_errors > MAX_SI_ERRORS:  # a header matched, but not this signal's frame
+            return self._erased(rec)
+        self._bad = 0
+        self.last_symbols = body
+        p = np.abs(cur.taps) ** 2
+        c = cur.centroid()
+        d = np.arange(p.size) - equaliser.PRECURSOR - c
+        rec.delay_spread_samples = float(np.sqrt(np.sum(p * d ** 2) / max(p.sum(), 1e-30)))
+        self.frames.append(rec)
+        # carrier: phase advance of the channel over one frame
+        dphi = float(np.angle(np.vdot(cur.taps, nxt.taps)))
+        n_next = start + cfg.frame_symbols
+        n0, ph0 = self._anchor
+        self._anchor = (n_next, ph0 + self._cfo / self.fs * (n_next - n0))
+        self._cfo += _CFO_GAIN * dphi * self.fs / (2 * np.pi * cfg.frame_symbols)
+        # timing: where the channel centroid sits against where the loop expects it
+        innov = start + (c - self._target) - self._pos
+        kp, ki = _TIMING_GAINS
+        self._rate += ki * innov
+        self._pos += kp * innov + cfg.frame_symbols + self._rate
+        return body[~si], nv[~si]
+
+    def _erased(self, rec: FrameRecord) -> tuple[np.ndarray, np.ndarray]:
+        """A frame whose header or system information does not match: erase it, keep time."""
+        rec.synced = False
+        self._bad += 1
+        self.counters["frames_erased"] += 1
+        self.frames.append(rec)
+        self._pos += self.cfg.frame_symbols + self._rate
+        return (np.zeros(BODY_SYMBOLS - 36, np.complex64),
+                np.full(BODY_SYMBOLS - 36, ERASED_NOISE_VAR, np.float32))
+
+    # -- streaming ---------------------------------------------------------------------------
+    def push(self, iq: np.ndarray) -> np.ndarray:
+        """Feed samples; returns the TS bytes decoded so far."""
+        x = np.asarray(iq, np.complex64).reshape(-1)
+        self.counters["samples_in"] += x.size
+        self._raw = np.concatenate([self._raw, x])
+        out, syms, nvs = [], [], []
+        while True:
+            if self.cfg is None:
+                if not self._try_acquire():
+                    break
+                continue
+            cfg = self.cfg
+            start = round(self._pos)
+            rel = start - self._base
+            need = cfg.frame_symbols + cfg.header_symbols
+            if rel + need > self._raw.size:
+                break
+            seg = self._derotate(self._raw[rel:rel + need], start)
+            sym, nv = self._track(seg, start)
+            syms.append(sym)
+            nvs.append(nv)
+            if self._bad >= LOST_AFTER:
+                out.append(self._decode(syms, nvs))
+                syms, nvs = [], []
+                self._lose(start + cfg.frame_symbols)
+        out.append(self._decode(syms, nvs))
+        self._trim()
+        return np.concatenate(out) if out else np.zeros(0, np.uint8)
+
+    def _decode(self, syms: list, nvs: list) -> np.ndarray:
+        if self.demod is None:
+            return np.zeros(0, np.uint8)
+        parts = []
+        if self._lost:
+            parts.append(self.demod.erase(self._lost)[0])
+            self._lost = 0
+        if syms:
+            parts.append(self.demod.decode(np.stack(syms), np.stack(nvs))[0])
+        return np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+
+    def _lose(self, resume: int) -> None:
+        """Sync lost: search again from ``resume`` (absolute)."""
+        self.counters["sync_losses"] += 1
+        self.cfg = None
+        self._bad = 0
+        drop = max(resume - self._base, 0)
+        self._raw, self._base = self._raw[drop:], self._base + drop
+
+    def _try_acquire(self) -> bool:
+        if self._raw.size < ACQUIRE_SAMPLES:
+            return False
+        try:
+            cfg = self.acquire(self._raw[:ACQUIRE_SAMPLES])
+        except SyncLost:
+            keep = 4725  # a header may straddle the cut
+            drop = self._raw.size - keep
+            self.counters["samples_unsynced"] += drop
+            self._raw, self._base = self._raw[drop:], self._base + drop
+            return False
+        self.counters["acquisitions"] += 1
+        self.counters["samples_unsynced"] += self.sync.start
+        self.cfg = cfg
+        self._start_tracking()
+        return True
+
+    def _trim(self) -> None:
+        """Forget samples before the next frame start."""
+        if self.cfg is None:
+            return
+        drop = max(round(self._pos) - self._base - 64, 0)
+        self._raw, self._base = self._raw[drop:], self._base + drop
+
+    def flush(self) -> np.ndarray:
+        """End of input: decode a last whole frame (its next header missing), count the rest."""
+        syms, nvs = [], []
+        if self.cfg is not None:
+            start = round(self._pos)
+            rel = start - self._base
+            if 0 <= rel and rel + self.cfg.frame_symbols <= self._raw.size:
+                seg = self._derotate(self._raw[rel:rel + self.cfg.frame_symbols], start)
+                sym, nv = self._track(seg, start)
+                syms, nvs = [sym], [nv]
+                end = rel + self.cfg.frame_symbols
+                self._raw, self._base = self._raw[end:], self._base + end
+        self.counters["tail_samples"] += self._raw.size
+        self._raw = np.zeros(0, np.complex64)
+        return self._decode(syms, nvs)
 
     def demodulate(self, iq: np.ndarray) -> tuple[np.ndarray, dict]:
-        """Acquire, then decode every whole frame from the first header on."""
-        cfg = self.acquire(iq)
-        s = self.sync
-        x = np.asarray(iq, np.complex64)
-        n = np.arange(len(x))
-        x = (x * np.exp(-2j * np.pi * s.cfo_hz / self.fs * n)).astype(np.complex64)
-        frames = (len(x) - s.start) // cfg.frame_symbols
-        demod = DtmbDemodulator(cfg, first_frame=s.superframe_index)
-        out, rep = demod.demodulate(x[s.start:s.start + frames * cfg.frame_symbols])
-        return out, {"sync": s.__dict__, "config": cfg.__dict__, **rep.to_dict()}
+        """Decode a whole recording; raises ``SyncLost`` if no frame was found."""
+        out = self.push(iq)
+        out = np.concatenate([out, self.flush()])
+        if self.sync is None:
+            raise SyncLost("no DTMB frame header found (PN420/595/945) in the input")
+        return out, self.report()
+
+    def counters_now(self) -> dict:
+        """The receiver's and the decoder's counters (cheap; for status lines)."""
+        rep = self.demod.report if self.demod is not None else None
+        dec = {k: getattr(rep, k, 0) for k in ("frames_out", "frames_lost", "ldpc_failures",
+                                                "bch_failures", "bch_corrected", "ts_packets_marked")}
+        return {**self.counters, **dec}
+
+    def report(self) -> dict:
+        """Sync result, configuration, per-frame log, counters and the decoder's report."""
+        rep = self.demod.report.to_dict() if self.demod is not None else {}
+        return {"sync": asdict(self.sync) if self.sync else None,
+                "config": self.cfg.__dict__ if self.cfg else None,
+                "frames_log": [asdict(f) for f in self.frames], **rep, **self.counters}
