@@ -13,6 +13,7 @@ from numba import njit
 from sdrcast.channel.noise import BLOCK, gaussian, poisson_points
 from sdrcast.config import require_range
 from sdrcast.errors import ConfigError
+from sdrcast.phy.kernels.mix import mix
 
 
 class FrequencyOffset:
@@ -29,10 +30,10 @@ class FrequencyOffset:
         self.hz, self.sample_rate, self.pos = float(hz), float(sample_rate), 0
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        n = np.arange(self.pos, self.pos + len(x), dtype=np.float64)
+        f = self.hz / self.sample_rate
+        y = mix(np.ascontiguousarray(x, np.complex64), (f * self.pos) % 1.0, f)
         self.pos += len(x)
-        cycles = np.mod(self.hz / self.sample_rate * n, 1.0)
-        return (np.asarray(x, np.complex64) * np.exp(2j * np.pi * cycles)).astype(np.complex64)
+        return y
 
 
 PHASES = 512

@@ -123,7 +123,12 @@ class DtmbDemodulator:
         ok = nv < ERASED_NOISE_VAR / 2
         if ok.any():
             s = sym[ok]
-            ideal = self.points[self.qam.decide(s)]
+            if self.axes is not None:  # nearest level per axis
+                li, lq = self.axes
+                ideal = (li[np.abs(s.real[:, None] - li).argmin(axis=1)]
+                         + 1j * lq[np.abs(s.imag[:, None] - lq).argmin(axis=1)])
+            else:
+                ideal = self.points[self.qam.decide(s)]
             err = max(float(np.mean(np.abs(s - ideal) ** 2)), 1e-12)
             self.report.mer_db.append(float(10 * np.log10(np.mean(np.abs(ideal) ** 2) / err)))
 

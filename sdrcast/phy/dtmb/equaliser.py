@@ -62,8 +62,8 @@ def _pn595_pinv() -> tuple[np.ndarray, float]:
     rows = np.arange(d_max, 595 - PRECURSOR)
     delays = np.arange(-PRECURSOR, d_max + 1)
     a = ref[rows[:, None] - delays[None, :]]
-    pinv = np.linalg.pinv(a)
-    return pinv, float(np.mean(np.sum(pinv ** 2, axis=1)))
+    pinv = np.linalg.pinv(a).astype(np.float32)
+    return pinv, float(np.mean(np.sum(pinv.astype(np.float64) ** 2, axis=1)))
 
 
 def max_delay(cfg: DtmbConfig) -> int:
@@ -91,8 +91,8 @@ def estimate_cir(cfg: DtmbConfig, rx_header: np.ndarray, ref: np.ndarray) -> Cir
     amp = ref[0] / (1 - 2 * (ref[0].real < 0))  # chip amplitude (1+j) * sqrt(ratio / 2)
     if cfg.header == "pn595":
         pinv, gain = _pn595_pinv()
-        r = rx_header[d_max:595 - PRECURSOR].astype(np.complex128) / amp
-        taps = pinv @ r
+        r = rx_header[d_max:595 - PRECURSOR] / amp
+        taps = pinv @ r.real + 1j * (pinv @ r.imag)  # real products: ~4x faster than complex
         tap_noise_gain = gain / abs(amp) ** 2
     else:
         n = _PERIOD[cfg.header]

@@ -26,6 +26,7 @@ signal and its position in the superframe are unchanged.
 from __future__ import annotations
 
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -35,6 +36,7 @@ from sdrcast.phy.dtmb import equaliser, stages, tables
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, SYMBOL_RATE, DtmbConfig
 from sdrcast.phy.dtmb.demodulator import ERASED_NOISE_VAR, DtmbDemodulator
 from sdrcast.phy.fec.tables import load_json
+from sdrcast.phy.kernels.mix import mix
 
 _LAGS = {"pn420": (255, 165), "pn945": (511, 434)}
 MAX_CFO_HZ = 60e3  # acquisition range (the standard's receivers must take +-50 kHz)
@@ -42,6 +44,7 @@ ACQUIRE_SAMPLES = 5 * 4725  # five of the longest frames
 LOST_AFTER = 4  # consecutive frames without a header before re-acquisition
 MIN_PEAK_TO_FLOOR = 40.0  # strongest channel tap over the per-tap noise floor for a valid header
 MAX_SI_ERRORS = 9  # of 36 system-information bits, for a frame of the signal being tracked
+DECODE_BATCH = 32  # frames per decoding job
 _CFO_GAIN = 0.5
 _TIMING_GAINS = (0.05, 0.0005)  # proportional, integral (per frame): ~100-frame memory
 _MODES = {3: ("4QAM-NR", 0.8), 5: ("4QAM", 0.4), 7: ("4QAM", 0.6), 9: ("4QAM", 0.8),
@@ -95,9 +98,9 @@ def _fold(v: np.ndarray, period: int) -> np.ndarray:
     return v[:n].reshape(-1, period).mean(axis=0)
 
 
-def _rotate(x: np.ndarray, cfo: float, fs: float, first: int = 0) -> np.ndarray:
-    n = np.arange(first, first + x.size, dtype=np.float64)
-    return (x * np.exp(-2j * np.pi * np.mod(cfo / fs * n, 1.0))).astype(np.complex64)
+def _rotate(x: np.ndarray, cfo: float, fs: float) -> np.ndarray:
+    """Remove a carrier offset ``cfo`` (Hz), phase zero at ``x[0]``."""
+    return mix(np.ascontiguousarray(x, np.complex64), 0.0, -cfo / fs)
 
 
 def _si_bits(symbols: np.ndarray) -> np.ndarray:
@@ -131,6 +134,8 @@ class DtmbReceiver:
         self._raw = np.zeros(0, np.complex64)
         self._base = 0  # absolute index of _raw[0]
         self._lost = 0  # frames missed during a re-acquisition, to erase
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="dtmb-decode")
+        self._jobs: deque[Future] = deque()
         self._reset_tracking()
 
     # -- acquisition -------------------------------------------------------------------------
@@ -193,11 +198,10 @@ class DtmbReceiver:
         seg = x[:n + len(ref)]
         e = _windowed(np.abs(seg) ** 2, len(ref))[:n]
         norm = np.sqrt(e * np.vdot(ref, ref).real + 1e-20)
-        t = np.arange(seg.size)
         best = None
         step = self.fs / (2 * len(ref))  # half a cycle over the header at the grid's worst
         for f in np.arange(-MAX_CFO_HZ, MAX_CFO_HZ + step / 2, step):
-            d = seg * np.exp(-2j * np.pi * f / self.fs * t)
+            d = _rotate(seg, f, self.fs)
             score = _fold(np.abs(np.correlate(d, ref, mode="valid")[:n]) / norm, period)
             k = int(np.argmax(score))
             if best is None or score[k] > best[0]:
@@ -312,11 +316,14 @@ class DtmbReceiver:
         self._anchor = (0, 0.0)  # (absolute index, phase in cycles) of the derotation
         self._index = 0  # superframe index of the next frame
         self._bad = 0  # consecutive frames without a header
+        self._next_cir = None  # (frame start, channel estimate of its header) from the last frame
 
     def _derotate(self, x: np.ndarray, first: int) -> np.ndarray:
+        """Remove the tracked carrier from ``x`` (starting at absolute index ``first``),
+        phase-continuous from the anchor."""
         n0, ph0 = self._anchor
-        n = np.arange(first - n0, first - n0 + x.size, dtype=np.float64)
-        return (x * np.exp(-2j * np.pi * np.mod(ph0 + self._cfo / self.fs * n, 1.0))).astype(np.complex64)
+        f = self._cfo / self.fs
+        return mix(np.ascontiguousarray(x, np.complex64), -(ph0 + f * (first - n0)) % 1.0, -f)
 
     def _start_tracking(self) -> None:
         """After ``acquire`` on ``_raw``: set up the loops, and the decoder unless the signal
@@ -357,7 +364,15 @@ class DtmbReceiver:
             equaliser.add_echoes(tail, stages.header(cfg, (self._index + 1) % sf), cur.taps)
             pad[cfg.frame_symbols:] = tail
             seg = pad
-        cur, nxt, ref_cur, ref_next = self._estimates(cfg, seg, self._index)
+        sf = stages.frames_per_superframe(cfg)
+        if self._next_cir is not None and self._next_cir[0] == start:  # estimated last frame
+            cur, ref_cur = self._next_cir[1], stages.header(cfg, self._index % sf)
+            ref_next = stages.header(cfg, (self._index + 1) % sf)
+            hs, fs = cfg.header_symbols, cfg.frame_symbols
+            nxt = equaliser.estimate_cir(cfg, seg[fs:fs + hs], ref_next)
+        else:
+            cur, nxt, ref_cur, ref_next = self._estimates(cfg, seg, self._index)
+        self._next_cir = None
         # a header is found, and the channel seen by this frame's and the next frame's headers
         # agree (a header of another frame looks like a shifted channel)
         same = abs(np.vdot(cur.taps, nxt.taps)) / max(
@@ -393,6 +408,8 @@ class DtmbReceiver:
         kp, ki = _TIMING_GAINS
         self._rate += ki * innov
         self._pos += kp * innov + cfg.frame_symbols + self._rate
+        if round(self._pos) == n_next:  # the next frame starts where its header was read
+            self._next_cir = (n_next, nxt)
         return body[~si], nv[~si]
 
     def _erased(self, rec: FrameRecord) -> tuple[np.ndarray, np.ndarray]:
@@ -407,11 +424,12 @@ class DtmbReceiver:
 
     # -- streaming ---------------------------------------------------------------------------
     def push(self, iq: np.ndarray) -> np.ndarray:
-        """Feed samples; returns the TS bytes decoded so far."""
+        """Feed samples; returns the TS bytes decoded so far (decoding runs in a thread beside
+        tracking, so bytes of the frames just pushed may come with a later call)."""
         x = np.asarray(iq, np.complex64).reshape(-1)
         self.counters["samples_in"] += x.size
         self._raw = np.concatenate([self._raw, x])
-        out, syms, nvs = [], [], []
+        syms, nvs = [], []
         while True:
             if self.cfg is None:
                 if not self._try_acquire():
@@ -427,23 +445,37 @@ class DtmbReceiver:
             sym, nv = self._track(seg, start)
             syms.append(sym)
             nvs.append(nv)
-            if self._bad >= LOST_AFTER:
-                out.append(self._decode(syms, nvs))
+            if self._bad >= LOST_AFTER or len(syms) >= DECODE_BATCH:
+                self._submit(syms, nvs)
                 syms, nvs = [], []
-                self._lose(start + cfg.frame_symbols)
-        out.append(self._decode(syms, nvs))
+                if self._bad >= LOST_AFTER:
+                    self._lose(start + cfg.frame_symbols)
+        self._submit(syms, nvs)
         self._trim()
-        return np.concatenate(out) if out else np.zeros(0, np.uint8)
+        return self._collect(wait=False)
 
-    def _decode(self, syms: list, nvs: list) -> np.ndarray:
-        if self.demod is None:
-            return np.zeros(0, np.uint8)
+    def _submit(self, syms: list, nvs: list) -> None:
+        """Queue frames (and erasures for frames missed in a re-acquisition) for decoding."""
+        if self.demod is None or not (syms or self._lost):
+            return
+        demod, lost = self.demod, self._lost
+        self._lost = 0
+        sym = np.stack(syms) if syms else None
+        nv = np.stack(nvs) if nvs else None
+
+        def job() -> np.ndarray:
+            parts = [demod.erase(lost)[0]] if lost else []
+            if sym is not None:
+                parts.append(demod.decode(sym, nv)[0])
+            return np.concatenate(parts)
+
+        self._jobs.append(self._pool.submit(job))
+
+    def _collect(self, wait: bool) -> np.ndarray:
+        """TS bytes of the decoding jobs finished (all of them when ``wait``), in order."""
         parts = []
-        if self._lost:
-            parts.append(self.demod.erase(self._lost)[0])
-            self._lost = 0
-        if syms:
-            parts.append(self.demod.decode(np.stack(syms), np.stack(nvs))[0])
+        while self._jobs and (wait or self._jobs[0].done()):
+            parts.append(self._jobs.popleft().result())
         return np.concatenate(parts) if parts else np.zeros(0, np.uint8)
 
     def _lose(self, resume: int) -> None:
@@ -492,7 +524,8 @@ class DtmbReceiver:
                 self._raw, self._base = self._raw[end:], self._base + end
         self.counters["tail_samples"] += self._raw.size
         self._raw = np.zeros(0, np.complex64)
-        return self._decode(syms, nvs)
+        self._submit(syms, nvs)
+        return self._collect(wait=True)
 
     def demodulate(self, iq: np.ndarray) -> tuple[np.ndarray, dict]:
         """Decode a whole recording; raises ``SyncLost`` if no frame was found."""

@@ -58,29 +58,25 @@ def si_symbols(cfg: DtmbConfig) -> np.ndarray:
     return ((1 - 2 * b) * (1 + 1j) / np.sqrt(2)).astype(np.complex64)
 
 
-def frame_body_logical(cfg: DtmbConfig, data: np.ndarray) -> np.ndarray:
-    """The body's 3780 symbols in logical order: the 36 SI symbols, then the 3744 data."""
-    return np.concatenate([si_symbols(cfg), np.asarray(data, np.complex64)])
-
-
 def frame_body(cfg: DtmbConfig, logical: np.ndarray) -> np.ndarray:
-    """Logical body -> time-domain body at 7.56 Msps. C=1: unchanged. C=3780: SI on logical
-    carriers 420 g + {0, 140, 279, 419}, data on the others in order, frequency interleaver,
-    then a unitary 3780-point IDFT (bin 0 = DC)."""
+    """Logical bodies (``[..., 3780]``) -> time-domain bodies at 7.56 Msps. C=1: unchanged.
+    C=3780: SI on logical carriers 420 g + {0, 140, 279, 419}, data on the others in order,
+    frequency interleaver, then a unitary 3780-point IDFT (bin 0 = DC)."""
     if cfg.carriers == 1:
         return logical.astype(np.complex64)
-    carriers = np.empty(BODY_SYMBOLS, np.complex64)
+    carriers = np.empty(logical.shape, np.complex64)
     mask = tables.si_mask()
-    carriers[mask] = logical[:36]  # positions are increasing, so order is kept
-    carriers[~mask] = logical[36:]
-    X = np.zeros(BODY_SYMBOLS, np.complex64)
-    X[tables.freq_interleaver()] = carriers
-    return (np.fft.ifft(X) * np.sqrt(BODY_SYMBOLS)).astype(np.complex64)
+    carriers[..., mask] = logical[..., :36]  # positions are increasing, so order is kept
+    carriers[..., ~mask] = logical[..., 36:]
+    X = np.empty(logical.shape, np.complex64)
+    X[..., tables.freq_interleaver()] = carriers
+    return (np.fft.ifft(X, axis=-1) * np.sqrt(BODY_SYMBOLS)).astype(np.complex64)
 
 
+@cache
 def header(cfg: DtmbConfig, frame_index: int) -> np.ndarray:
     """PN header chips of frame ``frame_index`` within its superframe: bit 0 -> +1, 1 -> -1,
-    I = Q, scaled to ``power_ratio`` times the body's unit power."""
+    I = Q, scaled to ``power_ratio`` times the body's unit power (read-only, cached)."""
     t = tables.pn_tables()
     if cfg.header == "pn595":
         bits = t["pn595_bits"]
@@ -90,7 +86,9 @@ def header(cfg: DtmbConfig, frame_index: int) -> np.ndarray:
     else:
         bits = t[f"{cfg.header}_phase0_bits"]
     amp = np.sqrt(cfg.power_ratio / 2)
-    return ((1 - 2 * bits.astype(np.float32)) * (1 + 1j) * amp).astype(np.complex64)
+    chips = ((1 - 2 * bits.astype(np.float32)) * (1 + 1j) * amp).astype(np.complex64)
+    chips.flags.writeable = False
+    return chips
 
 
 def frames_per_superframe(cfg: DtmbConfig) -> int:

@@ -6,7 +6,7 @@ import numpy as np
 from sdrcast.errors import ConfigError
 from sdrcast.mac.ts import TS_PACKET, null_packets
 from sdrcast.phy.dtmb import stages
-from sdrcast.phy.dtmb.config import DATA_SYMBOLS, SYMBOL_RATE, DtmbConfig
+from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, SYMBOL_RATE, DtmbConfig
 from sdrcast.phy.fec import BchCode, LdpcCode
 from sdrcast.phy.interleave import ConvolutionalInterleaver
 
@@ -69,12 +69,16 @@ class DtmbTransmitter:
         else:
             mapped = stages.map_symbols(cfg, ldpc)
             interleaved = self.interleaver(mapped)
-        logical = np.stack([stages.frame_body_logical(cfg, d)
-                            for d in interleaved.reshape(n_frames, DATA_SYMBOLS)])
-        body = np.stack([stages.frame_body(cfg, b) for b in logical])
+        logical = np.empty((n_frames, BODY_SYMBOLS), np.complex64)
+        logical[:, :36] = stages.si_symbols(cfg)
+        logical[:, 36:] = interleaved.reshape(n_frames, DATA_SYMBOLS)
+        body = stages.frame_body(cfg, logical)
         sf = stages.frames_per_superframe(cfg)
-        framed = np.concatenate([np.concatenate([stages.header(cfg, (self.frame + i) % sf), b])
-                                 for i, b in enumerate(body)])
+        framed = np.empty((n_frames, cfg.frame_symbols), np.complex64)
+        for i in range(n_frames):
+            framed[i, :cfg.header_symbols] = stages.header(cfg, (self.frame + i) % sf)
+        framed[:, cfg.header_symbols:] = body
+        framed = framed.reshape(-1)
         self.frame = (self.frame + n_frames) % sf
         return {"scrambled": scrambled, "bch": bch, "ldpc": ldpc, "mapped": mapped,
                 "interleaved": interleaved, "body_logical": logical, "body": body,
