@@ -6,13 +6,17 @@
 
 Each output chunk is one FEC group of signal frames (1 or 2 frames), tagged ``frame_start`` (the
 frame number in the superframe) at every frame header, so SigMF recordings annotate frames.
-The end of the input is completed with null packets (counted as ``null_packets_added``).
+The end of the input is completed with null packets (counted as ``null_packets_added``). Live
+input (UDP, or ``--live``) goes through ``TsRateAdapter`` at the payload rate: null packets
+stuffed when it is slower, oldest packets dropped when it runs more than 1 s ahead, both
+counted. ``--rate 10e6`` gives SRRC-shaped output at a radio rate.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
@@ -20,16 +24,20 @@ from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
 from sdrcast.mac.ts import null_packets
 from sdrcast.phy.dtmb import PRESETS, DtmbConfig, DtmbTransmitter, stages
+from sdrcast.phy.dtmb.config import SYMBOL_RATE
 from sdrcast.runtime import Block, Chunk, FrameAdapter, Tag
 
 
 class DtmbTxBlock(Block):
-    """TS bytes in, 7.56 Msps complex baseband out, one FEC group of frames per chunk."""
+    """TS bytes in, complex baseband out at ``cfg.sample_rate``, one FEC group of frames per
+    chunk, a ``frame_start`` tag (value: index in the superframe) where each frame begins."""
 
     def __init__(self, cfg: DtmbConfig, name: str = "dtmb_tx"):
-        super().__init__(name, DtmbTransmitter.sample_rate)
+        super().__init__(name, cfg.sample_rate)
         self.tx = DtmbTransmitter(cfg)
         self.framer = FrameAdapter(self.tx.bytes_per_group, tail="emit")
+        self.symbols_in = 0  # symbols (7.56 Msps) and samples produced so far, for tag offsets
+        self.samples_out = 0
 
     def process(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
         cfg = self.tx.cfg
@@ -44,10 +52,19 @@ class DtmbTxBlock(Block):
                 self.counters.add("null_packets_added", (ts.size - whole) // 188)
             first = self.tx.frame
             iq = self.tx.modulate(ts)
-            n = iq.size // cfg.frame_symbols
+            n = ts.size // cfg.ts_bytes_per_frame
             sf = stages.frames_per_superframe(cfg)
-            yield Chunk(iq, [Tag(i * cfg.frame_symbols, "frame_start", (first + i) % sf)
-                             for i in range(n)])
+            ratio = cfg.sample_rate / SYMBOL_RATE
+            delay = self.tx.shaper.delay_out if self.tx.shaper is not None else 0.0
+            tags = []
+            for i in range(n):  # frame starts in output samples (shaped: through the filter)
+                at = round((self.symbols_in + i * cfg.frame_symbols) * ratio + delay) - self.samples_out
+                if 0 <= at < iq.size:
+                    tags.append(Tag(at, "frame_start", (first + i) % sf))
+            self.counters.add("frames", n)
+            self.symbols_in += n * cfg.frame_symbols
+            self.samples_out += iq.size
+            yield Chunk(iq, tags)
 
 
 def config_from_args(config: str | None, preset: str | None) -> DtmbConfig:
@@ -63,19 +80,24 @@ def describe(cfg: DtmbConfig) -> str:
     return (f"DTMB {cfg.header.upper()}{' rotating' if cfg.header_rotating else ''}, "
             f"C={cfg.carriers}, {cfg.constellation}, LDPC {cfg.ldpc_rate}, interleaver M="
             f"{cfg.interleaver_unit}: payload {cfg.payload_bitrate / 1e6:.3f} Mbit/s, "
-            f"{cfg.ts_bytes_per_frame // 188} TS packets per frame, 7.56 Msps")
+            f"{cfg.ts_bytes_per_frame // 188} TS packets per frame, {cfg.sample_rate / 1e6:g} Msps"
+            f"{'' if cfg.sample_rate == SYMBOL_RATE else ' (SRRC roll-off 0.05)'}")
 
 
 def run(cfg: DtmbConfig, input_spec: str, output_spec: str, freq: float | None = None,
-        gain=None, status: bool = True, repeat: bool = False) -> dict:
+        gain=None, status: bool = True, repeat: bool = False, live: bool | None = None) -> dict:
+    """TS source -> (live input: TsRateAdapter at the payload rate) -> DtmbTxBlock -> sink.
+    ``live`` defaults to True for UDP input."""
+    from sdrcast.mac.ts_rate import TsRateAdapter
     from sdrcast.runtime import Flowgraph
     from sdrcast.sdr_io import open_sink, open_source
 
     src = open_source(input_spec, kind="ts", repeat=repeat)
-    tx = DtmbTxBlock(cfg)
-    snk = open_sink(output_spec, sample_rate=DtmbTransmitter.sample_rate, freq=freq, gain=gain)
+    live = input_spec.startswith("udp://") if live is None else live
+    chain = [src, TsRateAdapter(cfg.payload_bitrate)] if live else [src]
+    snk = open_sink(output_spec, sample_rate=cfg.sample_rate, freq=freq, gain=gain)
     g = Flowgraph(status_interval=1.0 if status else None)
-    g.connect(src, tx, snk)
+    g.connect(*chain, DtmbTxBlock(cfg), snk)
     return g.run()
 
 
@@ -87,6 +109,10 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--freq", type=float, help="centre frequency (Hz) for radios and SigMF")
     ap.add_argument("--gain", help="radio gain dB or NAME=dB,…")
     ap.add_argument("--repeat", action="store_true", help="loop a TS file")
+    ap.add_argument("--rate", type=float, help="output sample rate: 7.56e6 (symbols, default) or "
+                    "a radio rate such as 10e6 (SRRC roll-off 0.05 shaping)")
+    ap.add_argument("--live", action="store_true", help="pace the input at the payload rate, "
+                    "stuffing null packets and counting drops (default for udp:// input)")
     ap.add_argument("--quiet", action="store_true", help="no status line")
 
 
@@ -100,12 +126,17 @@ def run_from_args(args) -> int:
     from sdrcast.cli import parse_gain
 
     cfg = config_from_args(args.config, args.preset)
+    if args.rate:
+        cfg = replace(cfg, sample_rate=args.rate)
     print(describe(cfg), file=sys.stderr)
     stats = run(cfg, args.input, args.output, args.freq, parse_gain(args.gain), not args.quiet,
-                args.repeat)
+                args.repeat, True if args.live else None)
     c = stats["blocks"]["dtmb_tx"]["counters"]
-    print(f"frames out: {stats['blocks']['dtmb_tx']['items_out'] // cfg.frame_symbols}, "
-          f"null packets added: {c.get('null_packets_added', 0)}", file=sys.stderr)
+    r = stats["blocks"].get("ts_rate", {}).get("counters", {})
+    print(f"frames out: {c.get('frames', 0)}, null packets added at the end: "
+          f"{c.get('null_packets_added', 0)}, stuffed: {r.get('null_packets_stuffed', 0)}, "
+          f"input packets dropped (faster than capacity): {r.get('ts_packets_dropped', 0)}",
+          file=sys.stderr)
     return 0
 
 

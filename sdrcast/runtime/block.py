@@ -85,6 +85,7 @@ class Block:
     """
 
     sample_rate: float | None = None
+    tick_s: float | None = None  # when set, the flowgraph feeds an empty chunk after this idle time
 
     def __init__(self, name: str | None = None, sample_rate: float | None = None):
         self.name = name or type(self).__name__

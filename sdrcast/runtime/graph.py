@@ -14,8 +14,11 @@ import json
 import queue
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import IO, Any
+
+import numpy as np
 
 from sdrcast.errors import FlowgraphError, SdrcastError
 from sdrcast.runtime.block import Block, Chunk
@@ -175,16 +178,22 @@ class Flowgraph:
                 self._stop.set()  # every sink has finished: nothing upstream is needed any more
 
     def _inputs(self, node: _Node) -> Iterator[Chunk]:
+        tick = node.block.tick_s
+        last = time.monotonic()
         while True:
             try:
-                item = node.inbox.get(timeout=_POLL_S)
+                item = node.inbox.get(timeout=min(_POLL_S, tick or _POLL_S))
             except queue.Empty:
                 if self._stop.is_set():
                     raise _Stopped from None
+                if tick and time.monotonic() - last >= tick:  # idle: let the block act on time
+                    last = time.monotonic()
+                    yield Chunk(np.zeros(0, np.uint8))
                 continue
             if item is _EOS:
                 return
             node.items_in.add(len(item))
+            last = time.monotonic()
             yield item
 
     def _put(self, q: queue.Queue, item: object) -> None:

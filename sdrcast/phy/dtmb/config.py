@@ -29,7 +29,8 @@ class DtmbConfig:
     PN945 only); ``carriers``: 3780 (multicarrier) or 1 (single carrier); ``constellation``:
     4QAM-NR | 4QAM | 16QAM | 32QAM | 64QAM; ``ldpc_rate``: 0.4 | 0.6 | 0.8;
     ``interleaver_mode``: 1 (M = 240) or 2 (M = 720); ``header_power_ratio``: header/body average
-    power (default 2 for PN420/PN945, 1 for PN595)."""
+    power (default 2 for PN420/PN945, 1 for PN595); ``sample_rate``: output rate, 7.56e6 for the
+    unshaped symbols or a radio rate >= 7.938e6 (e.g. 10e6) for SRRC roll-off 0.05 shaping."""
 
     header: str = "pn945"
     header_rotating: bool = False
@@ -38,6 +39,7 @@ class DtmbConfig:
     ldpc_rate: float = 0.6
     interleaver_mode: int = 2
     header_power_ratio: float | None = None
+    sample_rate: float = SYMBOL_RATE
 
     def __post_init__(self):
         require_one_of("header", self.header, HEADERS)
@@ -52,6 +54,10 @@ class DtmbConfig:
             allowed = sorted(r for c, r in _SI_PAIR if c == self.constellation)
             raise ConfigError(f"ldpc_rate={self.ldpc_rate} is not allowed with "
                               f"constellation={self.constellation!r}; allowed {allowed}")
+        if self.sample_rate != SYMBOL_RATE:
+            from sdrcast.phy.dtmb.shaping import _ratio
+
+            _ratio(self.sample_rate)  # raises ConfigError naming the field and what is allowed
         if self.header_power_ratio is not None and self.header_power_ratio <= 0:
             raise ConfigError(f"header_power_ratio={self.header_power_ratio} must be positive")
 

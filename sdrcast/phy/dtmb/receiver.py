@@ -31,10 +31,11 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from sdrcast.errors import ConfigError, SyncLost
+from sdrcast.errors import SyncLost
 from sdrcast.phy.dtmb import equaliser, stages, tables
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, SYMBOL_RATE, DtmbConfig
 from sdrcast.phy.dtmb.demodulator import ERASED_NOISE_VAR, DtmbDemodulator
+from sdrcast.phy.dtmb.shaping import matched_filter
 from sdrcast.phy.fec.tables import load_json
 from sdrcast.phy.kernels.mix import mix
 
@@ -110,6 +111,9 @@ def _si_bits(symbols: np.ndarray) -> np.ndarray:
 class DtmbReceiver:
     """Streaming DTMB receiver, no configuration needed.
 
+    ``sample_rate``: 7.56e6 (symbol-rate samples) or any rate the SRRC matched filter can bring
+    to 7.56 Msps (e.g. 10e6, 15.12e6); sample indices in reports count 7.56 Msps samples.
+
     ``push(iq) -> ts bytes`` as samples arrive; ``flush()`` at the end; ``demodulate(iq) ->
     (ts bytes, report)`` for a whole recording. ``config`` skips mode detection (timing and
     carrier are still acquired). ``report()`` gives the sync state, the last ``history``
@@ -118,9 +122,9 @@ class DtmbReceiver:
 
     def __init__(self, sample_rate: float = SYMBOL_RATE, config: DtmbConfig | None = None,
                  iterations: int = 30, workers: int = 2, history: int = 2000):
-        if abs(sample_rate - SYMBOL_RATE) > 1:
-            raise ConfigError(f"sample_rate={sample_rate}: only 7.56e6 (unshaped symbols) for now")
-        self.fs = sample_rate
+        # other rates: SRRC matched filter down to 7.56 Msps, where everything else runs
+        self.matched = matched_filter(sample_rate) if abs(sample_rate - SYMBOL_RATE) > 1 else None
+        self.fs = SYMBOL_RATE
         self.known = config
         self.iterations, self.workers = iterations, workers
         self.sync: SyncResult | None = None
@@ -428,6 +432,8 @@ class DtmbReceiver:
         tracking, so bytes of the frames just pushed may come with a later call)."""
         x = np.asarray(iq, np.complex64).reshape(-1)
         self.counters["samples_in"] += x.size
+        if self.matched is not None:
+            x = self.matched(x)
         self._raw = np.concatenate([self._raw, x])
         syms, nvs = [], []
         while True:

@@ -1,4 +1,5 @@
-"""DTMB transmitter: MPEG-TS in, 7.56 Msps complex baseband out (GB 20600-2006)."""
+"""DTMB transmitter: MPEG-TS in, complex baseband out at 7.56 Msps or SRRC-shaped at a radio's
+rate (GB 20600-2006)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,6 +8,7 @@ from sdrcast.errors import ConfigError
 from sdrcast.mac.ts import TS_PACKET, null_packets
 from sdrcast.phy.dtmb import stages
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, SYMBOL_RATE, DtmbConfig
+from sdrcast.phy.dtmb.shaping import shaper
 from sdrcast.phy.fec import BchCode, LdpcCode
 from sdrcast.phy.interleave import ConvolutionalInterleaver
 
@@ -21,10 +23,11 @@ class DtmbTransmitter:
     on branch 0, so the first ``52*51*M`` symbols out carry zeros, as in any DTMB exciter start-up.
     """
 
-    sample_rate = SYMBOL_RATE
-
     def __init__(self, cfg: DtmbConfig | None = None, workers: int = 2):
         self.cfg = cfg = cfg or DtmbConfig()
+        self.sample_rate = cfg.sample_rate
+        # SRRC shaping to the output rate, or the 7.56 Msps symbols as they are
+        self.shaper = shaper(cfg.sample_rate) if cfg.sample_rate != SYMBOL_RATE else None
         self.workers = workers
         self.bch = BchCode.dtmb()
         self.ldpc = LdpcCode.dtmb(cfg.ldpc_rate)
@@ -85,5 +88,7 @@ class DtmbTransmitter:
                 "framed": framed}
 
     def modulate(self, ts: bytes | np.ndarray) -> np.ndarray:
-        """TS packets -> complex64 baseband at 7.56 Msps (header + body per frame)."""
-        return self.stages(ts)["framed"]
+        """TS packets -> complex64 baseband at ``cfg.sample_rate`` (7.56 Msps: the symbols,
+        header + body per frame; other rates: SRRC-shaped, delayed by the filter)."""
+        framed = self.stages(ts)["framed"]
+        return framed if self.shaper is None else self.shaper(framed)

@@ -161,3 +161,25 @@ def test_bad_wiring_is_rejected():
         g.connect(b, c)
     with pytest.raises(Exception, match="named"):
         Flowgraph().connect(VectorSource(np.zeros(1), name="x"), VectorSink("x"))
+
+
+def test_blocks_with_tick_get_empty_chunks_while_idle():
+    class Slow(Source):
+        def generate(self):
+            yield Chunk(np.ones(4))
+            time.sleep(0.3)
+            yield Chunk(np.ones(4))
+
+    class Ticked(Block):
+        tick_s = 0.02
+
+        def process(self, chunks):
+            for c in chunks:
+                self.counters.add("empty" if len(c) == 0 else "data")
+                if len(c):
+                    yield c
+
+    t, snk = Ticked("t"), VectorSink("snk")
+    Flowgraph().connect(Slow("src"), t, snk).run()
+    assert t.counters["data"] == 2 and t.counters["empty"] >= 5
+    assert snk.result().data.size == 8
