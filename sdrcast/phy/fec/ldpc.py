@@ -18,7 +18,6 @@ from sdrcast.phy.kernels import ldpc as k
 
 ATSC3_RATES = tuple(f"{i}/15" for i in range(2, 14))
 DTMB_RATES = (0.4, 0.6, 0.8)
-INT8_MEDIAN = 24.0  # int8 decoder: largest median |LLR| after scaling (quantisation steps)
 
 
 @dataclass
@@ -208,13 +207,7 @@ class LdpcCode:
         def run(g):
             m = self.mother_llr(g)
             if precision == "int8":
-                # channel LLRs use half the int8 range (posteriors saturate at 127), and strong
-                # LLRs are scaled down so their median sits at INT8_MEDIAN: at high SNR in fading
-                # a fixed scale saturates nearly every bit, and the few confidently wrong ones
-                # (notch carriers) then block decoding (10 of 119 codewords failed, measured)
-                med = float(np.median(np.abs(m[:, ::7])))
-                sc = min(scale, INT8_MEDIAN / med) if med > 0 else scale
-                q = np.clip(np.rint(m * sc), -63, 63).astype(np.int8)
+                q = np.clip(np.rint(m * scale), -127, 127).astype(np.int8)
                 # the kernel truncates scaled magnitudes (floor), losing half a 1/16 step on
                 # average: one more 1/16 makes int8 match float32 (measured, docs/performance.md)
                 alpha16 = min(round(alpha * 16) + 1, 16)

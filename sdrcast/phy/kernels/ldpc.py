@@ -111,13 +111,19 @@ def _unfinished(hard, final, done):
                 final[v, b] = hard[v, b]
 
 
+Q8_MESSAGE_CAP = 31  # int8 decoder: largest check-to-variable message magnitude
+
+
 @njit(cache=True, nogil=True, fastmath=True)
 def decode_layered_minsum_q8(llr, row_ptr, col_idx, max_iter, alpha16, early_stop):
     """Fixed-point (int8 messages) row-layered normalised min-sum, alpha = ``alpha16`` / 16
     (rounded down after scaling).
 
     ``llr[n, batch]`` int8 (the caller scales and saturates at +-127). Check-to-variable
-    messages are stored per edge as int8; the extrinsic minimum of an edge is ``min2`` when its
+    messages are stored per edge as int8 and capped at ``Q8_MESSAGE_CAP``, a quarter of the
+    posterior range: posteriors are int8 too, and one pinned at 127 by messages as large as
+    itself forgets what they said; with strong fading-channel LLRs that stalled about one
+    codeword in a hundred that float32 decodes. The extrinsic minimum of an edge is ``min2`` when its
     own magnitude equals ``min1`` (ties make the two equal, so no index is stored). Same
     outputs as ``decode_layered_minsum``.
     """
@@ -135,6 +141,7 @@ def decode_layered_minsum_q8(llr, row_ptr, col_idx, max_iter, alpha16, early_sto
     hi = np.int16(127)
     lo = np.int16(-127)
     num = np.int16(alpha16)
+    cap = np.int16(Q8_MESSAGE_CAP)
     hard, final, iters, done = _state(n, batch, max_iter)
     for it in range(max_iter):
         for j in range(m):
@@ -155,8 +162,8 @@ def decode_layered_minsum_q8(llr, row_ptr, col_idx, max_iter, alpha16, early_sto
                     min1[b] = min(min1[b], mag)
                     sp[b] ^= q
             for b in range(batch):
-                s1[b] = (min1[b] * num) >> 4
-                s2[b] = (min2[b] * num) >> 4
+                s1[b] = min((min1[b] * num) >> 4, cap)
+                s2[b] = min((min2[b] * num) >> 4, cap)
             for k in range(d):
                 Lv = L[col_idx[s + k]]
                 Re = R[s + k]
