@@ -4,7 +4,8 @@
 
 ATSC 3.0: per PLP, 02 (BCH input), 03 (BCH codewords), 04 (LDPC codewords) and metadata.json.
 DTMB: every stage file of the six short sets, meta.json, and a config.toml that reproduces
-the set with ``DtmbConfig.load``; of the long 340-frame set, the TS and the CI8 baseband.
+the set with ``DtmbConfig.load``; of the two long sets (340 and 400 frames), the TS and the
+CI8 baseband.
 """
 from __future__ import annotations
 
@@ -69,8 +70,23 @@ def dtmb(src: Path, dst: Path) -> list[dict]:
                             "08_ci8": f"dtmb/{long.name}/08_framed_baseband_ci8.bin",
                             "meta.json": f"dtmb/{long.name}/meta.json"},
                   "format": "08_ci8: interleaved int8 I/Q (sdrcast cs8), 7.56 Msps",
+                  "decodable_ts_frames": [0, 169],
                   "origin": "independent implementation: ningzichun/dtmb-sdr @ 7a6d78f; "
                             "its C++ receiver decoded frames 43..168 of the same file"})
+    long = src / "long_pn420_c3780_16qam_r08_m1_const_400frames"
+    out = dst / long.name
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("00_ts_bytes.npy", "08_framed_baseband_ci8.npy", "meta.json"):
+        shutil.copy(long / name, out)
+    meta = json.loads((long / "meta.json").read_text())
+    cases.append({"standard": "dtmb", "set": long.name, "stages": ["rx"],
+                  "files": {"00": f"dtmb/{long.name}/00_ts_bytes.npy",
+                            "08_ci8": f"dtmb/{long.name}/08_framed_baseband_ci8.npy",
+                            "meta.json": f"dtmb/{long.name}/meta.json"},
+                  "format": "08_ci8: int8 array (samples, 2) = I, Q; 7.56 Msps",
+                  "decodable_ts_frames": meta["interleaver_delay"]["decodable_ts_frames"],
+                  "origin": "independent implementation: ningzichun/dtmb-sdr @ 7a6d78f (Python "
+                            "modules); checked by a separate receiver-side loopback"})
     shutil.copy(src / "README.md", dst / "README.md")
     return cases
 
