@@ -69,8 +69,10 @@ def _run_dtmb(params: dict, snr_db: float, seed: list[int], n: int) -> dict:
     y = emu(np.concatenate([tx, np.zeros(emu.latency, np.complex64)]))[emu.latency:][:tx.size]
     try:
         out, rep = rx.demodulate(y)
+        skip = round(rep["sync"]["start"] / cfg.frame_symbols)  # frames before the one synced to
     except SyncLost:  # no header found at this SNR: every frame is lost
-        out, rep = np.zeros(0, np.uint8), {"mer_db": []}
+        out, rep, skip = np.zeros(0, np.uint8), {"mer_db": []}, 0
+    ts = ts[skip * cfg.ts_bytes_per_frame:]
     out = out[:n * cfg.ts_bytes_per_frame]
     if out.size < n * cfg.ts_bytes_per_frame:  # frames the receiver never delivered count as lost
         out = np.concatenate([out, np.zeros(n * cfg.ts_bytes_per_frame - out.size, np.uint8)])

@@ -295,9 +295,11 @@ class DtmbReceiver:
                                      stages.header(base, sf_index))
         nz = np.flatnonzero(np.abs(cur.taps) ** 2 > 0.1 * np.max(np.abs(cur.taps) ** 2))
         start += int(nz[0]) - equaliser.PRECURSOR if nz.size else 0
+        sf = stages.frames_per_superframe(base)
         if start < 0:
-            start += fs
-            sf_index = (sf_index + 1) % stages.frames_per_superframe(base)
+            start, sf_index = start + fs, (sf_index + 1) % sf
+        elif start >= fs:  # the header found was the second one: keep the first frame
+            start, sf_index = start - fs, (sf_index - 1) % sf
         seg = x[start:start + fs + base.header_symbols]
         if seg.size < fs + base.header_symbols:
             raise SyncLost("not enough samples after the first DTMB header to read its frame")
