@@ -2,7 +2,8 @@
 
     python tools/copy_vectors.py ../shared/vectors
 
-ATSC 3.0: per PLP, 02 (BCH input), 03 (BCH codewords), 04 (LDPC codewords) and metadata.json.
+ATSC 3.0: every stage file (00..11) and metadata.json of each set; the manifest lists each set
+(stage "tx") and, per PLP, its FEC files 02 (BCH input), 03 (BCH codewords), 04 (LDPC codewords).
 DTMB: every stage file of the six short sets, meta.json, and a config.toml that reproduces
 the set with ``DtmbConfig.load``; of the two long sets (340 and 400 frames), the TS and the
 CI8 baseband.
@@ -28,12 +29,16 @@ def atsc3(src: Path, dst: Path) -> list[dict]:
                            for f in d.glob("03_bch_codewords*.npy")})
         out = dst / d.name
         out.mkdir(parents=True, exist_ok=True)
-        shutil.copy(d / "metadata.json", out)
+        for f in sorted(d.iterdir()):  # every stage file 00..11 and the metadata
+            shutil.copy(f, out)
+        cases.append({"standard": "atsc3", "set": d.name, "stages": ["tx"],
+                      "files": {f.name: f"atsc3/{d.name}/{f.name}" for f in sorted(d.iterdir())},
+                      "format": "see vectors/atsc3/README.md",
+                      "origin": "independent implementation: drmpeg/gr-atsc3 @ 6c80984"})
         for plp, suffix in zip(plps, suffixes, strict=True):
             files = {}
             for stage in ("02_bbframes_scrambled", "03_bch_codewords", "04_ldpc_codewords"):
                 name = f"{stage}{suffix}.npy"
-                shutil.copy(d / name, out)
                 files[stage[:2]] = f"atsc3/{d.name}/{name}"
             cases.append({"standard": "atsc3", "set": d.name, "plp": suffix.lstrip("_") or "plp0",
                           "stages": ["bch", "ldpc"], "n": SIZES[plp["framesize"]],

@@ -133,3 +133,24 @@ def error_rates(rows: list[dict], path: str | Path, title: str = "",
     ax.legend()
     ax.set_title(title)
     return _save(fig, path)
+
+
+def fer_curves(curves: dict[str, list[dict]], path: str | Path, title: str = "") -> Path:
+    """FER against SNR for several links (``curves``: label -> sweep result rows); zero-error
+    points are drawn at the 95 % upper bound, open markers."""
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for label, rows in curves.items():
+        snr = np.array([r["snr_db"] for r in rows])
+        fer = np.array([r["fer"] for r in rows], float)
+        line, = ax.semilogy(snr[fer > 0], fer[fer > 0], "-o", ms=4, label=label)
+        zero = fer == 0
+        if zero.any():
+            ax.semilogy(snr[zero], [r["fer_ci95"][1] for r, z in zip(rows, zero, strict=True) if z],
+                        "v", mfc="none", color=line.get_color(), ms=5)
+    ax.set_xlabel("SNR Es/N0 (dB)")
+    ax.set_ylabel("FER (open: no error seen, 95 % upper bound)")
+    ax.grid(which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    return _save(fig, path)
+

@@ -1,0 +1,84 @@
+"""A/322 5.2 baseband packets: a stream of ALP bytes cut into packets of K_payload bits, each
+with a 2-byte base field (MODE=1, the 13-bit pointer to the first ALP packet that starts in it,
+8191 when none does) and, when data runs out, a padding extension (EXT_TYPE=111) of zero
+bytes. This is gr-atsc3's layout; layouts in ``phy/atsc3/tables/alp_a330.json``."""
+from __future__ import annotations
+
+import numpy as np
+
+from sdrcast.errors import ConfigError
+
+NO_POINTER = 8191
+
+
+def header(pointer: int, padding: int = 0) -> np.ndarray:
+    """Base field, then for ``padding`` > 0 bytes of stuffing an optional field with
+    EXT_TYPE=111 (padding) and zero bytes: long (OFI=10, 2 bytes, as gr-atsc3) from 2 bytes,
+    short (OFI=01, 1 byte, EXT_LEN 0) for exactly 1."""
+    if padding == 1:
+        return np.array([0x80 | (pointer & 0x7F), ((pointer >> 7) << 2) | 0b01, 0xE0], np.uint8)
+    ofi = 0b10 if padding else 0
+    b = [0x80 | (pointer & 0x7F), ((pointer >> 7) << 2) | ofi]
+    if padding:
+        n = padding - 2  # the 2-byte optional field counts towards the padding
+        b += [0xE0 | (n & 0x1F), n >> 5] + [0] * n
+    return np.array(b, np.uint8)
+
+
+class BasebandPacketizer:
+    """``push(alp_bytes, alp_starts) -> [n, K_payload/8]`` whole packets; ``flush()`` pads the
+    last one. ``alp_starts``: offsets of the ALP packet starts in ``alp_bytes``.
+    Counters: ``packets``, ``padded_packets``, ``padding_bytes``."""
+
+    def __init__(self, k_payload_bits: int):
+        if k_payload_bits % 8:
+            raise ConfigError(f"K_payload={k_payload_bits} bits is not a whole number of bytes")
+        self.size = k_payload_bits // 8
+        self.payload = self.size - 2
+        self.buf = np.zeros(0, np.uint8)
+        self.starts = np.zeros(0, np.int64)  # ALP starts in buf
+        self.counters = {"packets": 0, "padded_packets": 0, "padding_bytes": 0}
+
+    def push(self, alp: np.ndarray, alp_starts: np.ndarray) -> np.ndarray:
+        self.starts = np.concatenate([self.starts, np.asarray(alp_starts, np.int64) + self.buf.size])
+        self.buf = np.concatenate([self.buf, np.asarray(alp, np.uint8)])
+        n = self.buf.size // self.payload
+        out = np.empty((n, self.size), np.uint8)
+        for i in range(n):
+            first = self.starts[(self.starts >= i * self.payload) & (self.starts < (i + 1) * self.payload)]
+            ptr = int(first[0]) - i * self.payload if first.size else NO_POINTER
+            out[i, :2] = header(ptr)
+            out[i, 2:] = self.buf[i * self.payload:(i + 1) * self.payload]
+        self.buf = self.buf[n * self.payload:]
+        self.starts = self.starts[self.starts >= n * self.payload] - n * self.payload
+        self.counters["packets"] += n
+        return out
+
+    def flush(self) -> np.ndarray:
+        """The data left, padded into one last packet (none if nothing is left)."""
+        if self.buf.size == 0:
+            return np.zeros((0, self.size), np.uint8)
+        pad = self.payload - self.buf.size
+        ptr = int(self.starts[0]) if self.starts.size else NO_POINTER
+        h = header(ptr, pad)
+        pkt = np.concatenate([h, self.buf])
+        self.buf, self.starts = np.zeros(0, np.uint8), np.zeros(0, np.int64)
+        self.counters["packets"] += 1
+        self.counters["padded_packets"] += int(pad > 0)
+        self.counters["padding_bytes"] += pad
+        return pkt[None, :]
+
+
+def payload(packet: np.ndarray) -> tuple[np.ndarray, int]:
+    """One baseband packet -> (its ALP bytes after any extension, pointer)."""
+    p = np.asarray(packet, np.uint8)
+    if p[0] & 0x80 == 0:  # MODE=0: 1-byte base field, pointer < 128
+        return p[1:], int(p[0] & 0x7F)
+    ptr = int(p[0] & 0x7F) | (int(p[1] >> 2) << 7)
+    ofi = p[1] & 0x03
+    if ofi == 0:
+        return p[2:], ptr
+    if ofi == 0b01:  # short: EXT_TYPE 3 + EXT_LEN 5, then EXT_LEN bytes
+        return p[3 + (int(p[2]) & 0x1F):], ptr
+    ext = (int(p[2]) & 0x1F) | (int(p[3]) << 5)
+    return p[4 + ext:], ptr  # long (and mixed: total extension length the same way)
