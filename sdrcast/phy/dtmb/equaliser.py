@@ -8,8 +8,8 @@ is the guard. Per frame:
   convolution of the sequence with the channel: a circular correlation gives the taps (sidelobes
   -1/N). PN595 is not periodic: a least-squares fit over the header, with the pseudo-inverse
   computed once. Taps cover delays ``-PRECURSOR .. max_delay`` samples (PN420 19 us, PN595
-  20 us, PN945 55 us at 7.56 Msps). Taps under the noise floor (from the median tap power) are
-  zeroed.
+  20 us, PN945 55 us at 7.56 Msps). The noise floor per tap comes from the median tap power;
+  the receiver keeps the taps of a support it tracks over frames (``Cir.keep``).
 * **Header removal and cyclic reconstruction.** The taps of the header before and the header
   after the body (each from its own estimate) reproduce the known headers' echoes, which are
   subtracted; the body's own echo tail that fell into the next header is then folded back onto
@@ -38,10 +38,13 @@ _NOISE_FACTOR = 10.0  # taps kept: power above 10x the noise floor per tap
 @dataclass
 class Cir:
     """Channel taps for delays ``-PRECURSOR .. max_delay`` (index 0 is delay -PRECURSOR), the
-    noise variance per received sample, and the header's SNR (tap power / noise)."""
+    noise variance per received sample, the noise power per tap estimate (``tap_floor``) and
+    the strongest tap over it. Raw from ``estimate_cir``; ``keep`` zeroes taps outside a
+    support (by default the taps 10 dB over the floor)."""
 
     taps: np.ndarray
     noise_var: float
+    tap_floor: float
     peak_to_floor: float
 
     @property
@@ -52,6 +55,14 @@ class Cir:
         """Power-weighted mean delay in samples."""
         p = np.abs(self.taps) ** 2
         return float(np.sum(p * (np.arange(p.size) - PRECURSOR)) / max(p.sum(), 1e-30))
+
+    def significant(self) -> np.ndarray:
+        return np.abs(self.taps) ** 2 > _NOISE_FACTOR * self.tap_floor
+
+    def keep(self, support: np.ndarray | None = None) -> Cir:
+        mask = self.significant() if support is None else support
+        return Cir(np.where(mask, self.taps, 0).astype(np.complex64), self.noise_var,
+                   self.tap_floor, self.peak_to_floor)
 
 
 @cache
@@ -85,8 +96,8 @@ def rotating_shifts(header: str) -> np.ndarray:
 
 
 def estimate_cir(cfg: DtmbConfig, rx_header: np.ndarray, ref: np.ndarray) -> Cir:
-    """Taps from one received header (``rx_header``, starting at the frame start) and the
-    header sent (``ref``, as ``stages.header``)."""
+    """Raw taps (noise everywhere; apply ``Cir.keep``) from one received header
+    (``rx_header``, starting at the frame start) and the header sent (``ref``)."""
     d_max = _MAX_DELAY[cfg.header]
     amp = ref[0] / (1 - 2 * (ref[0].real < 0))  # chip amplitude (1+j) * sqrt(ratio / 2)
     if cfg.header == "pn595":
@@ -107,10 +118,8 @@ def estimate_cir(cfg: DtmbConfig, rx_header: np.ndarray, ref: np.ndarray) -> Cir
         tap_noise_gain = 1.0 / (n * abs(amp) ** 2)
     power = np.abs(taps) ** 2
     floor = max(float(np.median(power)) / np.log(2), 1e-30)  # median of exponential = ln2 mean
-    keep = power > _NOISE_FACTOR * floor
-    taps = np.where(keep, taps, 0).astype(np.complex64)
-    noise = float(np.mean(power[~keep])) if (~keep).any() else floor
-    return Cir(taps, max(noise / tap_noise_gain, 1e-9), float(power.max() / floor))
+    return Cir(taps.astype(np.complex64), max(floor / tap_noise_gain, 1e-9), floor,
+               float(power.max() / floor))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -158,11 +167,17 @@ def equalise_body(cfg: DtmbConfig, frame: np.ndarray, cur: Cir, nxt: Cir, ref_cu
         body[:d] += z[a + BODY_SYMBOLS:]
     if a:
         body[BODY_SYMBOLS - a:] += z[:a]
-    h = np.zeros(BODY_SYMBOLS, np.complex64)
-    h[np.arange(-PRECURSOR, cur.taps.size - PRECURSOR) % BODY_SYMBOLS] = (cur.taps + nxt.taps) / 2
-    big_h = np.fft.fft(h)
+    h = np.zeros((2, BODY_SYMBOLS), np.complex64)
+    at = np.arange(-PRECURSOR, cur.taps.size - PRECURSOR) % BODY_SYMBOLS
+    h[0, at], h[1, at] = cur.taps, nxt.taps
+    hc, hn = np.fft.fft(h, axis=1)
+    big_h = (hc + hn) / 2
     y = np.fft.fft(body) / np.sqrt(BODY_SYMBOLS)
-    noise = (cur.noise_var + nxt.noise_var) / 2
+    # noise, plus the channel's uncertainty at mid-body: half its change over the frame, and
+    # the estimation noise of the taps kept (this keeps LLRs honest in notches)
+    kept = np.count_nonzero(cur.taps) + np.count_nonzero(nxt.taps)
+    drift = float(np.mean(np.abs(hn - hc) ** 2)) / 4
+    noise = (cur.noise_var + nxt.noise_var) / 2 + drift + kept * (cur.tap_floor + nxt.tap_floor) / 8
     p = np.abs(big_h) ** 2
     if cfg.carriers == 3780:
         x = y / np.where(p > 0, big_h, 1)

@@ -44,8 +44,10 @@ MAX_CFO_HZ = 60e3  # acquisition range (the standard's receivers must take +-50 
 ACQUIRE_SAMPLES = 5 * 4725  # five of the longest frames
 LOST_AFTER = 4  # consecutive frames without a header before re-acquisition
 MIN_PEAK_TO_FLOOR = 40.0  # strongest channel tap over the per-tap noise floor for a valid header
-MAX_SI_ERRORS = 9  # of 36 system-information bits, for a frame of the signal being tracked
+MAX_SI_ERRORS = 14  # of 36 SI bits (a wrong frame averages 18), for a frame of the signal tracked
 DECODE_BATCH = 32  # frames per decoding job
+PDP_ALPHA = 0.1  # tap-power averaging over frames (about ten)
+PDP_FACTOR = 3.0  # averaged tap power over the noise floor for a tap to be kept
 _CFO_GAIN = 0.5
 _TIMING_GAINS = (0.05, 0.0005)  # proportional, integral (per frame): ~100-frame memory
 _MODES = {3: ("4QAM-NR", 0.8), 5: ("4QAM", 0.4), 7: ("4QAM", 0.6), 9: ("4QAM", 0.8),
@@ -127,7 +129,8 @@ class DtmbReceiver:
         self.fs = SYMBOL_RATE
         self.known = config
         self.iterations, self.workers = iterations, workers
-        self.sync: SyncResult | None = None
+        self.sync: SyncResult | None = None  # the latest acquisition
+        self.syncs: list[SyncResult] = []  # every acquisition, the first one first
         self.cfg: DtmbConfig | None = None
         self.demod: DtmbDemodulator | None = None
         self.frames: deque[FrameRecord] = deque(maxlen=history)
@@ -266,6 +269,7 @@ class DtmbReceiver:
         vecs = {int(k): np.array([int(b) for b in v], np.uint8) for k, v in si["vectors"].items()}
         best = None
         cur, nxt, ref_cur, ref_next = self._estimates(base, seg, index)
+        cur, nxt = cur.keep(), nxt.keep()
         for carriers in (3780, 1):
             cfg = replace(base, carriers=carriers)
             body, _ = equaliser.equalise_body(cfg, seg, cur, nxt, ref_cur, ref_next)
@@ -282,7 +286,8 @@ class DtmbReceiver:
 
     def acquire(self, iq: np.ndarray) -> DtmbConfig:
         """Find header, timing, CFO, PN phase mode, body mode and transmission mode in ``iq``
-        (at least four frames); ``sync.start`` is relative to ``iq``."""
+        (at least four frames); ``sync.start`` is relative to ``iq`` (the streaming receiver
+        makes it absolute)."""
         x = np.asarray(iq, np.complex64)
         header, start, cfo = self._find_header(x)
         x = _rotate(x, cfo, self.fs)
@@ -292,7 +297,7 @@ class DtmbReceiver:
         fs = base.frame_symbols
         # put the frame start on the channel's first path
         cur = equaliser.estimate_cir(base, x[start:start + base.header_symbols],
-                                     stages.header(base, sf_index))
+                                     stages.header(base, sf_index)).keep()
         nz = np.flatnonzero(np.abs(cur.taps) ** 2 > 0.1 * np.max(np.abs(cur.taps) ** 2))
         start += int(nz[0]) - equaliser.PRECURSOR if nz.size else 0
         sf = stages.frames_per_superframe(base)
@@ -323,6 +328,9 @@ class DtmbReceiver:
         self._index = 0  # superframe index of the next frame
         self._bad = 0  # consecutive frames without a header
         self._next_cir = None  # (frame start, channel estimate of its header) from the last frame
+        self._pdp: np.ndarray | None = None  # tap powers averaged over frames
+        self._floor = 0.0
+        self._pdp_start = 0  # frame start the averaged taps are aligned with
 
     def _derotate(self, x: np.ndarray, first: int) -> np.ndarray:
         """Remove the tracked carrier from ``x`` (starting at absolute index ``first``),
@@ -335,13 +343,13 @@ class DtmbReceiver:
         """After ``acquire`` on ``_raw``: set up the loops, and the decoder unless the signal
         is the one tracked before the loss (then the frames missed go in as erasures)."""
         s, cfg = self.sync, self.cfg
-        start = self._base + s.start
+        start, rel = s.start, s.start - self._base
         gap = (start - self._pos, self._index)  # against where the next frame was expected
         self._reset_tracking()
         self._pos, self._cfo, self._index = float(start), s.cfo_hz, s.superframe_index
         self._anchor = (start, 0.0)
-        seg = self._derotate(self._raw[s.start:s.start + cfg.header_symbols], start)
-        self._target = equaliser.estimate_cir(cfg, seg, stages.header(cfg, self._index)).centroid()
+        seg = self._derotate(self._raw[rel:rel + cfg.header_symbols], start)
+        self._target = equaliser.estimate_cir(cfg, seg, stages.header(cfg, self._index)).keep().centroid()
         if self.demod is not None and self.demod.cfg == cfg:
             if cfg.header_rotating:  # the superframe index counts the frames missed exactly
                 lost = (s.superframe_index - gap[1]) % stages.frames_per_superframe(cfg)
@@ -363,7 +371,7 @@ class DtmbReceiver:
         if seg.size < cfg.frame_symbols + cfg.header_symbols:
             sf = stages.frames_per_superframe(cfg)
             cur = equaliser.estimate_cir(cfg, seg[:cfg.header_symbols],
-                                         stages.header(cfg, self._index % sf))
+                                         stages.header(cfg, self._index % sf)).keep()
             pad = np.zeros(cfg.frame_symbols + cfg.header_symbols, np.complex64)
             pad[:seg.size] = seg
             tail = np.zeros(pad.size - cfg.frame_symbols, np.complex64)
@@ -379,6 +387,9 @@ class DtmbReceiver:
         else:
             cur, nxt, ref_cur, ref_next = self._estimates(cfg, seg, self._index)
         self._next_cir = None
+        raw_next = nxt
+        support = self._support(cur, start)
+        cur, nxt = cur.keep(support), nxt.keep(support)
         # a header is found, and the channel seen by this frame's and the next frame's headers
         # agree (a header of another frame looks like a shifted channel)
         same = abs(np.vdot(cur.taps, nxt.taps)) / max(
@@ -415,8 +426,26 @@ class DtmbReceiver:
         self._rate += ki * innov
         self._pos += kp * innov + cfg.frame_symbols + self._rate
         if round(self._pos) == n_next:  # the next frame starts where its header was read
-            self._next_cir = (n_next, nxt)
+            self._next_cir = (n_next, raw_next)
         return body[~si], nv[~si]
+
+    def _support(self, cur: equaliser.Cir, start: int) -> np.ndarray:
+        """Taps kept: those whose power, averaged over frames (``PDP_ALPHA``), stands
+        ``PDP_FACTOR`` over the noise floor, and any tap 10 dB over it in this frame. The
+        same support for both headers of a frame, and weak paths that are always there
+        (fractional-delay tails) are kept without letting noise in."""
+        p = np.abs(cur.taps) ** 2
+        if self._pdp is None or self._pdp.size != p.size:
+            self._pdp, self._floor = p.copy(), cur.tap_floor
+        else:
+            shift = start - self._pdp_start  # the frame grid moved: so did the taps
+            if shift:
+                self._pdp = np.roll(self._pdp, -shift)
+                self._pdp[-shift if shift > 0 else 0:self._pdp.size if shift > 0 else -shift] = 0
+            self._pdp += PDP_ALPHA * (p - self._pdp)
+            self._floor += PDP_ALPHA * (cur.tap_floor - self._floor)
+        self._pdp_start = start + self.cfg.frame_symbols
+        return (self._pdp > PDP_FACTOR * self._floor) | cur.significant()
 
     def _erased(self, rec: FrameRecord) -> tuple[np.ndarray, np.ndarray]:
         """A frame whose header or system information does not match: erase it, keep time."""
@@ -507,6 +536,8 @@ class DtmbReceiver:
             return False
         self.counters["acquisitions"] += 1
         self.counters["samples_unsynced"] += self.sync.start
+        self.sync.start += self._base  # absolute (7.56 Msps samples since the first pushed)
+        self.syncs.append(self.sync)
         self.cfg = cfg
         self._start_tracking()
         return True
@@ -553,6 +584,7 @@ class DtmbReceiver:
     def report(self) -> dict:
         """Sync result, configuration, per-frame log, counters and the decoder's report."""
         rep = self.demod.report.to_dict() if self.demod is not None else {}
-        return {"sync": asdict(self.sync) if self.sync else None,
+        return {"sync": asdict(self.syncs[0]) if self.syncs else None,
+                "acquisitions_log": [asdict(a) for a in self.syncs],
                 "config": self.cfg.__dict__ if self.cfg else None,
                 "frames_log": [asdict(f) for f in self.frames], **rep, **self.counters}
