@@ -1,9 +1,10 @@
-"""ATSC 3.0 transmitter stages against gr-atsc3's vector sets (vectors/atsc3/README.md), PLP by
+"""ATSC 3.0 transmitter stages against gr-atsc3's vector sets (vectors/atsc3/README.md). PLP by
 PLP: 00 TS -> 01 ALP + baseband packets -> 02 scrambled -> (03 BCH, 04 LDPC: test_fec_vectors)
--> 05 bit-interleaved cell words -> 06 mapped cells. Bits and labels exact, cells max error 0.
+-> 05 bit-interleaved cell words -> 06 mapped cells. Subframe by subframe: 07 framed cells ->
+08 frequency-interleaved cells. Bits and labels exact, cells max error 0.
 
-Still to come (issue 5): 07 framing with L1 and time interleaving, 08 frequency interleaver,
-09 pilots, 10 OFDM + bootstrap, 11 bootstrap."""
+Still to come (issue 5): 07 framing with L1 and time interleaving, 09 pilots, 10 OFDM +
+bootstrap, 11 bootstrap."""
 import json
 
 import numpy as np
@@ -12,6 +13,8 @@ import pytest
 from sdrcast.mac.atsc3.alp import TsEncapsulator
 from sdrcast.mac.atsc3.baseband import BasebandPacketizer
 from sdrcast.phy.atsc3.bit_interleaver import cell_words
+from sdrcast.phy.atsc3.frame_geometry import layout
+from sdrcast.phy.atsc3.frequency_interleaver import interleave
 from sdrcast.phy.atsc3.scrambler import scramble
 from sdrcast.phy.atsc3.tables import constellation_points, ldpc_spec
 from tests.conftest import VECTORS
@@ -59,3 +62,35 @@ def test_bit_interleaver_and_mapper(pid, d, sfx, n, rate, const, first):
     cells = constellation_points(const, rate)[labels.reshape(-1)]
     with np.load(d / f"06_mapped_cells{sfx}.npz") as z:
         np.testing.assert_array_equal(cells, z["cells"])
+
+
+def _subframes():
+    """(id, folder, file suffix, layout, frequency interleaver on data symbols) per subframe."""
+    out = []
+    for case in SETS:
+        d = VECTORS / "atsc3" / case["set"]
+        g = json.loads((d / "metadata.json").read_text())["gr_atsc3_parameters"]
+        c = g.get("common", g)
+        subs = [("", c, c["numpreamblesyms"], c["firstsbs"] == "SBS_ON", True)]
+        if "sub1" in g:  # gr-atsc3: subframe 1 has no preamble and always an SBS first
+            subs = [("_sub0", c, c["numpreamblesyms"], False, True),
+                    ("_sub1", g["sub1"], 0, True, False)]
+        for sfx, p, n_pre, sbs_first, frame_start in subs:
+            fft = int(p["fftsize"].split("_")[1].removesuffix("K")) * 1024
+            gi = int(p["guardinterval"].split("_")[1])
+            lay = layout(fft, gi, p["pilotpattern"].removeprefix("PILOT_"), 0, n_pre,
+                         p["numpayloadsyms"], sbs_first, frame_start)
+            out.append((f"{case['set'][:9]}{sfx}", d, sfx, lay, p["fimode"] == "FREQ_ALL_SYMBOLS"))
+    return out
+
+
+SUBFRAMES = _subframes()
+
+
+@pytest.mark.parametrize("sid, d, sfx, lay, fi_all", SUBFRAMES, ids=[s[0] for s in SUBFRAMES])
+def test_frequency_interleaver(sid, d, sfx, lay, fi_all):
+    with np.load(d / f"07_framed_cells{sfx}.npz") as z:
+        framed = z["cells"]
+    assert framed.size == lay.total_cells
+    with np.load(d / f"08_freqinterleaved_cells{sfx}.npz") as z:
+        np.testing.assert_array_equal(interleave(framed, lay, fi_all), z["cells"])
