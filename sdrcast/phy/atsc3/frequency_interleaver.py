@@ -1,9 +1,10 @@
-"""A/322 7.2.3 frequency interleaver: the data cells of each symbol are permuted by addresses
-from a pseudo-random sequence R' (degree 12/13/14 LFSR for 8K/16K/32K, with R'(0) = R'(1) = 0,
-R'(2) = 1), bit-permuted (even/odd symbol tables), toggled in the MSB on odd indices, XORed
-with a symbol-pair offset G (an LFSR stepped every second symbol), and kept when below the
-symbol's cell count. 32K even symbols use the inverse permutation of the odd ones. Preamble symbols are always interleaved; data and SBS symbols
-when the frequency interleaver is on (``ofdm_framing.json`` ``frequency_interleaver``)."""
+"""A/322 7.2.3 frequency interleaver. The data cells of each symbol are permuted by addresses
+from a pseudo-random sequence R' (degree 12/13/14 LFSR for 8K/16K/32K, R'(0) = R'(1) = 0,
+R'(2) = 1), bit-permuted (even/odd symbol tables), with the MSB toggled on odd indices, XORed
+with a symbol-pair offset G (an LFSR stepped every second symbol, all ones at the start), and
+kept when below the symbol's cell count. 32K even symbols use the inverse of the odd-symbol
+permutation. Preamble symbols are always interleaved; data and SBS symbols when the
+frequency interleaver is on (``ofdm_framing.json`` ``frequency_interleaver``)."""
 from __future__ import annotations
 
 from functools import cache
