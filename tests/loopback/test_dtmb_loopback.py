@@ -39,6 +39,20 @@ def test_ts_round_trip_in_awgn(header, rot, carriers, const, rate, snr):
     np.testing.assert_array_equal(out, ts[:out.size])
     assert rep["ldpc_failures"] == 0 and rep["bch_failures"] == 0
     assert np.mean(rep["mer_db"]) == pytest.approx(snr, abs=1.5)
+    assert 0 <= rep["pre_ldpc_ber"] < 0.15 and rep["pre_ldpc_bits"] > 0
+
+
+def test_pre_ldpc_ber_estimate_matches_uncoded_theory():
+    """16QAM at Es/N0 = 11 dB: Gray-mapped uncoded BER ~ 3/4 Q(sqrt(Es/(5 N0))) = 1.1e-2
+    (the header power raises the noise a little: measured against 0.6 to 1.6 times that)."""
+    from scipy.stats import norm
+
+    cfg = DtmbConfig("pn420", False, 3780, "16QAM", 0.4, interleaver_mode=1)
+    ts = sample_stream((latency_frames(cfg) + 3) * cfg.ts_bytes_per_frame // 188, seed=8)
+    y = Awgn(11.0, seed=9)(DtmbTransmitter(cfg).modulate(ts))
+    _, rep = DtmbReceiver(config=cfg).demodulate(y)
+    theory = 0.75 * norm.sf(np.sqrt(10 ** 1.1 / 5))
+    assert 0.6 * theory < rep["pre_ldpc_ber"] < 1.6 * theory
 
 
 def test_errors_are_counted_below_threshold():

@@ -76,10 +76,16 @@ class DemodReport:
     bch_failures: int = 0
     bch_corrected: int = 0
     ts_packets_marked: int = 0
+    pre_ldpc_bit_errors: int = 0  # hard channel decisions against corrected codewords
+    pre_ldpc_bits: int = 0
     mer_db: list[float] = field(default_factory=list)
 
+    @property
+    def pre_ldpc_ber(self) -> float | None:
+        return self.pre_ldpc_bit_errors / self.pre_ldpc_bits if self.pre_ldpc_bits else None
+
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {**self.__dict__, "pre_ldpc_ber": self.pre_ldpc_ber}
 
 
 class DtmbDemodulator:
@@ -188,10 +194,17 @@ class DtmbDemodulator:
         if n_groups == 0:
             return np.zeros(0, np.uint8)
         use, self.pending = self.pending[:n_groups * group], self.pending[n_groups * group:]
-        bits, rep = self.ldpc.decode(use.reshape(-1, self.ldpc.n), iterations=self.iterations,
-                                     precision=self.precision, workers=self.workers)
+        llr = use.reshape(-1, self.ldpc.n)
+        bits, rep = self.ldpc.decode(llr, iterations=self.iterations, precision=self.precision,
+                                     workers=self.workers)
         self.report.ldpc_iterations += rep.iterations.tolist()
         self.report.ldpc_failures += int((~rep.parity_ok).sum())
+        ok = rep.parity_ok
+        if ok.any():  # channel bit errors, from the codewords LDPC corrected (erasures excluded)
+            m = self.ldpc.mother_llr(llr[ok])[self.ldpc.info_cols].T
+            seen = m != 0
+            self.report.pre_ldpc_bit_errors += int(((m < 0) != bits[ok].astype(bool))[seen].sum())
+            self.report.pre_ldpc_bits += int(seen.sum())
         msg, fixed = self.bch.decode(bits.reshape(-1, 762))
         self.report.bch_failures += int((fixed < 0).sum())
         self.report.bch_corrected += int(fixed[fixed > 0].sum())

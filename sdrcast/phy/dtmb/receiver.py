@@ -578,7 +578,8 @@ class DtmbReceiver:
         """The receiver's and the decoder's counters (cheap; for status lines)."""
         rep = self.demod.report if self.demod is not None else None
         dec = {k: getattr(rep, k, 0) for k in ("frames_out", "frames_lost", "ldpc_failures",
-                                                "bch_failures", "bch_corrected", "ts_packets_marked")}
+                                                "bch_failures", "bch_corrected", "ts_packets_marked",
+                                                "pre_ldpc_ber")}
         return {**self.counters, **dec}
 
     def report(self) -> dict:
