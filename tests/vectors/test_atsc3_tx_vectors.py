@@ -1,10 +1,11 @@
 """ATSC 3.0 transmitter stages against gr-atsc3's vector sets (vectors/atsc3/README.md). PLP by
 PLP: 00 TS -> 01 ALP + baseband packets -> 02 scrambled -> (03 BCH, 04 LDPC: test_fec_vectors)
 -> 05 bit-interleaved cell words -> 06 mapped cells. Subframe by subframe: 07 framed cells ->
-08 frequency-interleaved cells. Bits and labels exact, cells max error 0.
+08 frequency-interleaved cells -> 09 active carriers with pilots. Bits and labels exact, cells
+max error 0.
 
-Still to come (issue 5): 07 framing with L1 and time interleaving, 09 pilots, 10 OFDM +
-bootstrap, 11 bootstrap."""
+Still to come (issue 5): 07 framing with L1 and time interleaving, 10 OFDM + bootstrap,
+11 bootstrap."""
 import json
 
 import numpy as np
@@ -15,6 +16,7 @@ from sdrcast.mac.atsc3.baseband import BasebandPacketizer
 from sdrcast.phy.atsc3.bit_interleaver import cell_words
 from sdrcast.phy.atsc3.frame_geometry import layout
 from sdrcast.phy.atsc3.frequency_interleaver import interleave
+from sdrcast.phy.atsc3.pilots import insert
 from sdrcast.phy.atsc3.scrambler import scramble
 from sdrcast.phy.atsc3.tables import constellation_points, ldpc_spec
 from tests.conftest import VECTORS
@@ -80,17 +82,28 @@ def _subframes():
             gi = int(p["guardinterval"].split("_")[1])
             lay = layout(fft, gi, p["pilotpattern"].removeprefix("PILOT_"), 0, n_pre,
                          p["numpayloadsyms"], sbs_first, frame_start)
-            out.append((f"{case['set'][:9]}{sfx}", d, sfx, lay, p["fimode"] == "FREQ_ALL_SYMBOLS"))
+            pilots = (gi, p["pilotpattern"].removeprefix("PILOT_"), int(p["pilotboost"].split("_")[1]))
+            out.append((f"{case['set'][:9]}{sfx}", d, sfx, lay, p["fimode"] == "FREQ_ALL_SYMBOLS",
+                         pilots))
     return out
 
 
 SUBFRAMES = _subframes()
 
 
-@pytest.mark.parametrize("sid, d, sfx, lay, fi_all", SUBFRAMES, ids=[s[0] for s in SUBFRAMES])
-def test_frequency_interleaver(sid, d, sfx, lay, fi_all):
+@pytest.mark.parametrize("sid, d, sfx, lay, fi_all, pilots", SUBFRAMES, ids=[s[0] for s in SUBFRAMES])
+def test_frequency_interleaver(sid, d, sfx, lay, fi_all, pilots):
     with np.load(d / f"07_framed_cells{sfx}.npz") as z:
         framed = z["cells"]
     assert framed.size == lay.total_cells
     with np.load(d / f"08_freqinterleaved_cells{sfx}.npz") as z:
         np.testing.assert_array_equal(interleave(framed, lay, fi_all), z["cells"])
+
+
+@pytest.mark.parametrize("sid, d, sfx, lay, fi_all, pilots", SUBFRAMES, ids=[s[0] for s in SUBFRAMES])
+def test_pilot_insertion(sid, d, sfx, lay, fi_all, pilots):
+    with np.load(d / f"08_freqinterleaved_cells{sfx}.npz") as z:
+        symbols, empty = insert(z["cells"], lay, *pilots, 0)
+    with np.load(d / f"09_ofdm_active_carriers_with_pilots{sfx}.npz") as z:
+        np.testing.assert_array_equal(np.concatenate(symbols), z["cells"])
+    assert empty == (21 if "s03" in sid else 0)  # 32K SP12_4: see pilots.insert

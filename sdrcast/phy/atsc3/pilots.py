@@ -1,0 +1,112 @@
+"""A/322 8.1 pilot insertion: the data cells of each symbol are placed on the active carriers
+that are not pilots, lowest frequency first.
+
+* Preamble symbols: preamble pilots every preamble Dx carriers (Dx and boost by FFT and GI),
+  continual pilots. The frame's first symbol has the C_red_coeff = 4 carrier count, with the
+  continual pilots moved by the band edge difference.
+* Data symbols: scattered pilots where ``k mod (Dx Dy) == Dx (l mod Dy)`` (l counted from the
+  first payload symbol), continual pilots, edge pilots on the first and last carrier, and the
+  pattern's additional pilots (Table D.1.4/D.1.5) at scattered-pilot amplitude.
+* Subframe boundary symbols: scattered pilots on every Dx-th carrier, continual and edge pilots.
+
+Pilot values are BPSK ``A (1 - 2 r_k)`` with r_k the reference PRBS (reset each symbol) at the
+carrier index and A the boost: preamble Table 8.6, scattered Table 9.16 (by SP boost 0..4),
+continual 8.52 dB. Tables: ``ofdm_framing.json``.
+"""
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from sdrcast.errors import ConfigError
+from sdrcast.phy.atsc3.frame_geometry import SymbolLayout, pattern_index, preamble_row
+from sdrcast.phy.atsc3.tables import ofdm
+
+
+@cache
+def reference_prbs(n: int) -> np.ndarray:
+    """r_k, k < n: 13-bit LFSR G(x) = 1 + x^9 + x^10 + x^12 + x^13, state 0x1B."""
+    out = np.empty(n, np.int8)
+    sr = 0x1B
+    for i in range(n):
+        out[i] = sr & 1
+        fb = (sr ^ (sr >> 1) ^ (sr >> 3) ^ (sr >> 4)) & 1
+        sr = (sr >> 1) | (fb << 12)
+    return out
+
+
+def noc(fft: int, cred: int) -> int:
+    return ofdm()["num_carriers_NoC"][str(fft)][cred]
+
+
+def _additional(fft: int, pattern: str, cred: int) -> list[int]:
+    add = ofdm()["continual_pilots_additional"]
+    entry = add["table"].get(f"{fft} {pattern}")
+    if entry == "SEE_D15":
+        return list(add["D15"][str(cred)])
+    if entry is None:
+        return []
+    return [i for i, odd_off in zip(entry["indices"], entry["not_used_if_cred_odd"], strict=True)
+            if not (odd_off and cred % 2)]
+
+
+@cache
+def carrier_map(fft: int, kind: str, payload_index: int, gi: int, pattern: str, boost: int,
+                cred: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pilot amplitude per active carrier, 0 on data carriers; data-carrier mask)."""
+    tab = ofdm()
+    n_max = noc(fft, 0)
+    n = noc(fft, 4 if kind == "FP" else cred)
+    amp = np.zeros(n, np.float64)
+    cp = np.asarray(tab["continual_pilots_common"][str(fft)], np.int64)
+    shift = (n_max - n) // 2
+    cp = cp[cp > shift] - shift if shift else cp
+    amp[cp[cp < n]] = 10 ** (tab["continual_pilot_boost_dB"] / 20)
+    sp = tab["scattered_pilot_patterns"][pattern]
+    dx, dy = sp["Dx"], sp["Dy"]
+    k = np.arange(n)
+    if kind in ("FP", "P"):
+        row = tab["preamble_pilots"]["rows"][preamble_row(fft, gi, pattern)]
+        amp[k % row["preamble_Dx"] == 0] = 10 ** (row["preamble_pilot_boost_dB"] / 20)
+    else:
+        a_sp = 10 ** (tab["scattered_pilot_boost_dB"]["table"][pattern_index(pattern)][boost] / 20)
+        if kind == "SBS":
+            amp[k % dx == 0] = a_sp
+        else:
+            amp[k % (dx * dy) == dx * (payload_index % dy)] = a_sp
+        edge = [0, n - 1] + [i for i in _additional(fft, pattern, cred) if i < n]
+        amp[edge] = a_sp
+    amp *= 1 - 2 * reference_prbs(n).astype(np.float64)
+    return amp.astype(np.complex64), amp == 0
+
+
+def insert(cells: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, boost: int,
+           cred: int) -> tuple[list[np.ndarray], int]:
+    """Frequency-interleaved frame cells -> the active carriers of every symbol, and the number
+    of data carriers left empty at the end.
+
+    Cells fill the data carriers symbol after symbol as one stream. With the tables available
+    (Table D.1.4 as transcribed, no additional pilots for 32K Dy=4 patterns) some 32K data
+    symbols have up to three data carriers more than Table 7.4's cell count; gr-atsc3 then
+    carries cells over into the next symbol and leaves the last carriers of the frame at zero.
+    sdrcast does the same (bit-exact with gr-atsc3) and returns that count, so it is never silent.
+    """
+    cells = np.asarray(cells, np.complex64)
+    n_pre = sum(k in ("FP", "P") for k in layout.kinds)
+    out, a = [], 0
+    for j, kind in enumerate(layout.kinds):
+        amp, data = carrier_map(layout.fft, kind, j - n_pre, gi, pattern, boost, cred)
+        idx = np.flatnonzero(data)
+        take = cells[a:a + idx.size]
+        sym = amp.copy()
+        sym[idx[:take.size]] = take
+        sym[idx[take.size:]] = 0
+        out.append(sym)
+        a += take.size
+    if a < cells.size:
+        raise ConfigError(f"pilot maps leave {a} data carriers for {cells.size} frame cells "
+                          f"({layout.fft}, {pattern}, C_red_coeff {cred})")
+    capacity = sum(int(carrier_map(layout.fft, k, j - n_pre, gi, pattern, boost, cred)[1].sum())
+                   for j, k in enumerate(layout.kinds))
+    return out, capacity - cells.size
