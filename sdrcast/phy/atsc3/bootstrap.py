@@ -1,0 +1,109 @@
+"""A/321 bootstrap: four 500 us symbols at 6.144 Msps that announce the frame and signal its
+first preamble (``bootstrap.json``, ``bootstrap_signalling.json``).
+
+Each symbol's 2048-point spectrum is the Zadoff-Chu sequence (N_ZC = 1499, root 137) on the
+1499 carriers around DC (DC nulled), modulated by a PN sequence (x^16+x^15+x^14+x+1, seed per
+minor version, continuing across symbols) that is mirrored about DC. Symbol n carries 8 bits as
+a cyclic shift of its time-domain A part: the Gray-coded relative shift of its signalling byte,
+accumulated (M_0 = 0). Symbol 0 is C-A-B, the others B-C-A (C = last 520 samples of A, B = the
+last 504 or 520 samples of A frequency-shifted by one carrier); the last symbol is inverted.
+Signalling: symbol 1 ea_wake_up_1 | min_time_to_next | system_bandwidth, symbol 2
+ea_wake_up_2 | bsr_coefficient, symbol 3 preamble_structure (A/322 Annex H).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from sdrcast.config import require_range
+from sdrcast.errors import ConfigError
+from sdrcast.phy.fec.tables import load_json
+
+SAMPLE_RATE = 6.144e6
+N_FFT, N_ZC, N_B, N_C = 2048, 1499, 504, 520
+SYMBOL_SAMPLES = N_FFT + N_B + N_C
+
+
+@dataclass(frozen=True)
+class BootstrapFields:
+    """The signalled fields (A/321 6.1, major version 0)."""
+
+    min_time_to_next: int = 0  # code 0..31 (0 = 50 ms)
+    system_bandwidth: int = 0  # 0: 6 MHz, 1: 7 MHz, 2: 8 MHz, 3: > 8 MHz
+    bsr_coefficient: int = 2  # F_s = (N + 16) * 0.384 MHz
+    preamble_structure: int = 0  # A/322 Annex H row
+    ea_wake_up: int = 0  # two bits: (ea_wake_up_1, ea_wake_up_2)
+    minor_version: int = 0
+
+    def __post_init__(self):
+        require_range("min_time_to_next", self.min_time_to_next, 0, 31)
+        require_range("system_bandwidth", self.system_bandwidth, 0, 3)
+        require_range("bsr_coefficient", self.bsr_coefficient, 0, 127)
+        require_range("preamble_structure", self.preamble_structure, 0, 159)
+        require_range("ea_wake_up", self.ea_wake_up, 0, 3)
+        require_range("minor_version", self.minor_version, 0, 7)
+
+    def symbol_bytes(self) -> tuple[int, int, int]:
+        return ((self.ea_wake_up >> 1) << 7 | self.min_time_to_next << 2 | self.system_bandwidth,
+                (self.ea_wake_up & 1) << 7 | self.bsr_coefficient,
+                self.preamble_structure)
+
+
+def preamble_structure(fft: int, gi: int, preamble_dx: int, l1b_mode: int) -> int:
+    """A/322 Annex H code for the first preamble symbol."""
+    for row in load_json("atsc3", "bootstrap_signalling.json")["preamble_structure_table"]:
+        if (row["fft"], row["GI"], row["preamble_Dx"], row["L1B_fec_mode"]) == (fft, gi, preamble_dx,
+                                                                             l1b_mode):
+            return row["preamble_structure"]
+    raise ConfigError(f"no A/322 Annex H preamble_structure for fft_size={fft}, GI{gi}, preamble "
+                      f"Dx {preamble_dx}, L1-Basic FEC mode {l1b_mode} (the table signals modes "
+                      "1..5; give preamble_structure explicitly to send another code)")
+
+
+@cache
+def _spectra(minor_version: int, symbols: int) -> np.ndarray:
+    """Frequency-domain symbols (2048 bins, numpy order, DC at 0)."""
+    spec = load_json("atsc3", "bootstrap.json")
+    q = spec["zadoff_chu"]["root_q_major_version_0"]
+    k = np.arange(N_ZC)
+    zc = np.exp(-1j * np.pi * q * k * (k + 1) / N_ZC)
+    sr = int(spec["pn_sequence"]["seed_r_init_per_minor_version"][str(minor_version)], 16)
+    half = (N_ZC - 1) // 2
+    out = np.zeros((symbols, N_FFT), np.complex128)
+    for s in range(symbols):
+        p = np.empty(half)
+        for i in range(half):
+            p[i] = 1 - 2 * (sr & 1)
+            fb = (sr ^ (sr >> 1) ^ (sr >> 14) ^ (sr >> 15) ^ (sr >> 16)) & 1
+            sr = (sr >> 1) | (fb << 15)
+        pn = np.concatenate([p, [0.0], p[::-1]])  # element half = DC, nulled
+        carriers = np.arange(-half, half + 1)
+        out[s, carriers % N_FFT] = zc * pn
+    return out
+
+
+def relative_shift(byte: int) -> int:
+    return load_json("atsc3", "bootstrap_signalling.json")["relative_shift_lut_by_symbol_byte"][byte]
+
+
+def bootstrap(fields: BootstrapFields = BootstrapFields()) -> np.ndarray:
+    """The four bootstrap symbols at 6.144 Msps (4 x 3072 complex64 samples)."""
+    spectra = _spectra(fields.minor_version, 4)
+    shifts = [0]
+    for b in fields.symbol_bytes():
+        shifts.append((shifts[-1] + relative_shift(b)) % N_FFT)
+    n = np.arange(N_B + N_C)
+    out = []
+    for s in range(4):
+        a = np.roll(np.fft.ifft(spectra[s]) * N_FFT / np.sqrt(N_ZC - 1), -shifts[s])
+        c = a[-N_C:]
+        if s == 0:  # C-A-B
+            b = a[N_FFT - N_B:] * np.exp(2j * np.pi * (n[:N_B] + N_C) / N_FFT)
+            sym = np.concatenate([c, a, b])
+        else:  # B-C-A
+            b = a[N_FFT - N_C:N_FFT - N_C + N_B] * np.exp(-2j * np.pi * (n[:N_B] - N_C) / N_FFT)
+            sym = np.concatenate([b, c, a])
+        out.append(-sym if s == 3 else sym)
+    return np.concatenate(out).astype(np.complex64)
