@@ -1,0 +1,139 @@
+"""A/322 6.5 protection of L1-Basic and L1-Detail (``l1_fec_chain.json``, ``l1_signalling.json``).
+
+Per L1 block of K_sig bits: scrambling (the baseband-scrambler sequence, restarted), BCH
+(N = 16200 outer code, 168 parity bits, shortened), zero padding into K_ldpc along the mode's
+shortening pattern, LDPC 16200 (rate 3/15 for L1-Basic and L1-Detail modes 1-2, rate 6/15
+with parity interleaving for L1-Detail 3-7), parity group-wise interleaving, repetition (mode 1),
+puncturing (Table 6.24), zero removal, bit interleaving with per-row rotation (modes 4-7),
+mapping (QPSK; 16/64/256 NUC). L1-Basic mode 7 uses the standard's B = 12776 (gr-atsc3 has
+12766). L1-Detail segmentation (K_L1D > K_seg) is not implemented.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import cache
+
+import numpy as np
+
+from sdrcast.errors import ConfigError
+from sdrcast.phy.atsc3.scrambler import sequence
+from sdrcast.phy.atsc3.tables import constellation_points
+from sdrcast.phy.fec import BchCode, LdpcCode
+from sdrcast.phy.fec.tables import load_json
+
+_NUC = {"QPSK": ("QPSK", "2/15"), "NUC_16_8/15": ("16QAM", "8/15"),
+        "NUC_64_9/15": ("64QAM", "9/15"), "NUC_256_9/15": ("256QAM", "9/15"),
+        "NUC_256_13/15": ("256QAM", "13/15")}
+
+
+def _fec() -> dict:
+    return load_json("atsc3", "l1_signalling.json")["fec"]
+
+
+@cache
+def _bch() -> BchCode:
+    return BchCode.atsc3(16200, "6/15")  # the longest K: shorter blocks are zero-prefixed
+
+
+@cache
+def _ldpc(rate: str) -> LdpcCode:
+    return LdpcCode.atsc3(16200, rate)
+
+
+def _key(kind: str, mode: int) -> str:
+    return "L1-Basic" if kind == "basic" else f"L1-Detail-{mode}"
+
+
+def fec_params(kind: str, mode: int, k_sig: int) -> dict:
+    """N_outer, K_ldpc, N_repeat, N_punc, N_FEC, eta and the cell count (A/322 6.5)."""
+    f = _fec()
+    if not 1 <= mode <= 7:
+        raise ConfigError(f"L1 FEC mode={mode} is not allowed; allowed 1..7")
+    key = _key(kind, mode)
+    k_ldpc = f["L1B_Kldpc"] if kind == "basic" else f["L1D_Kldpc"][str(mode)]
+    n_outer = k_sig + f["M_outer"]
+    if n_outer > k_ldpc:
+        raise ConfigError(f"L1-Detail of {k_sig} bits does not fit one FEC block in mode {mode} "
+                          f"(K_seg {f['L1D_Kseg'][str(mode)]}); segmentation is not implemented")
+    n_parity = 16200 - k_ldpc
+    eta = f["L1_basic_eta_mod"][str(mode)] if kind == "basic" else \
+        {"QPSK": 2, "NUC_16_8/15": 4, "NUC_64_9/15": 6}.get(f["L1_CONFIG"][str(mode)][0], 8)
+    rep = f["repetition_Table_6_23"].get(f"{key}-{mode}" if kind == "basic" else key)
+    n_repeat = 0
+    if rep is not None:
+        n_repeat = 2 * int(Fraction(rep["C"]) * n_outer) + rep["D"]
+    pun = f["puncturing_Table_6_24"][f"{key}-{mode}" if kind == "basic" else key]
+    n_punc_temp = int(Fraction(pun["A"]) * (k_ldpc - n_outer)) + pun["B"]
+    n_fec_temp = n_outer + n_parity - n_punc_temp
+    n_fec = -(-n_fec_temp // eta) * eta
+    n_punc = n_punc_temp - (n_fec - n_fec_temp)
+    return {"n_outer": n_outer, "k_ldpc": k_ldpc, "n_parity": n_parity, "n_repeat": n_repeat,
+            "n_punc": n_punc, "n_fec": n_fec, "eta": eta, "cells": (n_fec + n_repeat) // eta}
+
+
+def encode(bits: np.ndarray, kind: str, mode: int) -> np.ndarray:
+    """One L1 block (``kind`` "basic" or "detail", K_sig bits incl. CRC) -> mapped cells."""
+    f = _fec()
+    bits = np.asarray(bits, np.uint8).reshape(-1)
+    p = fec_params(kind, mode, bits.size)
+    key = _key(kind, mode)
+    # 3. scrambling, 4. BCH
+    scr = bits ^ np.unpackbits(sequence(-(-bits.size // 8)))[:bits.size]
+    bch = _bch()
+    msg = np.concatenate([np.zeros(bch.k - bits.size, np.uint8), scr])
+    outer = np.concatenate([scr, bch.encode(msg[None, :])[0, bch.k:]])
+    # 5. zero padding along the shortening pattern
+    k_ldpc = p["k_ldpc"]
+    pattern = f["shortening_pattern"][key]
+    pad = k_ldpc - p["n_outer"]
+    n_pad = pad // 360
+    zero = np.zeros(k_ldpc, bool)
+    for g in pattern[:n_pad]:
+        zero[360 * g:360 * (g + 1)] = True
+    if n_pad < len(pattern):
+        g = pattern[n_pad]
+        zero[360 * g:360 * g + pad - 360 * n_pad] = True
+    info = np.zeros(k_ldpc, np.uint8)
+    info[~zero] = outer
+    # 6. LDPC, 7. parity interleaving (rate 6/15), 8. parity group-wise interleaving
+    rate = "3/15" if k_ldpc == 3240 else "6/15"
+    cw = _ldpc(rate).encode(info[None, :])[0]
+    parity = cw[k_ldpc:]
+    if rate == "6/15":
+        t, s = np.divmod(np.arange(parity.size), 360)
+        parity = parity[27 * s + t]
+    groups = np.asarray(f["parity_groupwise_pattern"][key]) - k_ldpc // 360
+    parity = parity.reshape(-1, 360)[groups].reshape(-1)
+    # 9. repetition, 10. puncturing, 11. zero removal
+    fec = np.concatenate([outer, parity[:p["n_repeat"]], parity[:p["n_parity"] - p["n_punc"]]])
+    # 12. bit interleaving (column-wise write, row-wise read, rows rotated for modes 4-7)
+    eta = p["eta"]
+    words = fec.reshape(eta, -1).T
+    if eta > 2:
+        rows = np.arange(words.shape[0])[:, None]
+        words = words[rows, (np.arange(eta)[None, :] + rows) % eta]
+    labels = (words.astype(np.int64) << np.arange(eta - 1, -1, -1)).sum(axis=1)
+    # 13. mapping
+    const, nuc_rate = _NUC[f["L1_CONFIG"][str(mode)][0]]
+    return constellation_points(const, nuc_rate)[labels]
+
+
+def information_bits(cells: np.ndarray, kind: str, mode: int, k_sig: int) -> np.ndarray:
+    """The K_sig L1 bits read back from clean ``cells``: hard decisions, bit deinterleaving and
+    descrambling of the systematic part, without LDPC or BCH decoding (a diagnostic; the
+    receiver decodes)."""
+    f = _fec()
+    p = fec_params(kind, mode, k_sig)
+    const, nuc_rate = _NUC[f["L1_CONFIG"][str(mode)][0]]
+    pts = constellation_points(const, nuc_rate)
+    cells = np.asarray(cells, np.complex64)[:p["cells"]]
+    labels = np.abs(cells[:, None] - pts[None, :]).argmin(axis=1)
+    eta = p["eta"]
+    words = ((labels[:, None] >> np.arange(eta - 1, -1, -1)) & 1).astype(np.uint8)
+    if eta > 2:
+        rows = np.arange(words.shape[0])[:, None]
+        unrot = np.empty_like(words)
+        unrot[rows, (np.arange(eta)[None, :] + rows) % eta] = words
+        words = unrot
+    scr = words.T.reshape(-1)[:k_sig]
+    return scr ^ np.unpackbits(sequence(-(-k_sig // 8)))[:k_sig]
