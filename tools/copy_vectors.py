@@ -31,8 +31,11 @@ def atsc3(src: Path, dst: Path) -> list[dict]:
         out.mkdir(parents=True, exist_ok=True)
         for f in sorted(d.iterdir()):  # every stage file 00..11 and the metadata
             shutil.copy(f, out)
+        toml = _atsc3_toml(meta)
+        if toml:
+            (out / "config.toml").write_text(toml)
         cases.append({"standard": "atsc3", "set": d.name, "stages": ["tx"],
-                      "files": {f.name: f"atsc3/{d.name}/{f.name}" for f in sorted(d.iterdir())},
+                      "files": {f.name: f"atsc3/{d.name}/{f.name}" for f in sorted(out.iterdir())},
                       "format": "see vectors/atsc3/README.md",
                       "origin": "independent implementation: drmpeg/gr-atsc3 @ 6c80984"})
         for plp, suffix in zip(plps, suffixes, strict=True):
@@ -94,6 +97,40 @@ def dtmb(src: Path, dst: Path) -> list[dict]:
                             "modules); checked by a separate receiver-side loopback"})
     shutil.copy(src / "README.md", dst / "README.md")
     return cases
+
+
+def _atsc3_toml(meta: dict) -> str | None:
+    """A config.toml reproducing the set with ``Atsc3Config.load``, for the features sdrcast
+    builds so far (one subframe, time interleaving off, no LDM); None otherwise."""
+    g = meta["gr_atsc3_parameters"]
+    c = g.get("common", g)
+    plps = g.get("plps", [g])
+    if "sub1" in g or "ldm" in meta["name"] or any(p["timode"] != "TI_MODE_OFF" for p in plps):
+        return None
+    l1b = int(c["l1bmode"].rsplit("_", 1)[1])
+    lines = [f"# reproduces vector set {meta['name']} (sdrcast Atsc3Config)",
+             "bsr_coefficient = 2", "min_time_to_next = 0",
+             f"num_preamble_symbols = {c['numpreamblesyms']}",
+             f"l1_basic_fec_mode = {l1b}",
+             f"l1_detail_fec_mode = {int(c['l1dmode'].rsplit('_', 1)[1])}"]
+    if l1b > 5:  # Annex H signals modes 1-5; gr-atsc3 sends mode 1's preamble_structure
+        lines.append("preamble_structure = 15  # gr-atsc3's code for L1-Basic mode 6 at 8K GI4")
+    fft = int(c["fftsize"].split("_")[1].removesuffix("K")) * 1024
+    lines += ["", "[[subframes]]", f"fft_size = {fft}",
+              f"guard_interval = {int(c['guardinterval'].split('_')[1])}",
+              f"scattered_pilot_pattern = \"{c['pilotpattern'].removeprefix('PILOT_')}\"",
+              f"scattered_pilot_boost = {int(c['pilotboost'].split('_')[1])}",
+              f"num_ofdm_symbols = {c['numpayloadsyms']}",
+              f"sbs_first = {str(c['firstsbs'] == 'SBS_ON').lower()}",
+              f"frequency_interleaver = {str(c['fimode'] == 'FREQ_ALL_SYMBOLS').lower()}"]
+    for i, p in enumerate(plps):
+        n = {"FECFRAME_NORMAL": 64800, "FECFRAME_SHORT": 16200}[p["framesize"]]
+        lines += ["", "[[subframes.plps]]", f"plp_id = {i}", "fec_type = \"BCH+LDPC\"",
+                  f"ldpc_length = {n}",
+                  f"code_rate = \"{p['rate'].removeprefix('C').replace('_', '/')}\"",
+                  f"modulation = \"{p['constellation'].removeprefix('MOD_')}\"",
+                  f"fec_blocks = {p['tifecblocks']}"]
+    return "\n".join(lines) + "\n"
 
 
 def _dtmb_toml(meta: dict) -> str:

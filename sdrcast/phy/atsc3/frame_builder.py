@@ -8,7 +8,7 @@ interleaving. As gr-atsc3 builds them:
   frame's capacity; a dummy cell at data position p is BPSK of bit p of the baseband-scrambler
   sequence (1 - 2 b), as gr-atsc3 fills;
 * a subframe boundary symbol carries null cells (zero) at both ends: its cells minus its active
-  data cells (Annex F, by pilot boost), split in half.
+  data cells (Annex F, by pilot boost), split in half (an odd one goes to the top end).
 """
 from __future__ import annotations
 
@@ -61,10 +61,10 @@ def build(layout: SymbolLayout, plp_cells: np.ndarray, nulls: int, l1_basic: np.
         if first >= n:
             first -= n
             continue
-        if kind == "SBS":
-            left = nulls // 2
+        if kind == "SBS":  # null cells at both ends, the odd one at the top
+            low = nulls // 2
             body = n - nulls
-            out += [np.zeros(nulls - left, np.complex64), data[a:a + body], np.zeros(left, np.complex64)]
+            out += [np.zeros(low, np.complex64), data[a:a + body], np.zeros(nulls - low, np.complex64)]
             a += body
         else:
             take = n - first

@@ -1,0 +1,141 @@
+"""ATSC 3.0 transmission configuration with A/322 names: frame (bootstrap, preamble, L1 FEC
+modes), subframes (FFT, guard interval, pilots, symbols) and PLPs (FEC, modulation, time
+interleaving, cells per frame). Frozen dataclasses validated on construction; TOML/JSON via
+``Atsc3Config.load`` (schema in docs/atsc3.md)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sdrcast.config import from_mapping, load_mapping, require_one_of, require_range
+from sdrcast.errors import ConfigError
+from sdrcast.phy.atsc3.frame_geometry import layout
+from sdrcast.phy.atsc3.tables import BITS_PER_CELL, CONSTELLATIONS, RATES, ldpc_spec, ofdm
+
+FEC_TYPES = ("BCH+LDPC", "CRC+LDPC", "LDPC")
+TI_MODES = ("off",)  # CTI and HTI: next (see docs/atsc3.md)
+GI_MAX = {8192: 7, 16384: 11, 32768: 12}
+
+
+@dataclass(frozen=True)
+class PlpConfig:
+    """One PLP. ``fec_blocks``: FEC blocks per frame (its L1D_plp_size is that many FEC blocks'
+    cells). ``layer``: 0 core (LDM: 1 enhanced, not yet)."""
+
+    plp_id: int = 0
+    fec_type: str = "BCH+LDPC"
+    ldpc_length: int = 64800
+    code_rate: str = "9/15"
+    modulation: str = "256QAM"
+    fec_blocks: int = 1
+    ti_mode: str = "off"
+    layer: int = 0
+
+    def __post_init__(self):
+        require_range("plp_id", self.plp_id, 0, 63)
+        require_one_of("fec_type", self.fec_type, FEC_TYPES)
+        require_one_of("ldpc_length", self.ldpc_length, (16200, 64800))
+        require_one_of("code_rate", self.code_rate, RATES)
+        require_one_of("modulation", self.modulation, CONSTELLATIONS)
+        if self.ldpc_length == 16200 and self.modulation in ("1024QAM", "4096QAM"):
+            raise ConfigError(f"modulation={self.modulation!r} is not allowed with ldpc_length=16200; "
+                              "allowed QPSK, 16QAM, 64QAM, 256QAM")
+        require_range("fec_blocks", self.fec_blocks, 1)
+        require_one_of("ti_mode", self.ti_mode, TI_MODES)
+        require_one_of("layer", self.layer, (0,))
+
+    @property
+    def k_payload(self) -> int:
+        """Baseband packet bits (K_bch, K_ldpc - 32 with CRC, K_ldpc without outer code)."""
+        k_ldpc = int(ldpc_spec(self.ldpc_length, self.code_rate)["K_ldpc"])
+        if self.fec_type == "BCH+LDPC":
+            return k_ldpc - (192 if self.ldpc_length == 64800 else 168)
+        return k_ldpc - 32 if self.fec_type == "CRC+LDPC" else k_ldpc
+
+    @property
+    def cells_per_fec_block(self) -> int:
+        return self.ldpc_length // BITS_PER_CELL[self.modulation]
+
+    @property
+    def cells(self) -> int:
+        return self.fec_blocks * self.cells_per_fec_block
+
+
+@dataclass(frozen=True)
+class SubframeConfig:
+    """``num_ofdm_symbols``: payload symbols including the subframe boundary symbols."""
+
+    fft_size: int = 8192
+    guard_interval: int = 5
+    scattered_pilot_pattern: str = "SP3_4"
+    scattered_pilot_boost: int = 4
+    reduced_carriers: int = 0
+    num_ofdm_symbols: int = 35
+    sbs_first: bool = False
+    frequency_interleaver: bool = True
+    plps: tuple[PlpConfig, ...] = (PlpConfig(),)
+
+    def __post_init__(self):
+        require_one_of("fft_size", self.fft_size, GI_MAX)
+        require_range("guard_interval", self.guard_interval, 1, GI_MAX[self.fft_size])
+        require_one_of("scattered_pilot_pattern", self.scattered_pilot_pattern,
+                       ofdm()["scattered_pilot_patterns"])
+        require_range("scattered_pilot_boost", self.scattered_pilot_boost, 0, 4)
+        require_range("reduced_carriers", self.reduced_carriers, 0, 4)
+        require_range("num_ofdm_symbols", self.num_ofdm_symbols, 2 if self.sbs_first else 1)
+        if not self.plps:
+            raise ConfigError("a subframe needs at least one PLP (plps)")
+        dx = ofdm()["scattered_pilot_patterns"][self.scattered_pilot_pattern]["Dx"]
+        gi = ofdm()["guard_interval_samples"][f"GI{self.guard_interval}"]
+        if self.fft_size // dx < gi:  # the pilot spacing must resolve the guard interval
+            raise ConfigError(f"scattered_pilot_pattern={self.scattered_pilot_pattern!r} (Dx={dx}) is "
+                              f"too sparse for guard_interval=GI{self.guard_interval} ({gi} samples) at "
+                              f"fft_size={self.fft_size}: need fft_size/Dx >= GI samples")
+
+
+@dataclass(frozen=True)
+class Atsc3Config:
+    """A frame: bootstrap fields, preamble, L1 protection and its subframes (one for now)."""
+
+    bsr_coefficient: int = 2
+    min_time_to_next: int = 0
+    num_preamble_symbols: int = 1
+    l1_basic_fec_mode: int = 1
+    l1_detail_fec_mode: int = 1
+    bsid: int = 0x8086
+    preamble_structure: int | None = None  # default: from A/322 Annex H
+    subframes: tuple[SubframeConfig, ...] = field(default=(SubframeConfig(),))
+
+    def __post_init__(self):
+        require_range("bsr_coefficient", self.bsr_coefficient, 0, 127)
+        require_range("min_time_to_next", self.min_time_to_next, 0, 31)
+        require_range("num_preamble_symbols", self.num_preamble_symbols, 1, 8)
+        require_range("l1_basic_fec_mode", self.l1_basic_fec_mode, 1, 7)
+        require_range("l1_detail_fec_mode", self.l1_detail_fec_mode, 1, 7)
+        require_range("bsid", self.bsid, 0, 0xFFFF)
+        if len(self.subframes) != 1:
+            raise ConfigError(f"{len(self.subframes)} subframes: one subframe for now "
+                              "(several: next, see docs/atsc3.md)")
+        ids = [p.plp_id for s in self.subframes for p in s.plps]
+        if len(set(ids)) != len(ids):
+            raise ConfigError(f"plp_id values must be unique in a frame, got {ids}")
+        from sdrcast.phy.atsc3.framing import capacity
+
+        cap = capacity(self)
+        used = sum(p.cells for p in self.subframes[0].plps)
+        if used > cap:
+            raise ConfigError(f"PLPs need {used} cells per frame but the subframe carries {cap} after "
+                              "L1; lower fec_blocks or raise num_ofdm_symbols")
+
+    @classmethod
+    def load(cls, path) -> Atsc3Config:
+        return from_mapping(cls, load_mapping(path))
+
+    @property
+    def sample_rate(self) -> float:
+        return (self.bsr_coefficient + 16) * 0.384e6
+
+    def layout(self, index: int = 0):
+        s = self.subframes[index]
+        return layout(s.fft_size, s.guard_interval, s.scattered_pilot_pattern, s.reduced_carriers,
+                      self.num_preamble_symbols if index == 0 else 0, s.num_ofdm_symbols, s.sbs_first,
+                      index == 0)

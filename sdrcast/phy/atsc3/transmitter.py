@@ -1,0 +1,133 @@
+"""ATSC 3.0 transmitter: MPEG-TS per PLP in, complex baseband at (16 + N) x 0.384 Msps out.
+
+Per PLP: A/330 ALP (TS mode, null deletion) -> baseband packets -> scrambler -> BCH or CRC ->
+LDPC -> bit interleaver -> QPSK/NUC mapping. Per frame: L1-Basic + L1-Detail (L1 FEC chain),
+PLP cells (TDM) and dummy cells -> frequency interleaver -> pilots -> OFDM with guard
+intervals, after the bootstrap resampled to the baseband rate.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from sdrcast.errors import ConfigError
+from sdrcast.mac.atsc3.alp import TsEncapsulator
+from sdrcast.mac.atsc3.baseband import BasebandPacketizer, header
+from sdrcast.phy.atsc3 import frame_builder, frequency_interleaver, ofdm, pilots
+from sdrcast.phy.atsc3.bit_interleaver import cell_words
+from sdrcast.phy.atsc3.bootstrap import BootstrapFields, preamble_structure
+from sdrcast.phy.atsc3.config import Atsc3Config, PlpConfig
+from sdrcast.phy.atsc3.frame_geometry import preamble_row
+from sdrcast.phy.atsc3.framing import l1_bits
+from sdrcast.phy.atsc3.l1_fec import encode as l1_encode
+from sdrcast.phy.atsc3.scrambler import scramble
+from sdrcast.phy.atsc3.tables import constellation_points
+from sdrcast.phy.atsc3.tables import ofdm as ofdm_tables
+from sdrcast.phy.fec import BchCode, CrcCode, LdpcCode
+
+
+class PlpEncoder:
+    """TS bytes -> baseband packets -> FEC -> mapped cells, one FEC block per packet."""
+
+    def __init__(self, cfg: PlpConfig, workers: int = 2):
+        self.cfg, self.workers = cfg, workers
+        self.alp = TsEncapsulator()
+        self.bbp = BasebandPacketizer(cfg.k_payload)
+        self.ldpc = LdpcCode.atsc3(cfg.ldpc_length, cfg.code_rate)
+        self.outer = (BchCode.atsc3(cfg.ldpc_length, cfg.code_rate) if cfg.fec_type == "BCH+LDPC" else
+                      CrcCode.atsc3(cfg.ldpc_length, cfg.code_rate) if cfg.fec_type == "CRC+LDPC" else None)
+        self.points = constellation_points(cfg.modulation, cfg.code_rate)
+        self.packets = np.zeros((0, cfg.k_payload // 8), np.uint8)
+        self.padding_packets = 0
+
+    def push(self, ts: np.ndarray) -> None:
+        alp, starts = self.alp.push(ts)
+        self.packets = np.concatenate([self.packets, self.bbp.push(alp, starts)])
+
+    def finish(self, blocks: int) -> None:
+        """End of input: the last packet padded, then all-padding packets up to ``blocks``."""
+        alp, starts = self.alp.flush()
+        self.packets = np.concatenate([self.packets, self.bbp.push(alp, starts), self.bbp.flush()])
+        short = blocks - len(self.packets)
+        if short > 0:
+            pad = header(8191, self.bbp.payload)[None, :].repeat(short, axis=0)
+            self.packets = np.concatenate([self.packets, pad])
+            self.padding_packets += short
+
+    def cells(self, blocks: int) -> np.ndarray:
+        """Mapped cells of the next ``blocks`` FEC blocks."""
+        pk, self.packets = self.packets[:blocks], self.packets[blocks:]
+        bits = np.unpackbits(scramble(pk), axis=1)
+        if self.outer is not None:
+            bits = self.outer.encode(bits)
+        cw = self.ldpc.encode(bits, self.workers)
+        return self.points[cell_words(cw, self.cfg.ldpc_length, self.cfg.code_rate,
+                                      self.cfg.modulation).reshape(-1)]
+
+
+class Atsc3Transmitter:
+    """``modulate(payload) -> iq`` for whole frames. ``payload``: TS bytes for a single PLP, or
+    ``{plp_id: TS bytes}``. Input that does not fill the last frame is completed with
+    baseband-packet padding (``padding_packets`` per PLP counts the packets added)."""
+
+    def __init__(self, cfg: Atsc3Config | None = None, workers: int = 2):
+        self.cfg = cfg = cfg or Atsc3Config()
+        self.sample_rate = cfg.sample_rate
+        self.sub = cfg.subframes[0]
+        self.plps = {p.plp_id: PlpEncoder(p, workers) for p in self.sub.plps}
+        self.layout = cfg.layout(0)
+        basic, detail = l1_bits(cfg)
+        self.l1_basic = l1_encode(basic, "basic", cfg.l1_basic_fec_mode)
+        self.l1_detail = l1_encode(detail, "detail", cfg.l1_detail_fec_mode)
+        s = self.sub
+        self.nulls = frame_builder.sbs_null_cells(s.fft_size, s.scattered_pilot_pattern,
+                                                  s.reduced_carriers, s.scattered_pilot_boost)
+        row = ofdm_tables()["preamble_pilots"]["rows"][preamble_row(s.fft_size, s.guard_interval,
+                                                                    s.scattered_pilot_pattern)]
+        ps = cfg.preamble_structure
+        if ps is None:
+            ps = preamble_structure(s.fft_size, s.guard_interval, row["preamble_Dx"],
+                                    cfg.l1_basic_fec_mode)
+        system_bandwidth = {2: 0, 5: 1, 8: 2}.get(cfg.bsr_coefficient, 3)
+        self.bootstrap = ofdm.bootstrap_at(cfg.sample_rate, BootstrapFields(
+            cfg.min_time_to_next, system_bandwidth, cfg.bsr_coefficient, ps))
+        self.frames = 0
+        self.empty_carriers = 0  # see pilots.insert
+
+    @property
+    def padding_packets(self) -> dict[int, int]:
+        return {i: e.padding_packets for i, e in self.plps.items()}
+
+    def frame_cells(self) -> np.ndarray:
+        """Framed cells of the next frame (before frequency interleaving)."""
+        plp = np.concatenate([e.cells(e.cfg.fec_blocks) for e in self.plps.values()])
+        return frame_builder.build(self.layout, plp, self.nulls, self.l1_basic, self.l1_detail)
+
+    def frame_samples(self, framed: np.ndarray) -> np.ndarray:
+        s = self.sub
+        cells = frequency_interleaver.interleave(framed, self.layout, s.frequency_interleaver)
+        symbols, empty = pilots.insert(cells, self.layout, s.guard_interval, s.scattered_pilot_pattern,
+                                       s.scattered_pilot_boost, s.reduced_carriers)
+        self.empty_carriers += empty
+        body = ofdm.modulate(symbols, self.layout, s.guard_interval, s.scattered_pilot_pattern,
+                             s.scattered_pilot_boost, s.reduced_carriers)
+        return np.concatenate([self.bootstrap, body])
+
+    def modulate(self, payload: bytes | np.ndarray | dict) -> np.ndarray:
+        if not isinstance(payload, dict):
+            if len(self.plps) != 1:
+                raise ConfigError(f"{len(self.plps)} PLPs: give the payload as {{plp_id: TS bytes}}")
+            payload = {next(iter(self.plps)): payload}
+        unknown = set(payload) - set(self.plps)
+        if unknown:
+            raise ConfigError(f"payload for plp_id {sorted(unknown)}: not in the configuration "
+                              f"(PLPs {sorted(self.plps)})")
+        for plp_id, ts in payload.items():
+            data = np.frombuffer(bytes(ts), np.uint8) if isinstance(ts, bytes | bytearray) else ts
+            self.plps[plp_id].push(np.asarray(data, np.uint8))
+        need = max(-(-(len(e.packets) + bool(e.bbp.buf.size) + bool(e.alp.pending.size))
+                     // e.cfg.fec_blocks) for e in self.plps.values())
+        for e in self.plps.values():
+            e.finish(need * e.cfg.fec_blocks)
+        out = [self.frame_samples(self.frame_cells()) for _ in range(need)]
+        self.frames += need
+        return np.concatenate(out) if out else np.zeros(0, np.complex64)
