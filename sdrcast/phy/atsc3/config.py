@@ -12,14 +12,15 @@ from sdrcast.phy.atsc3.frame_geometry import layout
 from sdrcast.phy.atsc3.tables import BITS_PER_CELL, CONSTELLATIONS, RATES, ldpc_spec, ofdm
 
 FEC_TYPES = ("BCH+LDPC", "CRC+LDPC", "LDPC")
-TI_MODES = ("off",)  # CTI and HTI: next (see docs/atsc3.md)
+TI_MODES = ("off", "HTI")  # CTI: next (see docs/atsc3.md)
 GI_MAX = {8192: 7, 16384: 11, 32768: 12}
 
 
 @dataclass(frozen=True)
 class PlpConfig:
     """One PLP. ``fec_blocks``: FEC blocks per frame (its L1D_plp_size is that many FEC blocks'
-    cells). ``layer``: 0 core (LDM: 1 enhanced, not yet)."""
+    cells). ``layer``: 0 core (LDM: 1 enhanced, not yet). ``ti_mode`` "HTI": hybrid time
+    interleaving within the frame over ``hti_ti_blocks`` TI blocks."""
 
     plp_id: int = 0
     fec_type: str = "BCH+LDPC"
@@ -29,6 +30,9 @@ class PlpConfig:
     fec_blocks: int = 1
     ti_mode: str = "off"
     layer: int = 0
+    hti_ti_blocks: int = 1
+    hti_fec_blocks_max: int | None = None  # default: fec_blocks
+    hti_cell_interleaver: bool = True
 
     def __post_init__(self):
         require_range("plp_id", self.plp_id, 0, 63)
@@ -42,6 +46,11 @@ class PlpConfig:
         require_range("fec_blocks", self.fec_blocks, 1)
         require_one_of("ti_mode", self.ti_mode, TI_MODES)
         require_one_of("layer", self.layer, (0,))
+        require_range("hti_ti_blocks", self.hti_ti_blocks, 1, 16)
+        if self.hti_fec_blocks_max is not None:
+            require_range("hti_fec_blocks_max", self.hti_fec_blocks_max, self.fec_blocks, 4096)
+        if self.ti_mode == "HTI" and self.hti_ti_blocks > self.fec_blocks:
+            raise ConfigError(f"hti_ti_blocks={self.hti_ti_blocks} exceeds fec_blocks={self.fec_blocks}")
 
     @property
     def k_payload(self) -> int:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sdrcast.phy.atsc3.config import Atsc3Config
 
 FFT_CODE = {8192: 0, 16384: 1, 32768: 2}
+TI_MODE_CODE = {"off": 0, "CTI": 1, "HTI": 2}
 FEC_TYPE_CODE = {("BCH+LDPC", 16200): 0, ("BCH+LDPC", 64800): 1, ("CRC+LDPC", 16200): 2,
                  ("CRC+LDPC", 64800): 3, ("LDPC", 16200): 4, ("LDPC", 64800): 5}
 
@@ -42,8 +43,15 @@ def detail_fields(cfg: Atsc3Config) -> dict:
         "L1D_plp_fec_type": [[FEC_TYPE_CODE[(p.fec_type, p.ldpc_length)] for p in plps]],
         "L1D_plp_mod": [[CONSTELLATIONS.index(p.modulation) for p in plps]],
         "L1D_plp_cod": [[RATES.index(p.code_rate) for p in plps]],
-        "L1D_plp_TI_mode": [[0] * len(plps)], "L1D_plp_fec_block_start": [[0] * len(plps)],
-        "L1D_plp_type": [[0] * len(plps)], "L1D_bsid": cfg.bsid,
+        "L1D_plp_TI_mode": [[TI_MODE_CODE[p.ti_mode] for p in plps]],
+        "L1D_plp_fec_block_start": [[0] * len(plps)],
+        "L1D_plp_type": [[0] * len(plps)], "L1D_plp_TI_extended_interleaving": [[0] * len(plps)],
+        "L1D_plp_HTI_inter_subframe": [[0] * len(plps)],
+        "L1D_plp_HTI_num_ti_blocks": [[p.hti_ti_blocks - 1 for p in plps]],
+        "L1D_plp_HTI_num_fec_blocks_max": [[(p.hti_fec_blocks_max or p.fec_blocks) - 1 for p in plps]],
+        "L1D_plp_HTI_num_fec_blocks": [[p.fec_blocks - 1 for p in plps]],
+        "L1D_plp_HTI_cell_interleaver": [[int(p.hti_cell_interleaver) for p in plps]],
+        "L1D_bsid": cfg.bsid,
     }
 
 

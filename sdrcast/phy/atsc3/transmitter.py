@@ -1,7 +1,7 @@
 """ATSC 3.0 transmitter: MPEG-TS per PLP in, complex baseband at (16 + N) x 0.384 Msps out.
 
 Per PLP: A/330 ALP (TS mode, null deletion) -> baseband packets -> scrambler -> BCH or CRC ->
-LDPC -> bit interleaver -> QPSK/NUC mapping. Per frame: L1-Basic + L1-Detail (L1 FEC chain),
+LDPC -> bit interleaver -> QPSK/NUC mapping -> hybrid time interleaver (when on). Per frame: L1-Basic + L1-Detail (L1 FEC chain),
 PLP cells (TDM) and dummy cells -> frequency interleaver -> pilots -> OFDM with guard
 intervals, after the bootstrap resampled to the baseband rate.
 """
@@ -22,6 +22,7 @@ from sdrcast.phy.atsc3.l1_fec import encode as l1_encode
 from sdrcast.phy.atsc3.scrambler import scramble
 from sdrcast.phy.atsc3.tables import constellation_points
 from sdrcast.phy.atsc3.tables import ofdm as ofdm_tables
+from sdrcast.phy.atsc3.time_interleaver import hybrid
 from sdrcast.phy.fec import BchCode, CrcCode, LdpcCode
 
 
@@ -60,8 +61,13 @@ class PlpEncoder:
         if self.outer is not None:
             bits = self.outer.encode(bits)
         cw = self.ldpc.encode(bits, self.workers)
-        return self.points[cell_words(cw, self.cfg.ldpc_length, self.cfg.code_rate,
-                                      self.cfg.modulation).reshape(-1)]
+        cells = self.points[cell_words(cw, self.cfg.ldpc_length, self.cfg.code_rate,
+                                       self.cfg.modulation).reshape(-1)]
+        c = self.cfg
+        if c.ti_mode == "HTI":
+            cells = hybrid(cells, c.cells_per_fec_block, c.hti_ti_blocks,
+                           c.hti_fec_blocks_max or c.fec_blocks, c.hti_cell_interleaver)
+        return cells
 
 
 class Atsc3Transmitter:

@@ -1,0 +1,90 @@
+"""A/322 7.1.4 hybrid time interleaving, intra-subframe (``time_interleaver.json``).
+
+An interleaving frame (one PLP's FEC blocks of a frame) is split into N_TI TI blocks, the
+smaller ones first. In each TI block every FEC block r goes through the cell interleaver,
+out[q] = in[(L_0(q) + P_r) mod N_cells] (L_0 from an LFSR over the bit length of N_cells, P_r a
+bit-reversed counter restarted per TI block), then the twisted block interleaver: virtual FEC
+blocks first, columns of N_cells cells, read diagonally, virtual cells skipped.
+"""
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from sdrcast.phy.fec.tables import load_json
+
+
+def _spec() -> dict:
+    return load_json("atsc3", "time_interleaver.json")["HTI"]
+
+
+@cache
+def cell_permutation(n_cells: int) -> np.ndarray:
+    """L_0 (length n_cells)."""
+    nd = n_cells.bit_length()
+    taps = _spec()["cell_interleaver"]["taps_by_Nd"][str(nd)]
+    out = []
+    r = 0
+    for j in range(1 << nd):
+        if j < 2:
+            r = 0
+        elif j == 2:
+            r = 1
+        else:
+            fb = 0
+            for t in taps:
+                fb ^= (r >> t) & 1
+            r = (r >> 1) | (fb << (nd - 2))
+        a = r + (j % 2) * (1 << (nd - 1))
+        if a < n_cells:
+            out.append(a)
+    return np.asarray(out, np.int64)
+
+
+@cache
+def offsets(n_cells: int, count: int) -> np.ndarray:
+    """P_r for r < count: bit-reversed counter values below n_cells."""
+    nd = n_cells.bit_length()
+    out, k = [], 0
+    while len(out) < count:
+        p = int(format(k, f"0{nd}b")[::-1], 2)
+        if p < n_cells:
+            out.append(p)
+        k += 1
+    return np.asarray(out, np.int64)
+
+
+@cache
+def twisted_read_order(n_rows: int, n_cols: int, n_virtual: int) -> np.ndarray:
+    """Memory indices (theta = n_rows C + R) in read order, virtual cells skipped, offset so
+    that index 0 is the first real cell."""
+    i = np.arange(n_rows * n_cols)
+    r = i % n_rows
+    c = (r % n_cols + i // n_rows) % n_cols
+    theta = n_rows * c + r
+    return theta[theta >= n_virtual * n_rows] - n_virtual * n_rows
+
+
+def block_sizes(n_fec: int, n_ti: int) -> list[int]:
+    """FEC blocks per TI block, the smaller ones first."""
+    small = n_fec // n_ti
+    return [small] * (n_ti - n_fec % n_ti) + [small + 1] * (n_fec % n_ti)
+
+
+def hybrid(cells: np.ndarray, n_cells: int, n_ti: int, n_fec_max: int,
+           cell_interleaver: bool = True) -> np.ndarray:
+    """One interleaving frame: ``cells`` = N_FEC FEC blocks of ``n_cells`` cells."""
+    blocks = np.asarray(cells).reshape(-1, n_cells)
+    n_cols = -(-n_fec_max // n_ti)
+    out, b = [], 0
+    for size in block_sizes(blocks.shape[0], n_ti):
+        ti = blocks[b:b + size]
+        b += size
+        if cell_interleaver:
+            l0 = cell_permutation(n_cells)
+            p = offsets(n_cells, size)
+            ti = np.stack([blk[(l0 + p[r]) % n_cells] for r, blk in enumerate(ti)])
+        order = twisted_read_order(n_cells, n_cols, n_cols - size)
+        out.append(ti.reshape(-1)[order])
+    return np.concatenate(out)

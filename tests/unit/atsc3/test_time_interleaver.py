@@ -1,0 +1,34 @@
+"""Hybrid time interleaver parts against the tables' vectors (A/327 4x3 example, L_0 and P_r),
+and the whole interleaver is a permutation that spreads each FEC block over the TI block."""
+import numpy as np
+import pytest
+
+from sdrcast.phy.atsc3.tables import _npz
+from sdrcast.phy.atsc3.time_interleaver import (
+    block_sizes,
+    cell_permutation,
+    hybrid,
+    offsets,
+    twisted_read_order,
+)
+
+Z = _npz("time_interleaver_vectors.npz")
+
+
+@pytest.mark.parametrize("n", [2700, 8100, 32400])
+def test_cell_interleaver_sequences(n):
+    np.testing.assert_array_equal(cell_permutation(n), Z[f"cell_interleaver_L0_Ncells_{n}"])
+    np.testing.assert_array_equal(offsets(n, 64), Z[f"cell_interleaver_Pr_Ncells_{n}_first64"])
+
+
+def test_twisted_block_interleaver_read_orders():
+    np.testing.assert_array_equal(twisted_read_order(4, 3, 1), Z["tbi_read_order_Nr4_Nc3_Nvirt1"])
+    np.testing.assert_array_equal(twisted_read_order(2700, 37, 0)[:200],
+                                  Z["tbi_read_order_Nr2700_Nc37_Nvirt0_first200"])
+
+
+def test_hybrid_is_a_permutation_with_smaller_ti_blocks_first():
+    assert block_sizes(51, 2) == [25, 26]
+    x = np.arange(7 * 2700)
+    y = hybrid(x, 2700, 3, 8)
+    assert sorted(y) == list(x) and not np.array_equal(x, y)
