@@ -1,7 +1,8 @@
 """ATSC 3.0 transmitter: MPEG-TS per PLP in, complex baseband at (16 + N) x 0.384 Msps out.
 
 Per PLP: A/330 ALP (TS mode, null deletion) -> baseband packets -> scrambler -> BCH or CRC ->
-LDPC -> bit interleaver -> QPSK/NUC mapping -> hybrid time interleaver (when on). Per frame: L1-Basic + L1-Detail (L1 FEC chain),
+LDPC -> bit interleaver -> QPSK/NUC mapping -> hybrid time interleaver (when on).
+Per frame: L1-Basic + L1-Detail (L1 FEC chain),
 PLP cells (TDM) and dummy cells -> frequency interleaver -> pilots -> OFDM with guard
 intervals, after the bootstrap resampled to the baseband rate.
 """
