@@ -169,9 +169,9 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_tx(args) -> int:
-    from sdrcast.flowgraphs import dtmb_tx
+    from sdrcast.flowgraphs import atsc3_tx, dtmb_tx
 
-    return dtmb_tx.run_from_args(args)
+    return (atsc3_tx if args.standard == "atsc3" else dtmb_tx).run_from_args(args)
 
 
 def cmd_rx(args) -> int:
@@ -219,6 +219,9 @@ EXAMPLES = {
         sdrcast tx dtmb --config cfg.toml --input udp://@239.1.1.1:5000 \\
             --output soapy:driver=hackrf --freq 586e6 --gain 30
         sdrcast tx dtmb --preset mode2 --input - --output zmq+pub://127.0.0.1:5555
+        sdrcast tx atsc3 --config vectors/atsc3/<set>/config.toml --input in.ts --output atsc3.sigmf-data
+        sdrcast tx atsc3 --config cfg.toml --input udp://@239.1.1.1:5000 \\
+            --output soapy:driver=hackrf --freq 593e6 --gain 30
     """,
     "rx": """
         sdrcast rx dtmb --input capture.sigmf-data --output out.ts
@@ -310,11 +313,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no status line")
     p.add_argument("--stats", action="store_true", help="print JSON stats at the end")
 
-    p = add("tx", cmd_tx, "transmit a standard: TS in, baseband out (DTMB now; ATSC 3.0 next)")
-    p.add_argument("standard", choices=("dtmb",))
-    from sdrcast.flowgraphs.dtmb_tx import add_arguments
+    p = add("tx", cmd_tx, "transmit a standard: TS in, baseband out (DTMB, ATSC 3.0)")
+    std = p.add_subparsers(dest="standard", metavar="STANDARD", required=True)
+    from sdrcast.flowgraphs import atsc3_tx, dtmb_tx
 
-    add_arguments(p)
+    for name, module, help_ in (("dtmb", dtmb_tx, "DTMB (GB 20600-2006), 7.56 Msps or shaped"),
+                                ("atsc3", atsc3_tx, "ATSC 3.0 (A/321, A/322, A/330)")):
+        sp = std.add_parser(name, help=help_, description=help_)
+        module.add_arguments(sp)
 
     p = add("rx", cmd_rx, "receive a standard: baseband in, TS out (DTMB, no configuration)")
     p.add_argument("standard", choices=("dtmb",))

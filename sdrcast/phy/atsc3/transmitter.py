@@ -119,22 +119,52 @@ class Atsc3Transmitter:
                              s.scattered_pilot_boost, s.reduced_carriers)
         return np.concatenate([self.bootstrap, body])
 
-    def modulate(self, payload: bytes | np.ndarray | dict) -> np.ndarray:
+    def _payload(self, payload) -> dict:
         if not isinstance(payload, dict):
-            if len(self.plps) != 1:
-                raise ConfigError(f"{len(self.plps)} PLPs: give the payload as {{plp_id: TS bytes}}")
             payload = {next(iter(self.plps)): payload}
         unknown = set(payload) - set(self.plps)
         if unknown:
             raise ConfigError(f"payload for plp_id {sorted(unknown)}: not in the configuration "
                               f"(PLPs {sorted(self.plps)})")
+        return payload
+
+    def push(self, payload: bytes | np.ndarray | dict) -> np.ndarray:
+        """Streaming: take TS bytes (for the first PLP, or ``{plp_id: TS}``); return the frames
+        whose FEC blocks are all ready. PLPs given no payload are filled with padding packets."""
+        payload = self._payload(payload)
         for plp_id, ts in payload.items():
             data = np.frombuffer(bytes(ts), np.uint8) if isinstance(ts, bytes | bytearray) else ts
             self.plps[plp_id].push(np.asarray(data, np.uint8))
+        fed = [e for i, e in self.plps.items() if i in payload]
+        n = min(len(e.packets) // e.cfg.fec_blocks for e in fed)
+        return self._frames(n)
+
+    def flush(self) -> np.ndarray:
+        """End of input: the last frame, completed with padding packets."""
         need = max(-(-(len(e.packets) + bool(e.bbp.buf.size) + bool(e.alp.pending.size))
                      // e.cfg.fec_blocks) for e in self.plps.values())
+        return self._frames(need, finish=True)
+
+    def _frames(self, n: int, finish: bool = False) -> np.ndarray:
         for e in self.plps.values():
-            e.finish(need * e.cfg.fec_blocks)
-        out = [self.frame_samples(self.frame_cells()) for _ in range(need)]
-        self.frames += need
+            if finish or len(e.packets) < n * e.cfg.fec_blocks:
+                e.finish(n * e.cfg.fec_blocks)
+        out = [self.frame_samples(self.frame_cells()) for _ in range(n)]
+        self.frames += n
         return np.concatenate(out) if out else np.zeros(0, np.complex64)
+
+    def modulate(self, payload: bytes | np.ndarray | dict) -> np.ndarray:
+        """TS bytes (one PLP) or ``{plp_id: TS bytes}`` -> whole frames of baseband samples."""
+        if not isinstance(payload, dict) and len(self.plps) != 1:
+            raise ConfigError(f"{len(self.plps)} PLPs: give the payload as {{plp_id: TS bytes}}")
+        return np.concatenate([self.push(payload), self.flush()])
+
+    @property
+    def frame_samples_count(self) -> int:
+        return self.bootstrap.size + sum(
+            self.layout.fft + ofdm.guard_samples(self.sub.guard_interval) for _ in self.layout.kinds)
+
+    def payload_bitrates(self) -> dict[int, float]:
+        """TS bit rate each PLP carries (bit/s): its baseband packets' payload per frame."""
+        t = self.frame_samples_count / self.sample_rate
+        return {i: e.cfg.fec_blocks * (e.cfg.k_payload // 8 - 2) * 8 / t for i, e in self.plps.items()}
