@@ -55,3 +55,14 @@ def test_config_errors_name_the_field():
     with pytest.raises(ConfigError, match="cells per frame"):
         Atsc3Config(subframes=(SubframeConfig(num_ofdm_symbols=10,
                                               plps=(PlpConfig(fec_blocks=40),)),))
+
+
+def test_spectrum_fits_the_6_mhz_channel():
+    """99 % of the power within about 5.8 MHz at 6.912 Msps (NoC x 6.912 MHz / N = 5.83 MHz)."""
+    from sdrcast.analysis.metrics import occupied_bandwidth
+
+    d = VECTORS / "atsc3" / "atsc3_s01_8k_gi1024_sp3_4_ldpc64k_r9_nuc256_tioff"
+    cfg = Atsc3Config.load(d / "config.toml")
+    iq = Atsc3Transmitter(cfg).modulate(np.fromfile(d / "00_input_ts.bin", np.uint8))
+    bw = occupied_bandwidth(iq[13824:], cfg.sample_rate)["bandwidth_hz"]
+    assert 5.7e6 < bw < 5.9e6

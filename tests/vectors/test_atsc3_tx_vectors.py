@@ -15,7 +15,7 @@ import pytest
 from sdrcast.mac.atsc3.alp import TsEncapsulator
 from sdrcast.mac.atsc3.baseband import BasebandPacketizer
 from sdrcast.phy.atsc3.bit_interleaver import cell_words
-from sdrcast.phy.atsc3.bootstrap import BootstrapFields, bootstrap, preamble_structure
+from sdrcast.phy.atsc3.bootstrap import BootstrapFields, bootstrap, decode, preamble_structure
 from sdrcast.phy.atsc3.frame_geometry import layout, preamble_row
 from sdrcast.phy.atsc3.frequency_interleaver import interleave
 from sdrcast.phy.atsc3.ofdm import bootstrap_at, modulate
@@ -128,9 +128,11 @@ def test_bootstrap_native_rate(case):
     fft, gi, pattern, l1b = _frame_params(d)
     row = ofdm()["preamble_pilots"]["rows"][preamble_row(fft, gi, pattern)]
     ps = preamble_structure(fft, gi, row["preamble_Dx"], l1b)
-    got = bootstrap(BootstrapFields(min_time_to_next=0, bsr_coefficient=2, preamble_structure=ps))
+    fields = BootstrapFields(min_time_to_next=0, bsr_coefficient=2, preamble_structure=ps)
+    got = bootstrap(fields)
     ref = np.fromfile(d / "11_bootstrap_6144ksps.cf32", np.complex64)
     assert np.max(np.abs(got - ref)) <= 1e-4 * np.max(np.abs(ref))
+    assert decode(ref) == fields  # gr-atsc3's bootstrap signals what sdrcast reads back
 
 
 @pytest.mark.parametrize("sid, d, sfx, lay, fi_all, pilots", SUBFRAMES, ids=[s[0] for s in SUBFRAMES])

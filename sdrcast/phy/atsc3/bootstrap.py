@@ -107,3 +107,31 @@ def bootstrap(fields: BootstrapFields = BootstrapFields()) -> np.ndarray:
             sym = np.concatenate([b, c, a])
         out.append(-sym if s == 3 else sym)
     return np.concatenate(out).astype(np.complex64)
+
+
+def decode(samples: np.ndarray, minor_version: int = 0) -> BootstrapFields:
+    """Read the signalled fields back from four bootstrap symbols at 6.144 Msps: each symbol's
+    A part is correlated (circularly) with the unshifted Zadoff-Chu/PN symbol; the shift steps
+    give the Gray-coded bytes (A/321 5.3). Raises ``ConfigError`` if a symbol does not
+    correlate (peak under half the symbol energy)."""
+    x = np.asarray(samples, np.complex128).reshape(4, SYMBOL_SAMPLES)
+    spectra = _spectra(minor_version, 4)
+    lut = load_json("atsc3", "bootstrap_signalling.json")["relative_shift_lut_by_symbol_byte"]
+    inverse = {d: b for b, d in enumerate(lut)}
+    shifts = []
+    for s in range(4):
+        a = x[s, N_C:N_C + N_FFT] if s == 0 else x[s, N_B + N_C:]
+        ref = np.fft.ifft(spectra[s]) * N_FFT / np.sqrt(N_ZC - 1)
+        corr = np.fft.ifft(np.fft.fft(a) * np.conj(np.fft.fft(ref)))  # peak at -M (mod N)
+        peak = int(np.argmax(np.abs(corr)))
+        if np.abs(corr[peak]) < 0.5 * np.vdot(ref, ref).real:
+            raise ConfigError(f"bootstrap symbol {s} does not match its Zadoff-Chu/PN sequence")
+        shifts.append((-peak) % N_FFT)
+    if shifts[0] != 0:
+        raise ConfigError(f"bootstrap symbol 0 is cyclically shifted by {shifts[0]}; expected 0")
+    b = [inverse.get((shifts[n] - shifts[n - 1]) % N_FFT) for n in (1, 2, 3)]
+    if None in b:
+        raise ConfigError("bootstrap cyclic shifts are not valid signalling")
+    return BootstrapFields(min_time_to_next=(b[0] >> 2) & 0x1F, system_bandwidth=b[0] & 3,
+                           bsr_coefficient=b[1] & 0x7F, preamble_structure=b[2],
+                           ea_wake_up=(b[0] >> 7) << 1 | (b[1] >> 7), minor_version=minor_version)
