@@ -101,12 +101,12 @@ def dtmb(src: Path, dst: Path) -> list[dict]:
 
 def _atsc3_toml(meta: dict) -> str | None:
     """A config.toml reproducing the set with ``Atsc3Config.load``, for the features sdrcast
-    builds so far (one subframe, time interleaving off or hybrid, no LDM); None otherwise."""
+    builds so far (one subframe, no LDM); None otherwise."""
     g = meta["gr_atsc3_parameters"]
     c = g.get("common", g)
     plps = g.get("plps", [g])
-    if "sub1" in g or "ldm" in meta["name"] or any(p["timode"] not in ("TI_MODE_OFF", "TI_MODE_HYBRID")
-                                                   for p in plps):
+    if "sub1" in g or "ldm" in meta["name"] or any(p["timode"] not in ("TI_MODE_OFF", "TI_MODE_HYBRID",
+                                                                      "TI_MODE_CONVOLUTIONAL") for p in plps):
         return None
     l1b = int(c["l1bmode"].rsplit("_", 1)[1])
     lines = [f"# reproduces vector set {meta['name']} (sdrcast Atsc3Config)",
@@ -131,6 +131,8 @@ def _atsc3_toml(meta: dict) -> str | None:
                   f"code_rate = \"{p['rate'].removeprefix('C').replace('_', '/')}\"",
                   f"modulation = \"{p['constellation'].removeprefix('MOD_')}\"",
                   f"fec_blocks = {p['tifecblocks']}"]
+        if p["timode"] == "TI_MODE_CONVOLUTIONAL":
+            lines += ["ti_mode = \"CTI\"", f"cti_depth = {int(p['tidepth'].split('_')[2].split()[0])}"]
         if p["timode"] == "TI_MODE_HYBRID":
             lines += ["ti_mode = \"HTI\"", f"hti_ti_blocks = {p['tiblocks']}",
                       f"hti_fec_blocks_max = {p['tifecblocksmax']}"]

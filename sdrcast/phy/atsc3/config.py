@@ -12,7 +12,8 @@ from sdrcast.phy.atsc3.frame_geometry import layout
 from sdrcast.phy.atsc3.tables import BITS_PER_CELL, CONSTELLATIONS, RATES, ldpc_spec, ofdm
 
 FEC_TYPES = ("BCH+LDPC", "CRC+LDPC", "LDPC")
-TI_MODES = ("off", "HTI")  # CTI: next (see docs/atsc3.md)
+TI_MODES = ("off", "CTI", "HTI")
+CTI_DEPTHS = (512, 724, 887, 1024, 1254, 1448)  # 1254 and 1448: extended, QPSK only
 GI_MAX = {8192: 7, 16384: 11, 32768: 12}
 
 
@@ -20,7 +21,8 @@ GI_MAX = {8192: 7, 16384: 11, 32768: 12}
 class PlpConfig:
     """One PLP. ``fec_blocks``: FEC blocks per frame (its L1D_plp_size is that many FEC blocks'
     cells). ``layer``: 0 core (LDM: 1 enhanced, not yet). ``ti_mode`` "HTI": hybrid time
-    interleaving within the frame over ``hti_ti_blocks`` TI blocks."""
+    interleaving within the frame over ``hti_ti_blocks`` TI blocks; "CTI": convolutional time
+    interleaving over ``cti_depth`` rows, across frames."""
 
     plp_id: int = 0
     fec_type: str = "BCH+LDPC"
@@ -33,6 +35,7 @@ class PlpConfig:
     hti_ti_blocks: int = 1
     hti_fec_blocks_max: int | None = None  # default: fec_blocks
     hti_cell_interleaver: bool = True
+    cti_depth: int = 1024
 
     def __post_init__(self):
         require_range("plp_id", self.plp_id, 0, 63)
@@ -49,6 +52,10 @@ class PlpConfig:
         require_range("hti_ti_blocks", self.hti_ti_blocks, 1, 16)
         if self.hti_fec_blocks_max is not None:
             require_range("hti_fec_blocks_max", self.hti_fec_blocks_max, self.fec_blocks, 4096)
+        require_one_of("cti_depth", self.cti_depth, CTI_DEPTHS)
+        if self.cti_depth > 1024 and self.modulation != "QPSK":
+            raise ConfigError(f"cti_depth={self.cti_depth} (extended interleaving) needs "
+                              f"modulation='QPSK', not {self.modulation!r}")
         if self.ti_mode == "HTI" and self.hti_ti_blocks > self.fec_blocks:
             raise ConfigError(f"hti_ti_blocks={self.hti_ti_blocks} exceeds fec_blocks={self.fec_blocks}")
 

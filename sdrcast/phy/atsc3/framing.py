@@ -23,8 +23,15 @@ def _pattern_code(name: str) -> int:
     return list(ofdm()["scattered_pilot_patterns"]).index(name)
 
 
-def detail_fields(cfg: Atsc3Config) -> dict:
-    """L1-Detail field values (lists by subframe, then PLP)."""
+def _cti_code(depth: int) -> tuple[int, int]:
+    """(L1D_plp_CTI_depth, L1D_plp_TI_extended_interleaving) for a CTI depth."""
+    return {512: (0, 0), 724: (1, 0), 887: (2, 0), 1024: (3, 0), 1254: (2, 1), 1448: (3, 1)}[depth]
+
+
+def detail_fields(cfg: Atsc3Config, cti: dict[int, tuple[int, int]] | None = None) -> dict:
+    """L1-Detail field values (lists by subframe, then PLP); ``cti``: plp_id -> (start row,
+    FEC block start) of this frame for CTI PLPs."""
+    cti = cti or {}
     sub = cfg.subframes[0]
     nulls = sbs_null_cells(sub.fft_size, sub.scattered_pilot_pattern, sub.reduced_carriers,
                            sub.scattered_pilot_boost)
@@ -45,7 +52,12 @@ def detail_fields(cfg: Atsc3Config) -> dict:
         "L1D_plp_cod": [[RATES.index(p.code_rate) for p in plps]],
         "L1D_plp_TI_mode": [[TI_MODE_CODE[p.ti_mode] for p in plps]],
         "L1D_plp_fec_block_start": [[0] * len(plps)],
-        "L1D_plp_type": [[0] * len(plps)], "L1D_plp_TI_extended_interleaving": [[0] * len(plps)],
+        "L1D_plp_type": [[0] * len(plps)],
+        "L1D_plp_TI_extended_interleaving": [[_cti_code(p.cti_depth)[1] if p.ti_mode == "CTI"
+                                              else 0 for p in plps]],
+        "L1D_plp_CTI_depth": [[_cti_code(p.cti_depth)[0] for p in plps]],
+        "L1D_plp_CTI_start_row": [[cti.get(p.plp_id, (0, 0))[0] for p in plps]],
+        "L1D_plp_CTI_fec_block_start": [[cti.get(p.plp_id, (0, 0))[1] for p in plps]],
         "L1D_plp_HTI_inter_subframe": [[0] * len(plps)],
         "L1D_plp_HTI_num_ti_blocks": [[p.hti_ti_blocks - 1 for p in plps]],
         "L1D_plp_HTI_num_fec_blocks_max": [[(p.hti_fec_blocks_max or p.fec_blocks) - 1 for p in plps]],
@@ -78,9 +90,9 @@ def basic_fields(cfg: Atsc3Config, detail_bytes: int, detail_cells: int) -> dict
     }
 
 
-def l1_bits(cfg: Atsc3Config):
+def l1_bits(cfg: Atsc3Config, cti: dict[int, tuple[int, int]] | None = None):
     """(L1-Basic bits, L1-Detail bits) of a frame."""
-    detail_f = detail_fields(cfg)
+    detail_f = detail_fields(cfg, cti)
     probe = l1_detail(detail_f, basic_fields(cfg, MIN_DETAIL_BYTES, 0))
     size = probe.size // 8
     cells = fec_params("detail", cfg.l1_detail_fec_mode, probe.size)["cells"]

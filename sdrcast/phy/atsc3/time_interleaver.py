@@ -88,3 +88,56 @@ def hybrid(cells: np.ndarray, n_cells: int, n_ti: int, n_fec_max: int,
         order = twisted_read_order(n_cells, n_cols, n_cols - size)
         out.append(ti.reshape(-1)[order])
     return np.concatenate(out)
+
+
+CTI_ROWS = {0: 512, 1: 724, 2: 887, 3: 1024}  # L1D_plp_CTI_depth code -> rows (normal)
+
+
+class ConvolutionalInterleaver:
+    """A/322 7.1.5 convolutional time interleaver over one PLP's cell stream, across frames.
+
+    Cell n (counted from start-up) enters row r = n mod N_rows and leaves N_rows * r cells later:
+    out[n] = in[n - N_rows r]. Before the delay lines fill, gr-atsc3's fill cells come out (row
+    r starts with r cells: fill cell t = r(r-1)/2 + (r-1-k) for the k-th output of row r, each
+    the next eta bits of the baseband-scrambler sequence mapped to the PLP constellation).
+    ``start_row`` and ``fec_block_start`` give the L1-Detail fields of the next frame.
+    """
+
+    def __init__(self, rows: int, points: np.ndarray, cells_per_fec_block: int):
+        from sdrcast.phy.atsc3.scrambler import sequence
+
+        self.rows, self.points, self.n_fec = rows, np.asarray(points), cells_per_fec_block
+        self.count = 0  # cells in so far
+        self.history = np.zeros(0, np.complex64)  # the last rows*(rows-1) input cells
+        eta = (self.points.size - 1).bit_length()
+        n_fill = rows * (rows - 1) // 2
+        bits = np.unpackbits(sequence(-(-n_fill * eta // 8)))[:n_fill * eta].reshape(n_fill, eta)
+        labels = (bits.astype(np.int64) << np.arange(eta - 1, -1, -1)).sum(axis=1)
+        self.fill = self.points[labels].astype(np.complex64)
+
+    @property
+    def start_row(self) -> int:
+        return self.count % self.rows
+
+    def fec_block_start(self) -> int:
+        """L1D_plp_CTI_fec_block_start for the next frame (A/322 9.3.9.1)."""
+        c = (-self.count) % self.n_fec
+        return c + self.rows * ((self.start_row + c) % self.rows)
+
+    def __call__(self, cells: np.ndarray) -> np.ndarray:
+        cells = np.asarray(cells, np.complex64)
+        buf = np.concatenate([self.history, cells])
+        base = self.count - self.history.size  # global index of buf[0]
+        n = self.count + np.arange(cells.size)
+        r = n % self.rows
+        src = n - self.rows * r
+        out = np.empty(cells.size, np.complex64)
+        real = src >= 0
+        out[real] = buf[src[real] - base]
+        k = n[~real] // self.rows
+        rr = r[~real]
+        out[~real] = self.fill[rr * (rr - 1) // 2 + (rr - 1 - k)]
+        self.count += cells.size
+        keep = self.rows * (self.rows - 1)
+        self.history = buf[-keep:] if buf.size > keep else buf
+        return out

@@ -1,7 +1,7 @@
 """ATSC 3.0 transmitter: MPEG-TS per PLP in, complex baseband at (16 + N) x 0.384 Msps out.
 
 Per PLP: A/330 ALP (TS mode, null deletion) -> baseband packets -> scrambler -> BCH or CRC ->
-LDPC -> bit interleaver -> QPSK/NUC mapping -> hybrid time interleaver (when on).
+LDPC -> bit interleaver -> QPSK/NUC mapping -> hybrid or convolutional time interleaver.
 Per frame: L1-Basic + L1-Detail (L1 FEC chain),
 PLP cells (TDM) and dummy cells -> frequency interleaver -> pilots -> OFDM with guard
 intervals, after the bootstrap resampled to the baseband rate.
@@ -23,7 +23,7 @@ from sdrcast.phy.atsc3.l1_fec import encode as l1_encode
 from sdrcast.phy.atsc3.scrambler import scramble
 from sdrcast.phy.atsc3.tables import constellation_points
 from sdrcast.phy.atsc3.tables import ofdm as ofdm_tables
-from sdrcast.phy.atsc3.time_interleaver import hybrid
+from sdrcast.phy.atsc3.time_interleaver import ConvolutionalInterleaver, hybrid
 from sdrcast.phy.fec import BchCode, CrcCode, LdpcCode
 
 
@@ -40,6 +40,8 @@ class PlpEncoder:
         self.points = constellation_points(cfg.modulation, cfg.code_rate)
         self.packets = np.zeros((0, cfg.k_payload // 8), np.uint8)
         self.padding_packets = 0
+        self.cti = (ConvolutionalInterleaver(cfg.cti_depth, self.points, cfg.cells_per_fec_block)
+                    if cfg.ti_mode == "CTI" else None)
 
     def push(self, ts: np.ndarray) -> None:
         alp, starts = self.alp.push(ts)
@@ -68,6 +70,8 @@ class PlpEncoder:
         if c.ti_mode == "HTI":
             cells = hybrid(cells, c.cells_per_fec_block, c.hti_ti_blocks,
                            c.hti_fec_blocks_max or c.fec_blocks, c.hti_cell_interleaver)
+        elif self.cti is not None:
+            cells = self.cti(cells)
         return cells
 
 
@@ -82,9 +86,7 @@ class Atsc3Transmitter:
         self.sub = cfg.subframes[0]
         self.plps = {p.plp_id: PlpEncoder(p, workers) for p in self.sub.plps}
         self.layout = cfg.layout(0)
-        basic, detail = l1_bits(cfg)
-        self.l1_basic = l1_encode(basic, "basic", cfg.l1_basic_fec_mode)
-        self.l1_detail = l1_encode(detail, "detail", cfg.l1_detail_fec_mode)
+        self._l1 = None  # cached L1 cells when they do not change from frame to frame
         s = self.sub
         self.nulls = frame_builder.sbs_null_cells(s.fft_size, s.scattered_pilot_pattern,
                                                   s.reduced_carriers, s.scattered_pilot_boost)
@@ -104,10 +106,21 @@ class Atsc3Transmitter:
     def padding_packets(self) -> dict[int, int]:
         return {i: e.padding_packets for i, e in self.plps.items()}
 
+    def _l1_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """L1-Basic and L1-Detail cells of the next frame (CTI PLPs signal their state)."""
+        cti = {i: (e.cti.start_row, e.cti.fec_block_start()) for i, e in self.plps.items()
+               if e.cti is not None}
+        if self._l1 is None or cti:
+            basic, detail = l1_bits(self.cfg, cti)
+            self._l1 = (l1_encode(basic, "basic", self.cfg.l1_basic_fec_mode),
+                        l1_encode(detail, "detail", self.cfg.l1_detail_fec_mode))
+        return self._l1
+
     def frame_cells(self) -> np.ndarray:
         """Framed cells of the next frame (before frequency interleaving)."""
+        l1_basic, l1_detail = self._l1_cells()
         plp = np.concatenate([e.cells(e.cfg.fec_blocks) for e in self.plps.values()])
-        return frame_builder.build(self.layout, plp, self.nulls, self.l1_basic, self.l1_detail)
+        return frame_builder.build(self.layout, plp, self.nulls, l1_basic, l1_detail)
 
     def frame_samples(self, framed: np.ndarray) -> np.ndarray:
         s = self.sub
