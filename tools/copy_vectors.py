@@ -101,12 +101,11 @@ def dtmb(src: Path, dst: Path) -> list[dict]:
 
 def _atsc3_toml(meta: dict) -> str | None:
     """A config.toml reproducing the set with ``Atsc3Config.load``, for the features sdrcast
-    builds so far (one subframe, no LDM); None otherwise."""
+    builds so far (one subframe); None otherwise."""
     g = meta["gr_atsc3_parameters"]
     c = g.get("common", g)
     plps = g.get("plps", [g])
-    if "sub1" in g or "ldm" in meta["name"] or any(p["timode"] not in ("TI_MODE_OFF", "TI_MODE_HYBRID",
-                                                                      "TI_MODE_CONVOLUTIONAL") for p in plps):
+    if "sub1" in g:
         return None
     l1b = int(c["l1bmode"].rsplit("_", 1)[1])
     lines = [f"# reproduces vector set {meta['name']} (sdrcast Atsc3Config)",
@@ -126,7 +125,15 @@ def _atsc3_toml(meta: dict) -> str | None:
               f"frequency_interleaver = {str(c['fimode'] == 'FREQ_ALL_SYMBOLS').lower()}"]
     for i, p in enumerate(plps):
         n = {"FECFRAME_NORMAL": 64800, "FECFRAME_SHORT": 16200}[p["framesize"]]
-        lines += ["", "[[subframes.plps]]", f"plp_id = {i}", "fec_type = \"BCH+LDPC\"",
+        if "timode" not in p:  # LDM enhanced layer: as many cells as the core PLP
+            eta = {"QPSK": 2, "16QAM": 4, "64QAM": 6, "256QAM": 8, "1024QAM": 10, "4096QAM": 12}[
+                p["constellation"].removeprefix("MOD_")]
+            p = {**p, "tifecblocks": plps[0]["plpsize"] // (n // eta), "timode": "TI_MODE_OFF"}
+            lines += ["", "[[subframes.plps]]", "layer = 1",
+                      f"ldm_injection_level_db = {int(g['level'].split('_')[2].removesuffix('DB')) / 10}"]
+        else:
+            lines += ["", "[[subframes.plps]]"]
+        lines += [f"plp_id = {i}", "fec_type = \"BCH+LDPC\"",
                   f"ldpc_length = {n}",
                   f"code_rate = \"{p['rate'].removeprefix('C').replace('_', '/')}\"",
                   f"modulation = \"{p['constellation'].removeprefix('MOD_')}\"",

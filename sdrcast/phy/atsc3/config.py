@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sdrcast.config import from_mapping, load_mapping, require_one_of, require_range
 from sdrcast.errors import ConfigError
 from sdrcast.phy.atsc3.frame_geometry import layout
-from sdrcast.phy.atsc3.tables import BITS_PER_CELL, CONSTELLATIONS, RATES, ldpc_spec, ofdm
+from sdrcast.phy.atsc3.tables import BITS_PER_CELL, CONSTELLATIONS, LDM_LEVELS, RATES, ldpc_spec, ofdm
 
 FEC_TYPES = ("BCH+LDPC", "CRC+LDPC", "LDPC")
 TI_MODES = ("off", "CTI", "HTI")
@@ -20,7 +20,9 @@ GI_MAX = {8192: 7, 16384: 11, 32768: 12}
 @dataclass(frozen=True)
 class PlpConfig:
     """One PLP. ``fec_blocks``: FEC blocks per frame (its L1D_plp_size is that many FEC blocks'
-    cells). ``layer``: 0 core (LDM: 1 enhanced, not yet). ``ti_mode`` "HTI": hybrid time
+    cells). ``layer``: 0 core, 1 LDM enhanced layer, added ``ldm_injection_level_db`` below the
+    core PLP before it (same cells per frame; the core's time interleaving applies to the sum).
+    ``ti_mode`` "HTI": hybrid time
     interleaving within the frame over ``hti_ti_blocks`` TI blocks; "CTI": convolutional time
     interleaving over ``cti_depth`` rows, across frames."""
 
@@ -36,6 +38,7 @@ class PlpConfig:
     hti_fec_blocks_max: int | None = None  # default: fec_blocks
     hti_cell_interleaver: bool = True
     cti_depth: int = 1024
+    ldm_injection_level_db: float = 5.0  # enhanced layer (layer 1) below the core
 
     def __post_init__(self):
         require_range("plp_id", self.plp_id, 0, 63)
@@ -48,7 +51,8 @@ class PlpConfig:
                               "allowed QPSK, 16QAM, 64QAM, 256QAM")
         require_range("fec_blocks", self.fec_blocks, 1)
         require_one_of("ti_mode", self.ti_mode, TI_MODES)
-        require_one_of("layer", self.layer, (0,))
+        require_one_of("layer", self.layer, (0, 1))
+        require_one_of("ldm_injection_level_db", self.ldm_injection_level_db, LDM_LEVELS)
         require_range("hti_ti_blocks", self.hti_ti_blocks, 1, 16)
         if self.hti_fec_blocks_max is not None:
             require_range("hti_fec_blocks_max", self.hti_fec_blocks_max, self.fec_blocks, 4096)
@@ -131,13 +135,23 @@ class Atsc3Config:
         if len(self.subframes) != 1:
             raise ConfigError(f"{len(self.subframes)} subframes: one subframe for now "
                               "(several: next, see docs/atsc3.md)")
+        for s in self.subframes:
+            for prev, p in zip(s.plps, s.plps[1:], strict=False):
+                if p.layer == 1 and (prev.layer != 0 or prev.cells != p.cells):
+                    raise ConfigError(f"LDM enhanced PLP {p.plp_id} must follow a core PLP with the "
+                                      f"same cells per frame ({p.cells})")
+                if p.layer == 1 and (prev.ti_mode != "off" or p.ti_mode != "off"):
+                    raise ConfigError(f"LDM PLPs {prev.plp_id}/{p.plp_id}: time interleaving of the "
+                                      "combined layers is not implemented yet; use ti_mode='off'")
+            if s.plps[0].layer == 1:
+                raise ConfigError("the first PLP of a subframe must be a core-layer PLP (layer 0)")
         ids = [p.plp_id for s in self.subframes for p in s.plps]
         if len(set(ids)) != len(ids):
             raise ConfigError(f"plp_id values must be unique in a frame, got {ids}")
         from sdrcast.phy.atsc3.framing import capacity
 
         cap = capacity(self)
-        used = sum(p.cells for p in self.subframes[0].plps)
+        used = sum(p.cells for p in self.subframes[0].plps if p.layer == 0)
         if used > cap:
             raise ConfigError(f"PLPs need {used} cells per frame but the subframe carries {cap} after "
                               "L1; lower fec_blocks or raise num_ofdm_symbols")

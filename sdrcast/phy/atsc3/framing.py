@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sdrcast.mac.atsc3.l1 import MIN_DETAIL_BYTES, l1_basic, l1_detail
 from sdrcast.phy.atsc3.frame_builder import data_capacity, sbs_null_cells
 from sdrcast.phy.atsc3.l1_fec import fec_params
-from sdrcast.phy.atsc3.tables import CONSTELLATIONS, RATES, ofdm
+from sdrcast.phy.atsc3.tables import CONSTELLATIONS, LDM_LEVELS, RATES, ofdm
 
 if TYPE_CHECKING:
     from sdrcast.phy.atsc3.config import Atsc3Config
@@ -36,9 +36,10 @@ def detail_fields(cfg: Atsc3Config, cti: dict[int, tuple[int, int]] | None = Non
     nulls = sbs_null_cells(sub.fft_size, sub.scattered_pilot_pattern, sub.reduced_carriers,
                            sub.scattered_pilot_boost)
     starts, a = [], 0
-    for p in sub.plps:
-        starts.append(a)
-        a += p.cells
+    for p in sub.plps:  # an enhanced-layer PLP shares its core PLP's cells
+        if p.layer == 0:
+            a += p.cells
+        starts.append(a - p.cells)
     plps = sub.plps
     return {
         "L1D_version": 1, "L1D_num_rf": 0,
@@ -63,6 +64,7 @@ def detail_fields(cfg: Atsc3Config, cti: dict[int, tuple[int, int]] | None = Non
         "L1D_plp_HTI_num_fec_blocks_max": [[(p.hti_fec_blocks_max or p.fec_blocks) - 1 for p in plps]],
         "L1D_plp_HTI_num_fec_blocks": [[p.fec_blocks - 1 for p in plps]],
         "L1D_plp_HTI_cell_interleaver": [[int(p.hti_cell_interleaver) for p in plps]],
+        "L1D_plp_ldm_injection_level": [[LDM_LEVELS.index(p.ldm_injection_level_db) for p in plps]],
         "L1D_bsid": cfg.bsid,
     }
 

@@ -11,6 +11,8 @@ from sdrcast.phy.fec.tables import load_json
 CONSTELLATIONS = ("QPSK", "16QAM", "64QAM", "256QAM", "1024QAM", "4096QAM")
 RATES = tuple(f"{r}/15" for r in range(2, 14))
 BITS_PER_CELL = {"QPSK": 2, "16QAM": 4, "64QAM": 6, "256QAM": 8, "1024QAM": 10, "4096QAM": 12}
+# L1D_plp_ldm_injection_level code -> dB below the core layer
+LDM_LEVELS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0) + tuple(float(x) for x in range(6, 26))
 
 
 @cache

@@ -119,7 +119,15 @@ class Atsc3Transmitter:
     def frame_cells(self) -> np.ndarray:
         """Framed cells of the next frame (before frequency interleaving)."""
         l1_basic, l1_detail = self._l1_cells()
-        plp = np.concatenate([e.cells(e.cfg.fec_blocks) for e in self.plps.values()])
+        plp = []
+        for e in self.plps.values():
+            cells = e.cells(e.cfg.fec_blocks)
+            if e.cfg.layer == 1:  # LDM: enhanced layer added below the core, then normalised
+                alpha = 10 ** (-e.cfg.ldm_injection_level_db / 20)
+                plp[-1] = ((plp[-1] + alpha * cells) / np.sqrt(1 + alpha ** 2)).astype(np.complex64)
+            else:
+                plp.append(cells)
+        plp = np.concatenate(plp)
         return frame_builder.build(self.layout, plp, self.nulls, l1_basic, l1_detail)
 
     def frame_samples(self, framed: np.ndarray) -> np.ndarray:
