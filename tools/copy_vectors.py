@@ -31,9 +31,7 @@ def atsc3(src: Path, dst: Path) -> list[dict]:
         out.mkdir(parents=True, exist_ok=True)
         for f in sorted(d.iterdir()):  # every stage file 00..11 and the metadata
             shutil.copy(f, out)
-        toml = _atsc3_toml(meta)
-        if toml:
-            (out / "config.toml").write_text(toml)
+        (out / "config.toml").write_text(_atsc3_toml(meta))
         cases.append({"standard": "atsc3", "set": d.name, "stages": ["tx"],
                       "files": {f.name: f"atsc3/{d.name}/{f.name}" for f in sorted(out.iterdir())},
                       "format": "see vectors/atsc3/README.md",
@@ -99,14 +97,11 @@ def dtmb(src: Path, dst: Path) -> list[dict]:
     return cases
 
 
-def _atsc3_toml(meta: dict) -> str | None:
-    """A config.toml reproducing the set with ``Atsc3Config.load``, for the features sdrcast
-    builds so far (one subframe); None otherwise."""
+def _atsc3_toml(meta: dict) -> str:
+    """A config.toml reproducing the set with ``Atsc3Config.load``."""
     g = meta["gr_atsc3_parameters"]
     c = g.get("common", g)
     plps = g.get("plps", [g])
-    if "sub1" in g:
-        return None
     l1b = int(c["l1bmode"].rsplit("_", 1)[1])
     lines = [f"# reproduces vector set {meta['name']} (sdrcast Atsc3Config)",
              "bsr_coefficient = 2", "min_time_to_next = 0",
@@ -115,35 +110,46 @@ def _atsc3_toml(meta: dict) -> str | None:
              f"l1_detail_fec_mode = {int(c['l1dmode'].rsplit('_', 1)[1])}"]
     if l1b > 5:  # Annex H signals modes 1-5; gr-atsc3 sends mode 1's preamble_structure
         lines.append("preamble_structure = 15  # gr-atsc3's code for L1-Basic mode 6 at 8K GI4")
-    fft = int(c["fftsize"].split("_")[1].removesuffix("K")) * 1024
-    lines += ["", "[[subframes]]", f"fft_size = {fft}",
-              f"guard_interval = {int(c['guardinterval'].split('_')[1])}",
-              f"scattered_pilot_pattern = \"{c['pilotpattern'].removeprefix('PILOT_')}\"",
-              f"scattered_pilot_boost = {int(c['pilotboost'].split('_')[1])}",
-              f"num_ofdm_symbols = {c['numpayloadsyms']}",
-              f"sbs_first = {str(c['firstsbs'] == 'SBS_ON').lower()}",
-              f"frequency_interleaver = {str(c['fimode'] == 'FREQ_ALL_SYMBOLS').lower()}"]
-    for i, p in enumerate(plps):
-        n = {"FECFRAME_NORMAL": 64800, "FECFRAME_SHORT": 16200}[p["framesize"]]
-        if "timode" not in p:  # LDM enhanced layer: as many cells as the core PLP
-            eta = {"QPSK": 2, "16QAM": 4, "64QAM": 6, "256QAM": 8, "1024QAM": 10, "4096QAM": 12}[
-                p["constellation"].removeprefix("MOD_")]
-            p = {**p, "tifecblocks": plps[0]["plpsize"] // (n // eta), "timode": "TI_MODE_OFF"}
-            lines += ["", "[[subframes.plps]]", "layer = 1",
-                      f"ldm_injection_level_db = {int(g['level'].split('_')[2].removesuffix('DB')) / 10}"]
-        else:
-            lines += ["", "[[subframes.plps]]"]
-        lines += [f"plp_id = {i}", "fec_type = \"BCH+LDPC\"",
-                  f"ldpc_length = {n}",
-                  f"code_rate = \"{p['rate'].removeprefix('C').replace('_', '/')}\"",
-                  f"modulation = \"{p['constellation'].removeprefix('MOD_')}\"",
-                  f"fec_blocks = {p['tifecblocks']}"]
-        if p["timode"] == "TI_MODE_CONVOLUTIONAL":
-            lines += ["ti_mode = \"CTI\"", f"cti_depth = {int(p['tidepth'].split('_')[2].split()[0])}"]
-        if p["timode"] == "TI_MODE_HYBRID":
-            lines += ["ti_mode = \"HTI\"", f"hti_ti_blocks = {p['tiblocks']}",
-                      f"hti_fec_blocks_max = {p['tifecblocksmax']}"]
+    if "sub1" in g:  # gr-atsc3's subframe mapper: one PLP per subframe, SBS first in subframe 1
+        subs = [(c, plps[:1]), ({**c, **g["sub1"], "firstsbs": "SBS_ON"}, plps[1:])]
+    else:
+        subs = [(c, plps)]
+    plp_id = 0
+    for sc, sub_plps in subs:
+        fft = int(sc["fftsize"].split("_")[1].removesuffix("K")) * 1024
+        lines += ["", "[[subframes]]", f"fft_size = {fft}",
+                  f"guard_interval = {int(sc['guardinterval'].split('_')[1])}",
+                  f"scattered_pilot_pattern = \"{sc['pilotpattern'].removeprefix('PILOT_')}\"",
+                  f"scattered_pilot_boost = {int(sc['pilotboost'].split('_')[1])}",
+                  f"num_ofdm_symbols = {sc['numpayloadsyms']}",
+                  f"sbs_first = {str(sc['firstsbs'] == 'SBS_ON').lower()}",
+                  f"frequency_interleaver = {str(sc['fimode'] == 'FREQ_ALL_SYMBOLS').lower()}"]
+        for p in sub_plps:
+            lines += _atsc3_plp_toml(p, plp_id, plps[0], g)
+            plp_id += 1
     return "\n".join(lines) + "\n"
+
+
+def _atsc3_plp_toml(p: dict, plp_id: int, core: dict, g: dict) -> list[str]:
+    n = {"FECFRAME_NORMAL": 64800, "FECFRAME_SHORT": 16200}[p["framesize"]]
+    lines = ["", "[[subframes.plps]]"]
+    if "timode" not in p:  # LDM enhanced layer: as many cells as the core PLP
+        eta = {"QPSK": 2, "16QAM": 4, "64QAM": 6, "256QAM": 8, "1024QAM": 10, "4096QAM": 12}[
+            p["constellation"].removeprefix("MOD_")]
+        p = {**p, "tifecblocks": core["plpsize"] // (n // eta), "timode": "TI_MODE_OFF"}
+        lines += ["layer = 1",
+                  f"ldm_injection_level_db = {int(g['level'].split('_')[2].removesuffix('DB')) / 10}"]
+    lines += [f"plp_id = {plp_id}", "fec_type = \"BCH+LDPC\"",
+              f"ldpc_length = {n}",
+              f"code_rate = \"{p['rate'].removeprefix('C').replace('_', '/')}\"",
+              f"modulation = \"{p['constellation'].removeprefix('MOD_')}\"",
+              f"fec_blocks = {p['tifecblocks']}"]
+    if p["timode"] == "TI_MODE_CONVOLUTIONAL":
+        lines += ["ti_mode = \"CTI\"", f"cti_depth = {int(p['tidepth'].split('_')[2].split()[0])}"]
+    if p["timode"] == "TI_MODE_HYBRID":
+        lines += ["ti_mode = \"HTI\"", f"hti_ti_blocks = {p['tiblocks']}",
+                  f"hti_fec_blocks_max = {p['tifecblocksmax']}"]
+    return lines
 
 
 def _dtmb_toml(meta: dict) -> str:

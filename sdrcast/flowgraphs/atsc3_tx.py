@@ -47,12 +47,14 @@ class Atsc3TxBlock(Block):
 
 
 def describe(cfg: Atsc3Config, tx: Atsc3Transmitter) -> str:
-    s = cfg.subframes[0]
-    rates = ", ".join(f"PLP {i} ({p.modulation} {p.code_rate} {p.ldpc_length}) {r / 1e6:.3f} Mbit/s"
-                      for (i, r), p in zip(tx.payload_bitrates().items(), s.plps, strict=True))
-    return (f"ATSC 3.0 {s.fft_size // 1024}K GI{s.guard_interval} {s.scattered_pilot_pattern}, "
-            f"{cfg.sample_rate / 1e6:g} Msps, frame {tx.frame_samples_count / cfg.sample_rate * 1e3:.1f} "
-            f"ms: {rates}")
+    rates = tx.payload_bitrates()
+    subs = "; ".join(
+        f"subframe {k} {s.fft_size // 1024}K GI{s.guard_interval} {s.scattered_pilot_pattern}: "
+        + ", ".join(f"PLP {p.plp_id} ({p.modulation} {p.code_rate} {p.ldpc_length}) "
+                    f"{rates[p.plp_id] / 1e6:.3f} Mbit/s" for p in s.plps)
+        for k, s in enumerate(cfg.subframes))
+    return (f"ATSC 3.0 {cfg.sample_rate / 1e6:g} Msps, frame "
+            f"{tx.frame_samples_count / cfg.sample_rate * 1e3:.1f} ms; {subs}")
 
 
 def run(cfg: Atsc3Config, input_spec: str, output_spec: str, freq: float | None = None, gain=None,

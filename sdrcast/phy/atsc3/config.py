@@ -114,7 +114,8 @@ class SubframeConfig:
 
 @dataclass(frozen=True)
 class Atsc3Config:
-    """A frame: bootstrap fields, preamble, L1 protection and its subframes (one for now)."""
+    """A frame: bootstrap fields, preamble, L1 protection and its subframes (the first has the
+    preamble; each later one starts without a preamble)."""
 
     bsr_coefficient: int = 2
     min_time_to_next: int = 0
@@ -132,9 +133,8 @@ class Atsc3Config:
         require_range("l1_basic_fec_mode", self.l1_basic_fec_mode, 1, 7)
         require_range("l1_detail_fec_mode", self.l1_detail_fec_mode, 1, 7)
         require_range("bsid", self.bsid, 0, 0xFFFF)
-        if len(self.subframes) != 1:
-            raise ConfigError(f"{len(self.subframes)} subframes: one subframe for now "
-                              "(several: next, see docs/atsc3.md)")
+        if not 1 <= len(self.subframes) <= 256:
+            raise ConfigError(f"{len(self.subframes)} subframes: allowed 1..256")
         for s in self.subframes:
             for prev, p in zip(s.plps, s.plps[1:], strict=False):
                 if p.layer == 1 and (prev.layer != 0 or prev.cells != p.cells):
@@ -150,11 +150,13 @@ class Atsc3Config:
             raise ConfigError(f"plp_id values must be unique in a frame, got {ids}")
         from sdrcast.phy.atsc3.framing import capacity
 
-        cap = capacity(self)
-        used = sum(p.cells for p in self.subframes[0].plps if p.layer == 0)
-        if used > cap:
-            raise ConfigError(f"PLPs need {used} cells per frame but the subframe carries {cap} after "
-                              "L1; lower fec_blocks or raise num_ofdm_symbols")
+        for i, s in enumerate(self.subframes):
+            cap = capacity(self, i)
+            used = sum(p.cells for p in s.plps if p.layer == 0)
+            if used > cap:
+                raise ConfigError(f"subframe {i}: PLPs need {used} cells per frame but it carries "
+                                  f"{cap}{' after L1' if i == 0 else ''}; lower fec_blocks or raise "
+                                  "num_ofdm_symbols")
 
     @classmethod
     def load(cls, path) -> Atsc3Config:

@@ -6,7 +6,8 @@ interleaving. As gr-atsc3 builds them:
   j * n_preamble + i; the remainder follows in order);
 * then the data cells: the PLPs' cells (TDM: one after the other) and dummy cells up to the
   frame's capacity; a dummy cell at data position p is BPSK of bit p of the baseband-scrambler
-  sequence (1 - 2 b), as gr-atsc3 fills;
+  sequence (1 - 2 b), as gr-atsc3 fills; the sequence runs on over the frame's subframes, each
+  taking whole bytes of it (``dummy_offset``, see ``dummy_offsets``);
 * a subframe boundary symbol carries null cells (zero) at both ends: its cells minus its active
   data cells (Annex F, by pilot boost), split in half (an odd one goes to the top end).
 """
@@ -39,8 +40,13 @@ def data_capacity(layout: SymbolLayout, l1_cells: int, nulls: int) -> int:
     return layout.total_cells - l1_cells - nulls * sum(k == "SBS" for k in layout.kinds)
 
 
+def dummy_offsets(capacities: list[int]) -> list[int]:
+    """Start bit of each subframe's dummy sequence: the previous subframes' capacity in bytes."""
+    return [8 * sum(-(-c // 8) for c in capacities[:i]) for i in range(len(capacities))]
+
+
 def build(layout: SymbolLayout, plp_cells: np.ndarray, nulls: int, l1_basic: np.ndarray | None = None,
-          l1_detail: np.ndarray | None = None) -> np.ndarray:
+          l1_detail: np.ndarray | None = None, dummy_offset: int = 0) -> np.ndarray:
     """Framed cells of one subframe (``l1_*`` for the subframe that opens the frame)."""
     l1b = np.zeros(0, np.complex64) if l1_basic is None else np.asarray(l1_basic, np.complex64)
     l1d = np.zeros(0, np.complex64) if l1_detail is None else np.asarray(l1_detail, np.complex64)
@@ -53,7 +59,8 @@ def build(layout: SymbolLayout, plp_cells: np.ndarray, nulls: int, l1_basic: np.
     plp = np.asarray(plp_cells, np.complex64)
     if plp.size > capacity:
         raise ConfigError(f"PLP cells ({plp.size}) exceed the subframe's data capacity ({capacity})")
-    dummy = (1 - 2 * _dummy_bits(capacity)[plp.size:].astype(np.float32)).astype(np.complex64)
+    bits = _dummy_bits(dummy_offset + capacity)[dummy_offset + plp.size:]
+    dummy = (1 - 2 * bits.astype(np.float32)).astype(np.complex64)
     data = np.concatenate([plp, dummy])
     out, a = [l1], 0
     first = l1.size  # L1 cells are at the start of the first preamble symbol(s)

@@ -28,43 +28,62 @@ def _cti_code(depth: int) -> tuple[int, int]:
     return {512: (0, 0), 724: (1, 0), 887: (2, 0), 1024: (3, 0), 1254: (2, 1), 1448: (3, 1)}[depth]
 
 
+def _nulls(sub) -> int:
+    return sbs_null_cells(sub.fft_size, sub.scattered_pilot_pattern, sub.reduced_carriers,
+                          sub.scattered_pilot_boost)
+
+
 def detail_fields(cfg: Atsc3Config, cti: dict[int, tuple[int, int]] | None = None) -> dict:
     """L1-Detail field values (lists by subframe, then PLP); ``cti``: plp_id -> (start row,
     FEC block start) of this frame for CTI PLPs."""
     cti = cti or {}
-    sub = cfg.subframes[0]
-    nulls = sbs_null_cells(sub.fft_size, sub.scattered_pilot_pattern, sub.reduced_carriers,
-                           sub.scattered_pilot_boost)
-    starts, a = [], 0
-    for p in sub.plps:  # an enhanced-layer PLP shares its core PLP's cells
-        if p.layer == 0:
-            a += p.cells
-        starts.append(a - p.cells)
-    plps = sub.plps
+    subs = cfg.subframes
+
+    def per_plp(fn):
+        return [[fn(p) for p in sub.plps] for sub in subs]
+
+    def starts(sub):
+        out, a = [], 0
+        for p in sub.plps:  # an enhanced-layer PLP shares its core PLP's cells
+            if p.layer == 0:
+                a += p.cells
+            out.append(a - p.cells)
+        return out
+
     return {
         "L1D_version": 1, "L1D_num_rf": 0,
-        "L1D_frequency_interleaver": [int(sub.frequency_interleaver)],
-        "L1D_sbs_null_cells": [nulls], "L1D_num_plp": [len(plps) - 1],
-        "L1D_plp_id": [[p.plp_id for p in plps]], "L1D_plp_lls_flag": [[0] * len(plps)],
-        "L1D_plp_layer": [[p.layer for p in plps]], "L1D_plp_start": [starts],
-        "L1D_plp_size": [[p.cells for p in plps]], "L1D_plp_scrambler_type": [[0] * len(plps)],
-        "L1D_plp_fec_type": [[FEC_TYPE_CODE[(p.fec_type, p.ldpc_length)] for p in plps]],
-        "L1D_plp_mod": [[CONSTELLATIONS.index(p.modulation) for p in plps]],
-        "L1D_plp_cod": [[RATES.index(p.code_rate) for p in plps]],
-        "L1D_plp_TI_mode": [[TI_MODE_CODE[p.ti_mode] for p in plps]],
-        "L1D_plp_fec_block_start": [[0] * len(plps)],
-        "L1D_plp_type": [[0] * len(plps)],
-        "L1D_plp_TI_extended_interleaving": [[_cti_code(p.cti_depth)[1] if p.ti_mode == "CTI"
-                                              else 0 for p in plps]],
-        "L1D_plp_CTI_depth": [[_cti_code(p.cti_depth)[0] for p in plps]],
-        "L1D_plp_CTI_start_row": [[cti.get(p.plp_id, (0, 0))[0] for p in plps]],
-        "L1D_plp_CTI_fec_block_start": [[cti.get(p.plp_id, (0, 0))[1] for p in plps]],
-        "L1D_plp_HTI_inter_subframe": [[0] * len(plps)],
-        "L1D_plp_HTI_num_ti_blocks": [[p.hti_ti_blocks - 1 for p in plps]],
-        "L1D_plp_HTI_num_fec_blocks_max": [[(p.hti_fec_blocks_max or p.fec_blocks) - 1 for p in plps]],
-        "L1D_plp_HTI_num_fec_blocks": [[p.fec_blocks - 1 for p in plps]],
-        "L1D_plp_HTI_cell_interleaver": [[int(p.hti_cell_interleaver) for p in plps]],
-        "L1D_plp_ldm_injection_level": [[LDM_LEVELS.index(p.ldm_injection_level_db) for p in plps]],
+        # subframes after the first (L1-Basic describes the first)
+        "L1D_mimo": [0] * len(subs), "L1D_miso": [0] * len(subs),
+        "L1D_fft_size": [FFT_CODE[s.fft_size] for s in subs],
+        "L1D_reduced_carriers": [s.reduced_carriers for s in subs],
+        "L1D_guard_interval": [s.guard_interval for s in subs],
+        "L1D_num_ofdm_symbols": [s.num_ofdm_symbols - 1 for s in subs],
+        "L1D_scattered_pilot_pattern": [_pattern_code(s.scattered_pilot_pattern) for s in subs],
+        "L1D_scattered_pilot_boost": [s.scattered_pilot_boost for s in subs],
+        "L1D_sbs_first": [int(s.sbs_first) for s in subs], "L1D_sbs_last": [1] * len(subs),
+        "L1D_subframe_multiplex": [0] * len(subs),
+        "L1D_frequency_interleaver": [int(s.frequency_interleaver) for s in subs],
+        "L1D_sbs_null_cells": [_nulls(s) for s in subs],
+        "L1D_num_plp": [len(s.plps) - 1 for s in subs],
+        "L1D_plp_id": per_plp(lambda p: p.plp_id), "L1D_plp_lls_flag": per_plp(lambda p: 0),
+        "L1D_plp_layer": per_plp(lambda p: p.layer), "L1D_plp_start": [starts(s) for s in subs],
+        "L1D_plp_size": per_plp(lambda p: p.cells), "L1D_plp_scrambler_type": per_plp(lambda p: 0),
+        "L1D_plp_fec_type": per_plp(lambda p: FEC_TYPE_CODE[(p.fec_type, p.ldpc_length)]),
+        "L1D_plp_mod": per_plp(lambda p: CONSTELLATIONS.index(p.modulation)),
+        "L1D_plp_cod": per_plp(lambda p: RATES.index(p.code_rate)),
+        "L1D_plp_TI_mode": per_plp(lambda p: TI_MODE_CODE[p.ti_mode]),
+        "L1D_plp_fec_block_start": per_plp(lambda p: 0), "L1D_plp_type": per_plp(lambda p: 0),
+        "L1D_plp_TI_extended_interleaving": per_plp(
+            lambda p: _cti_code(p.cti_depth)[1] if p.ti_mode == "CTI" else 0),
+        "L1D_plp_CTI_depth": per_plp(lambda p: _cti_code(p.cti_depth)[0]),
+        "L1D_plp_CTI_start_row": per_plp(lambda p: cti.get(p.plp_id, (0, 0))[0]),
+        "L1D_plp_CTI_fec_block_start": per_plp(lambda p: cti.get(p.plp_id, (0, 0))[1]),
+        "L1D_plp_HTI_inter_subframe": per_plp(lambda p: 0),
+        "L1D_plp_HTI_num_ti_blocks": per_plp(lambda p: p.hti_ti_blocks - 1),
+        "L1D_plp_HTI_num_fec_blocks_max": per_plp(lambda p: (p.hti_fec_blocks_max or p.fec_blocks) - 1),
+        "L1D_plp_HTI_num_fec_blocks": per_plp(lambda p: p.fec_blocks - 1),
+        "L1D_plp_HTI_cell_interleaver": per_plp(lambda p: int(p.hti_cell_interleaver)),
+        "L1D_plp_ldm_injection_level": per_plp(lambda p: LDM_LEVELS.index(p.ldm_injection_level_db)),
         "L1D_bsid": cfg.bsid,
     }
 
@@ -102,12 +121,11 @@ def l1_bits(cfg: Atsc3Config, cti: dict[int, tuple[int, int]] | None = None):
     return l1_basic(basic_f), l1_detail(detail_f, basic_f, size)
 
 
-def capacity(cfg: Atsc3Config) -> int:
-    """Data cells of the (first) subframe after L1 and SBS null cells."""
-    basic, detail = l1_bits(cfg)
-    l1 = fec_params("basic", cfg.l1_basic_fec_mode, basic.size)["cells"] + \
-        fec_params("detail", cfg.l1_detail_fec_mode, detail.size)["cells"]
-    sub = cfg.subframes[0]
-    nulls = sbs_null_cells(sub.fft_size, sub.scattered_pilot_pattern, sub.reduced_carriers,
-                           sub.scattered_pilot_boost)
-    return data_capacity(cfg.layout(0), l1, nulls)
+def capacity(cfg: Atsc3Config, index: int = 0) -> int:
+    """Data cells of subframe ``index`` after L1 (in the first) and SBS null cells."""
+    l1 = 0
+    if index == 0:
+        basic, detail = l1_bits(cfg)
+        l1 = fec_params("basic", cfg.l1_basic_fec_mode, basic.size)["cells"] + \
+            fec_params("detail", cfg.l1_detail_fec_mode, detail.size)["cells"]
+    return data_capacity(cfg.layout(index), l1, _nulls(cfg.subframes[index]))

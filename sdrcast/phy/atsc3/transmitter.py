@@ -83,13 +83,14 @@ class Atsc3Transmitter:
     def __init__(self, cfg: Atsc3Config | None = None, workers: int = 2):
         self.cfg = cfg = cfg or Atsc3Config()
         self.sample_rate = cfg.sample_rate
-        self.sub = cfg.subframes[0]
-        self.plps = {p.plp_id: PlpEncoder(p, workers) for p in self.sub.plps}
-        self.layout = cfg.layout(0)
+        self.plps = {p.plp_id: PlpEncoder(p, workers) for sub in cfg.subframes for p in sub.plps}
+        self.layouts = [cfg.layout(i) for i in range(len(cfg.subframes))]
+        self.nulls = [frame_builder.sbs_null_cells(s.fft_size, s.scattered_pilot_pattern,
+                                                   s.reduced_carriers, s.scattered_pilot_boost)
+                      for s in cfg.subframes]
+        self._dummy = None  # dummy-sequence offset per subframe (needs the L1 size)
         self._l1 = None  # cached L1 cells when they do not change from frame to frame
-        s = self.sub
-        self.nulls = frame_builder.sbs_null_cells(s.fft_size, s.scattered_pilot_pattern,
-                                                  s.reduced_carriers, s.scattered_pilot_boost)
+        s = cfg.subframes[0]
         row = ofdm_tables()["preamble_pilots"]["rows"][preamble_row(s.fft_size, s.guard_interval,
                                                                     s.scattered_pilot_pattern)]
         ps = cfg.preamble_structure
@@ -116,29 +117,39 @@ class Atsc3Transmitter:
                         l1_encode(detail, "detail", self.cfg.l1_detail_fec_mode))
         return self._l1
 
-    def frame_cells(self) -> np.ndarray:
-        """Framed cells of the next frame (before frequency interleaving)."""
-        l1_basic, l1_detail = self._l1_cells()
-        plp = []
-        for e in self.plps.values():
-            cells = e.cells(e.cfg.fec_blocks)
-            if e.cfg.layer == 1:  # LDM: enhanced layer added below the core, then normalised
-                alpha = 10 ** (-e.cfg.ldm_injection_level_db / 20)
-                plp[-1] = ((plp[-1] + alpha * cells) / np.sqrt(1 + alpha ** 2)).astype(np.complex64)
-            else:
-                plp.append(cells)
-        plp = np.concatenate(plp)
-        return frame_builder.build(self.layout, plp, self.nulls, l1_basic, l1_detail)
+    def frame_cells(self) -> list[np.ndarray]:
+        """Framed cells of the next frame, per subframe (before frequency interleaving)."""
+        l1 = self._l1_cells()
+        if self._dummy is None:
+            l1_cells = sum(c.size for c in l1)
+            self._dummy = frame_builder.dummy_offsets([
+                frame_builder.data_capacity(lay, l1_cells if i == 0 else 0, n)
+                for i, (lay, n) in enumerate(zip(self.layouts, self.nulls, strict=True))])
+        out = []
+        for i, sub in enumerate(self.cfg.subframes):
+            plp = []
+            for p in sub.plps:
+                cells = self.plps[p.plp_id].cells(p.fec_blocks)
+                if p.layer == 1:  # LDM: enhanced layer added below the core, then normalised
+                    alpha = 10 ** (-p.ldm_injection_level_db / 20)
+                    plp[-1] = ((plp[-1] + alpha * cells) / np.sqrt(1 + alpha ** 2)).astype(np.complex64)
+                else:
+                    plp.append(cells)
+            out.append(frame_builder.build(self.layouts[i], np.concatenate(plp), self.nulls[i],
+                                           *(l1 if i == 0 else (None, None)), self._dummy[i]))
+        return out
 
-    def frame_samples(self, framed: np.ndarray) -> np.ndarray:
-        s = self.sub
-        cells = frequency_interleaver.interleave(framed, self.layout, s.frequency_interleaver)
-        symbols, empty = pilots.insert(cells, self.layout, s.guard_interval, s.scattered_pilot_pattern,
-                                       s.scattered_pilot_boost, s.reduced_carriers)
-        self.empty_carriers += empty
-        body = ofdm.modulate(symbols, self.layout, s.guard_interval, s.scattered_pilot_pattern,
-                             s.scattered_pilot_boost, s.reduced_carriers)
-        return np.concatenate([self.bootstrap, body])
+    def frame_samples(self, framed: list[np.ndarray]) -> np.ndarray:
+        """Framed cells per subframe -> the frame's samples (bootstrap first)."""
+        parts = [self.bootstrap]
+        for s, lay, cells in zip(self.cfg.subframes, self.layouts, framed, strict=True):
+            cells = frequency_interleaver.interleave(cells, lay, s.frequency_interleaver)
+            symbols, empty = pilots.insert(cells, lay, s.guard_interval, s.scattered_pilot_pattern,
+                                           s.scattered_pilot_boost, s.reduced_carriers)
+            self.empty_carriers += empty
+            parts.append(ofdm.modulate(symbols, lay, s.guard_interval, s.scattered_pilot_pattern,
+                                       s.scattered_pilot_boost, s.reduced_carriers))
+        return np.concatenate(parts)
 
     def _payload(self, payload) -> dict:
         if not isinstance(payload, dict):
@@ -183,7 +194,8 @@ class Atsc3Transmitter:
     @property
     def frame_samples_count(self) -> int:
         return self.bootstrap.size + sum(
-            self.layout.fft + ofdm.guard_samples(self.sub.guard_interval) for _ in self.layout.kinds)
+            len(lay.kinds) * (lay.fft + ofdm.guard_samples(s.guard_interval))
+            for s, lay in zip(self.cfg.subframes, self.layouts, strict=True))
 
     def payload_bitrates(self) -> dict[int, float]:
         """TS bit rate each PLP carries (bit/s): its baseband packets' payload per frame."""
