@@ -34,7 +34,7 @@ def bench(path: Path, frames: int, workers: int) -> dict:
     tx2 = Atsc3Transmitter(cfg, workers=workers)
     tx2.push({i: p[:per_frame[i] * 188 * 2] for i, p in payload.items()})
     for e in tx2.plps.values():
-        e.finish(frames * e.cfg.fec_blocks)
+        e.pad(frames * e.cfg.fec_blocks, end=True)
     framed = [tx2.frame_cells() for _ in range(frames)]
     t0 = time.perf_counter()
     samples = sum(tx2.frame_samples(f).size for f in framed)

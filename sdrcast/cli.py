@@ -220,8 +220,10 @@ EXAMPLES = {
             --output soapy:driver=hackrf --freq 586e6 --gain 30
         sdrcast tx dtmb --preset mode2 --input - --output zmq+pub://127.0.0.1:5555
         sdrcast tx atsc3 --config vectors/atsc3/<set>/config.toml --input in.ts --output atsc3.sigmf-data
-        sdrcast tx atsc3 --config cfg.toml --input udp://@239.1.1.1:5000 \\
+        sdrcast tx atsc3 --preset fixed_16k_256nuc --input udp://@239.1.1.1:5000 \\
             --output soapy:driver=hackrf --freq 593e6 --gain 30
+        sdrcast tx atsc3 --preset mobile_fixed_tdm --input 0=mobile.ts --input 1=fixed.ts \\
+            --output atsc3.cf32
     """,
     "rx": """
         sdrcast rx dtmb --input capture.sigmf-data --output out.ts

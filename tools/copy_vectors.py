@@ -3,7 +3,8 @@
     python tools/copy_vectors.py ../shared/vectors
 
 ATSC 3.0: every stage file (00..11) and metadata.json of each set; the manifest lists each set
-(stage "tx") and, per PLP, its FEC files 02 (BCH input), 03 (BCH codewords), 04 (LDPC codewords).
+(stage "tx") and, per PLP, its FEC files 02 (BCH input), 03 (BCH codewords), 04 (LDPC codewords);
+a config.toml reproducing each set goes beside it and into the package's presets (vector_sNN).
 DTMB: every stage file of the six short sets, meta.json, and a config.toml that reproduces
 the set with ``DtmbConfig.load``; of the two long sets (340 and 400 frames), the TS and the
 CI8 baseband.
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PRESETS = ROOT / "sdrcast" / "phy" / "atsc3" / "presets"
 SIZES = {"FECFRAME_NORMAL": 64800, "FECFRAME_SHORT": 16200}
 
 
@@ -31,7 +33,9 @@ def atsc3(src: Path, dst: Path) -> list[dict]:
         out.mkdir(parents=True, exist_ok=True)
         for f in sorted(d.iterdir()):  # every stage file 00..11 and the metadata
             shutil.copy(f, out)
-        (out / "config.toml").write_text(_atsc3_toml(meta))
+        toml = _atsc3_toml(meta)
+        (out / "config.toml").write_text(toml)
+        (PRESETS / f"vector_{d.name.split('_')[1]}.toml").write_text(toml)
         cases.append({"standard": "atsc3", "set": d.name, "stages": ["tx"],
                       "files": {f.name: f"atsc3/{d.name}/{f.name}" for f in sorted(out.iterdir())},
                       "format": "see vectors/atsc3/README.md",

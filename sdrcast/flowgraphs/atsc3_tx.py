@@ -1,44 +1,86 @@
-"""ATSC 3.0 transmitter flowgraph: TS source -> Atsc3TxBlock -> sample sink.
+"""ATSC 3.0 transmitter flowgraph: one source per PLP -> Atsc3TxBlock -> sample sink.
 
-    python -m sdrcast.flowgraphs.atsc3_tx --config cfg.toml --input in.ts --output out.sigmf-data
+    python -m sdrcast.flowgraphs.atsc3_tx --preset mobile_fixed_tdm --input 0=in.ts --output out.sigmf-data
     sdrcast tx atsc3 --config cfg.toml --input udp://@239.1.1.1:5000 --output soapy:driver=hackrf \\
         --freq 593e6 --gain 30
+    sdrcast tx atsc3 --config two_plps.toml --input 0=robust.ts --input 1=udp://@239.1.1.1:5000 \\
+        --output out.cf32
 
-The input feeds the first PLP of the configuration (other PLPs carry padding packets). Each
-output chunk is one frame, tagged ``frame_start`` (the frame number) at its bootstrap, so SigMF
-recordings annotate frames. Live input (UDP, or ``--live``) goes through ``TsRateAdapter`` at
-the PLP's payload rate: null packets stuffed when it is slower, oldest packets dropped when it
-runs more than 1 s ahead, both counted. The end of the input completes the last frame with
-baseband-packet padding.
+``--input SPEC`` feeds the first PLP; ``--input PLP_ID=SPEC`` (repeatable) feeds any. A PLP
+carries what its ``input`` says: TS (file, -, udp://) or IPv4 (udp://, each datagram rebuilt
+with its addresses; or a .pcap capture). PLPs with no input carry padding. Each output chunk is
+one frame, tagged ``frame_start`` (the frame number) at its bootstrap, so SigMF recordings
+annotate frames.
+
+Live operation (udp:// input, or ``--live``): frames leave by the clock, one per frame
+duration, whatever the input does. TS inputs are paced to their PLP's payload rate first by
+``TsRateAdapter`` (null packets stuffed when slower, oldest packets dropped beyond 1 s, both
+counted); an IP PLP's frame is completed with baseband padding when input is short, and
+baseband packets beyond ``max_backlog_s`` of input are dropped oldest first and counted. Without
+live input a frame leaves when every connected PLP has filled it, and the end of the inputs
+completes the last frame with baseband padding.
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
+from sdrcast.errors import ConfigError
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
+from sdrcast.phy.atsc3.config import PRESETS
 from sdrcast.runtime import Block, Chunk, Tag
 
 
 class Atsc3TxBlock(Block):
-    """TS bytes in (first PLP), complex baseband out, one frame per chunk."""
+    """Payload chunks in (tagged ``plp_id``; untagged ones feed ``inputs[0]``), complex baseband
+    out, one frame per chunk. ``inputs``: the PLPs that have a source (default: the first);
+    ``live``: frames by the clock (see the module doc)."""
 
-    def __init__(self, cfg: Atsc3Config, name: str = "atsc3_tx"):
+    def __init__(self, cfg: Atsc3Config, inputs: list[int] | None = None, live: bool = False,
+                 max_backlog_s: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 name: str = "atsc3_tx"):
         super().__init__(name, cfg.sample_rate)
         self.tx = Atsc3Transmitter(cfg)
-        self.plp = cfg.subframes[0].plps[0].plp_id
+        self.inputs = list(inputs) if inputs else [cfg.subframes[0].plps[0].plp_id]
+        unknown = sorted(set(self.inputs) - set(self.tx.plps))
+        if unknown:
+            raise ConfigError(f"inputs {unknown}: no such plp_id (PLPs {sorted(self.tx.plps)})")
+        self.live, self.clock = live, clock
+        self.frame_s = self.tx.frame_samples_count / cfg.sample_rate
+        self.max_frames = max(1, round(max_backlog_s / self.frame_s))
+        self.tick_s = 0.01 if live else None
+        self.t0: float | None = None
 
     def _emit(self, iq) -> Iterator[Chunk]:
         n = self.tx.frame_samples_count
         for i in range(iq.size // n):
             yield Chunk(iq[i * n:(i + 1) * n], [Tag(0, "frame_start", self.tx.frames - iq.size // n + i)])
 
+    def _due(self) -> int:
+        """Frames to send now."""
+        if not self.live:
+            return self.tx.frames_ready(self.inputs)
+        now = self.clock()
+        self.t0 = now if self.t0 is None else self.t0
+        for i, e in self.tx.plps.items():  # input faster than the capacity: drop the oldest
+            extra = len(e.packets) - self.max_frames * e.cfg.fec_blocks
+            if extra > 0:
+                e.packets = e.packets[extra:]
+                self.counters.add(f"plp{i}_baseband_packets_dropped", extra)
+        return int((now - self.t0) / self.frame_s) - self.tx.frames
+
     def process(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
         for c in chunks:
             self.poll()
-            yield from self._emit(self.tx.push({self.plp: c.data}))
-        yield from self._emit(self.tx.flush())
+            if len(c):
+                self.tx.feed(c.tag("plp_id", self.inputs[0]), c.data)
+            n = self._due()
+            if n > 0:
+                yield from self._emit(self.tx.next_frames(n))
+        if not self.live:
+            yield from self._emit(self.tx.flush())
         self.counters.update({"frames": self.tx.frames,
                               "padding_packets": sum(self.tx.padding_packets.values()),
                               "empty_carriers": self.tx.empty_carriers,
@@ -46,43 +88,74 @@ class Atsc3TxBlock(Block):
                                  for n, v in e.alp.counters.items()}})
 
 
+def config_from_args(config: str | None, preset: str | None) -> Atsc3Config:
+    if config and preset:
+        raise ConfigError("give --config or --preset, not both")
+    return Atsc3Config.load(config) if config else Atsc3Config.preset(preset or "fixed_16k_256nuc")
+
+
 def describe(cfg: Atsc3Config, tx: Atsc3Transmitter) -> str:
     rates = tx.payload_bitrates()
     subs = "; ".join(
         f"subframe {k} {s.fft_size // 1024}K GI{s.guard_interval} {s.scattered_pilot_pattern}: "
-        + ", ".join(f"PLP {p.plp_id} ({p.modulation} {p.code_rate} {p.ldpc_length}) "
+        + ", ".join(f"PLP {p.plp_id} {p.input.upper()} ({p.modulation} {p.code_rate} {p.ldpc_length}) "
                     f"{rates[p.plp_id] / 1e6:.3f} Mbit/s" for p in s.plps)
         for k, s in enumerate(cfg.subframes))
     return (f"ATSC 3.0 {cfg.sample_rate / 1e6:g} Msps, frame "
             f"{tx.frame_samples_count / cfg.sample_rate * 1e3:.1f} ms; {subs}")
 
 
-def run(cfg: Atsc3Config, input_spec: str, output_spec: str, freq: float | None = None, gain=None,
-        status: bool = True, repeat: bool = False, live: bool | None = None) -> dict:
+def parse_inputs(cfg: Atsc3Config, specs: list[str]) -> dict[int, str]:
+    """``["in.ts"]`` or ``["0=a.ts", "1=udp://@239.1.1.1:5000"]`` -> {plp_id: spec}."""
+    plps = [p.plp_id for s in cfg.subframes for p in s.plps]
+    out: dict[int, str] = {}
+    for spec in specs:
+        head, sep, rest = spec.partition("=")
+        plp, spec = (int(head), rest) if sep and head.isdigit() else (plps[0], spec)
+        if plp not in plps:
+            raise ConfigError(f"--input {plp}=…: plp_id {plp} is not in the configuration (PLPs {plps})")
+        if plp in out:
+            raise ConfigError(f"--input: PLP {plp} is given twice")
+        out[plp] = spec
+    return out
+
+
+def run(cfg: Atsc3Config, inputs: str | dict[int, str], output_spec: str, freq: float | None = None,
+        gain=None, status: bool = True, repeat: bool = False, live: bool | None = None) -> dict:
+    """``inputs``: a spec for the first PLP, or {plp_id: spec}."""
     from sdrcast.mac.ts_rate import TsRateAdapter
-    from sdrcast.runtime import Flowgraph
+    from sdrcast.runtime import Flowgraph, Label
     from sdrcast.sdr_io import open_sink, open_source
 
-    block = Atsc3TxBlock(cfg)
-    src = open_source(input_spec, kind="ts", repeat=repeat)
-    live = input_spec.startswith("udp://") if live is None else live
-    rate = block.tx.payload_bitrates()[block.plp]
-    chain = [src, TsRateAdapter(rate)] if live else [src]
-    snk = open_sink(output_spec, sample_rate=cfg.sample_rate, freq=freq, gain=gain)
+    inputs = parse_inputs(cfg, [inputs]) if isinstance(inputs, str) else inputs
+    kinds = {p.plp_id: p.input for s in cfg.subframes for p in s.plps}
+    live = any(s.startswith("udp://") for s in inputs.values()) if live is None else live
+    if live and any(kinds[i] == "ip" and not s.startswith("udp://") for i, s in inputs.items()):
+        raise ConfigError("live operation takes IP input from udp:// only (a pcap capture has no "
+                          "pacing); omit --live")
+    block = Atsc3TxBlock(cfg, list(inputs), live)
+    rates = block.tx.payload_bitrates()
     g = Flowgraph(status_interval=1.0 if status else None)
-    g.connect(*chain, block, snk)
+    snk = open_sink(output_spec, sample_rate=cfg.sample_rate, freq=freq, gain=gain)
+    for plp, spec in inputs.items():
+        chain = [open_source(spec, kind=kinds[plp], repeat=repeat, name=f"plp{plp}_source")]
+        if live and kinds[plp] == "ts":
+            chain.append(TsRateAdapter(rates[plp], name=f"plp{plp}_ts_rate"))
+        g.connect(*chain, Label("plp_id", plp, name=f"plp{plp}"), block, snk)
     return g.run()
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--config", required=True, help="TOML/JSON Atsc3Config (see docs/atsc3.md)")
-    ap.add_argument("--input", required=True, help="TS file, -, or udp://[@]host:port")
+    ap.add_argument("--config", help="TOML/JSON Atsc3Config (see docs/atsc3.md)")
+    ap.add_argument("--preset", help=f"one of {list(PRESETS)} (default fixed_16k_256nuc)")
+    ap.add_argument("--input", required=True, action="append",
+                    help="[PLP_ID=]SPEC, repeatable: TS file, -, udp://[@]host:port, .pcap (IP PLPs)")
     ap.add_argument("--output", required=True, help="sample file, -, zmq+pub://…, soapy:ARGS")
     ap.add_argument("--freq", type=float, help="centre frequency (Hz) for radios and SigMF")
     ap.add_argument("--gain", help="radio gain dB or NAME=dB,…")
-    ap.add_argument("--repeat", action="store_true", help="loop a TS file")
-    ap.add_argument("--live", action="store_true", help="pace the input at the PLP's payload rate, "
-                    "stuffing null packets and counting drops (default for udp:// input)")
+    ap.add_argument("--repeat", action="store_true", help="loop the input files")
+    ap.add_argument("--live", action="store_true", help="frames by the clock, TS paced at its PLP's "
+                    "payload rate with null stuffing, drops counted (default for udp:// input)")
     ap.add_argument("--quiet", action="store_true", help="no status line")
 
 
@@ -95,15 +168,19 @@ def main(argv: list[str] | None = None) -> int:
 def run_from_args(args) -> int:
     from sdrcast.cli import parse_gain
 
-    cfg = Atsc3Config.load(args.config)
+    cfg = config_from_args(args.config, args.preset)
     print(describe(cfg, Atsc3Transmitter(cfg)), file=sys.stderr)
-    stats = run(cfg, args.input, args.output, args.freq, parse_gain(args.gain), not args.quiet,
-                args.repeat, True if args.live else None)
-    c = stats["blocks"]["atsc3_tx"]["counters"]
-    r = stats["blocks"].get("ts_rate", {}).get("counters", {})
-    print(f"frames out: {c.get('frames', 0)}, padding packets: {c.get('padding_packets', 0)}, null "
-          f"packets stuffed: {r.get('null_packets_stuffed', 0)}, input packets dropped (faster than "
-          f"capacity): {r.get('ts_packets_dropped', 0)}", file=sys.stderr)
+    stats = run(cfg, parse_inputs(cfg, args.input), args.output, args.freq, parse_gain(args.gain),
+                not args.quiet, args.repeat, True if args.live else None)
+    blocks = stats["blocks"]
+    c = blocks["atsc3_tx"]["counters"]
+    print(f"frames out: {c.get('frames', 0)}, padding packets: {c.get('padding_packets', 0)}",
+          file=sys.stderr)
+    for name, b in blocks.items():  # every drop and stuffing counter, per input
+        shown = {k: v for k, v in b["counters"].items() if v and ("drop" in k or "stuff" in k or
+                                                                 "too_long" in k or "bad" in k)}
+        if shown:
+            print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in shown.items()), file=sys.stderr)
     return 0
 
 

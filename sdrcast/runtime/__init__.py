@@ -3,6 +3,7 @@ from sdrcast.runtime.block import (
                                    Block,
                                    Chunk,
                                    Head,
+                                   Label,
                                    Sink,
                                    Source,
                                    Tag,
@@ -13,5 +14,5 @@ from sdrcast.runtime.block import (
 from sdrcast.runtime.frames import FrameAdapter, FrameBlock
 from sdrcast.runtime.graph import Flowgraph
 
-__all__ = ["Block", "Head", "Chunk", "FrameAdapter", "FrameBlock", "Flowgraph", "Sink", "Source", "Tag",
-           "VectorSink", "VectorSource", "run_block"]
+__all__ = ["Block", "Head", "Chunk", "FrameAdapter", "FrameBlock", "Flowgraph", "Label", "Sink",
+           "Source", "Tag", "VectorSink", "VectorSource", "run_block"]

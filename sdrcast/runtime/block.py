@@ -197,6 +197,18 @@ class Head(Block):
             yield c
 
 
+class Label(Block):
+    """Tag every chunk at offset 0 with ``key`` = ``value`` (to tell fan-in inputs apart)."""
+
+    def __init__(self, key: str, value: Any, name: str | None = None):
+        super().__init__(name or f"label_{key}_{value}")
+        self.key, self.value = key, value
+
+    def process(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+        for c in chunks:
+            yield Chunk(c.data, (Tag(0, self.key, self.value), *c.tags))
+
+
 class VectorSink(Sink):
     """Keep every chunk received; ``result()`` joins them (tags at absolute offsets)."""
 

@@ -2,7 +2,8 @@
 
 * backpressure: a full queue blocks its producer, so memory stays bounded by
   ``queue_depth`` chunks per edge whatever the speed of the consumer;
-* end of stream flows downstream when a block's ``process`` returns;
+* end of stream flows downstream when a block's ``process`` returns; a block fed by several
+  chains (fan-in: their chunks interleave in arrival order) ends when all of them have ended;
 * the first exception in any block stops every block and is re-raised from ``run()`` as
   ``FlowgraphError`` naming the block (original exception chained);
 * Ctrl-C (KeyboardInterrupt in the thread calling ``run``) stops all blocks and joins every thread;
@@ -21,7 +22,7 @@ from typing import IO, Any
 import numpy as np
 
 from sdrcast.errors import FlowgraphError, SdrcastError
-from sdrcast.runtime.block import Block, Chunk
+from sdrcast.runtime.block import Block, Chunk, Source
 from sdrcast.runtime.stats import PortCounter, RateClock, StatusPrinter, format_rate
 
 _EOS = object()
@@ -35,7 +36,7 @@ class _Stopped(Exception):
 class _Node:
     def __init__(self, block: Block):
         self.block = block
-        self.upstream: _Node | None = None
+        self.upstreams: list[_Node] = []
         self.inbox: queue.Queue | None = None
         self.outputs: list[queue.Queue] = []
         self.items_in = PortCounter()
@@ -45,7 +46,9 @@ class _Node:
 
 
 class Flowgraph:
-    """Blocks connected in chains (a block may feed several others; each has one input)."""
+    """Blocks connected in chains; a block may feed several others (fan-out, each gets every
+    chunk) and be fed by several (fan-in, chunks interleaved; tag them upstream, e.g. with
+    ``Label``, when the origin matters)."""
 
     def __init__(self, queue_depth: int = 8, status_interval: float | None = None,
                  status_stream: IO[str] | None = None):
@@ -75,13 +78,14 @@ class Flowgraph:
         """Connect ``blocks`` in a chain: ``connect(src, a, b, sink)``."""
         nodes = [self._node(b) for b in blocks]
         for up, down in zip(nodes, nodes[1:], strict=False):
-            if down.upstream is not None and down.upstream is not up:
-                raise SdrcastError(f"block {down.block.name!r} already has an input "
-                                   f"({down.upstream.block.name!r})")
-            if down.upstream is None:
-                down.upstream = up
+            if up in down.upstreams:
+                continue
+            if isinstance(down.block, Source):
+                raise SdrcastError(f"block {down.block.name!r} is a source: it takes no input")
+            down.upstreams.append(up)
+            if down.inbox is None:
                 down.inbox = queue.Queue(self.queue_depth)
-                up.outputs.append(down.inbox)
+            up.outputs.append(down.inbox)
         return self
 
     def block(self, name: str) -> Block:
@@ -146,7 +150,7 @@ class Flowgraph:
         block = node.block
         gen = None
         try:
-            inputs = self._inputs(node) if node.upstream else iter(())
+            inputs = self._inputs(node) if node.upstreams else iter(())
             gen = block.process(inputs)
             for chunk in gen:
                 node.items_out.add(len(chunk))
@@ -180,6 +184,7 @@ class Flowgraph:
     def _inputs(self, node: _Node) -> Iterator[Chunk]:
         tick = node.block.tick_s
         last = time.monotonic()
+        open_inputs = len(node.upstreams)
         while True:
             try:
                 item = node.inbox.get(timeout=min(_POLL_S, tick or _POLL_S))
@@ -191,7 +196,10 @@ class Flowgraph:
                     yield Chunk(np.zeros(0, np.uint8))
                 continue
             if item is _EOS:
-                return
+                open_inputs -= 1
+                if open_inputs == 0:
+                    return
+                continue
             node.items_in.add(len(item))
             last = time.monotonic()
             yield item
@@ -212,7 +220,7 @@ class Flowgraph:
         blocks = {}
         for node in self._order:
             b = node.block
-            port = node.items_in if node.upstream and not node.outputs else node.items_out
+            port = node.items_in if node.upstreams and not node.outputs else node.items_out
             rate = port.items / elapsed if elapsed > 0 else 0.0
             entry = {"items_in": node.items_in.items, "chunks_in": node.items_in.chunks,
                      "items_out": node.items_out.items, "chunks_out": node.items_out.chunks,
@@ -230,7 +238,7 @@ class Flowgraph:
         parts = []
         for node in self._order:
             b = node.block
-            port = node.items_in if node.upstream and not node.outputs else node.items_out
+            port = node.items_in if node.upstreams and not node.outputs else node.items_out
             r = self._clock.rate(b.name, port.items)
             s = f"{b.name} {format_rate(r)}"
             if b.sample_rate:

@@ -6,8 +6,10 @@ spec                                   meaning
 ``path.cf32`` ``.cs16`` ``.cs8``        raw sample file (format from the extension, or ``fmt``)
 ``.cu8`` ``.sigmf-data``/``-meta``      SigMF recording
 ``path.ts``                            MPEG-TS file (``kind="ts"``)
+``path.pcap``                          IPv4 datagrams of a pcap capture (``kind="ip"``)
 ``-``                                  stdin / stdout (raw cf32 unless ``fmt``; TS for ``kind="ts"``)
-``udp://host:port``, ``udp://@grp:p``  TS (or raw payload) over UDP; ``@`` listens on a group
+``udp://host:port``, ``udp://@grp:p``  TS over UDP, or (``kind="ip"``) each datagram as IPv4/UDP;
+                                       ``@`` listens on a multicast group
 ``zmq+pub://host:port`` (and ``sub``,  ZeroMQ as GNU Radio gr-zeromq (tcp). Query options:
 ``push``, ``pull``, ``req``, ``rep``)   ``?pass_tags=1&hwm=N&bind=0|1&key=K&timeout=S``
 ``soapy:ARGS``                         SoapySDR device (``driver=hackrf``, ``driver=uhd,type=b200``)
@@ -22,7 +24,7 @@ import numpy as np
 from sdrcast.errors import ConfigError, DeviceError
 from sdrcast.runtime.block import Sink, Source
 
-KINDS = ("samples", "ts")
+KINDS = ("samples", "ts", "ip")
 _ZMQ_SOURCES = ("sub", "pull", "req")
 _ZMQ_SINKS = ("pub", "push", "rep")
 
@@ -77,6 +79,8 @@ def open_source(spec: str, kind: str = "samples", fmt: str | None = None,
     if spec.startswith("zmq+"):
         from sdrcast.sdr_io.zmq import ZmqSource
 
+        if kind == "ip":
+            raise ConfigError(f"{spec!r}: IP input comes from udp:// or a .pcap file")
         pattern, address, zkw, t = _zmq(spec, _ZMQ_SOURCES, "source")
         t = t if t is not None else timeout
         return ZmqSource(address, pattern, np.uint8 if kind == "ts" else np.complex64,
@@ -85,12 +89,18 @@ def open_source(spec: str, kind: str = "samples", fmt: str | None = None,
     if spec.startswith("udp://"):
         from sdrcast.sdr_io.payload import UdpSource
 
-        if kind != "ts":
+        if kind == "samples":
             raise ConfigError(f"{spec!r}: UDP carries TS/IP payloads, not samples; use zmq+… for "
                               "samples over the network")
-        return UdpSource(spec, idle_timeout=timeout, **kw)
+        return UdpSource(spec, payload=kind, idle_timeout=timeout, **kw)
     if "://" in spec:
         raise ConfigError(f"{spec!r}: unknown scheme; use a path, -, udp://, zmq+PATTERN:// or soapy:")
+    if kind == "ip":
+        from sdrcast.sdr_io.payload import PcapSource
+
+        if not spec.endswith(".pcap"):
+            raise ConfigError(f"{spec!r}: IP input files are pcap captures (.pcap)")
+        return PcapSource(spec, repeat=repeat, **kw)
     if kind == "ts":
         from sdrcast.sdr_io.payload import TsFileSource
 
@@ -104,8 +114,8 @@ def open_sink(spec: str, kind: str = "samples", fmt: str | None = None,
               sample_rate: float | None = None, freq: float | None = None, gain=None,
               **kw) -> Sink:
     """A sink block for ``spec`` (see the module table)."""
-    if kind not in KINDS:
-        raise ConfigError(f"kind={kind!r} is not allowed; choose one of {list(KINDS)}")
+    if kind not in KINDS[:2]:
+        raise ConfigError(f"kind={kind!r} is not allowed for a sink; choose one of {list(KINDS[:2])}")
     if spec.startswith("soapy:"):
         if kind != "samples":
             raise ConfigError(f"{spec!r}: a radio takes samples, not {kind}")

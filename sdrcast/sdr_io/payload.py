@@ -1,8 +1,10 @@
-"""Payload I/O: MPEG-TS from/to files, stdin/stdout and UDP (unicast or multicast), raw datagrams.
+"""Payload I/O: MPEG-TS from/to files, stdin/stdout and UDP (unicast or multicast), raw datagrams,
+IPv4 from UDP sockets and pcap captures.
 
 TS sources emit chunks of whole 188-byte packets (uint8); bytes that do not complete a packet at
 the end of a file are counted (``trailing_bytes_dropped``). Packets whose first byte is not 0x47
-are passed on and counted (``sync_errors``): downstream decides what to do with them.
+are passed on and counted (``sync_errors``): downstream decides what to do with them. IPv4
+sources emit chunks of whole IPv4 datagrams back to back (each delimited by its total length).
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from sdrcast.config import require_one_of
-from sdrcast.errors import DeviceError
+from sdrcast.errors import ConfigError, DeviceError
+from sdrcast.mac.ip import udp_datagram
 from sdrcast.mac.ts import TS_PACKET, sync_ok
 from sdrcast.runtime.block import Chunk, Sink, Source
 
@@ -100,15 +103,22 @@ class UdpSource(Source):
 
     ``payload="ts"``: datagrams must hold whole TS packets; others are counted
     (``bad_datagrams``) and dropped. ``payload="raw"``: each datagram is one chunk (IP payloads).
+    ``payload="ip"``: each datagram is rebuilt as the IPv4/UDP datagram that arrived (sender's
+    address and port, destination ``host:port``), one per chunk, for IP over the air.
     ``idle_timeout`` ends the stream after that many seconds without a datagram.
     """
 
     def __init__(self, spec: str, payload: str = "ts", interface: str = "0.0.0.0",
                  idle_timeout: float | None = None, name: str | None = None):
         super().__init__(name or "udp_source")
-        require_one_of("payload", payload, ("ts", "raw"))
+        require_one_of("payload", payload, ("ts", "raw", "ip"))
         self.host, self.port = parse_udp(spec)
+        if payload == "ip" and self.host == "0.0.0.0":
+            raise ConfigError(f"{spec!r}: IP input needs the address the datagrams are sent to "
+                              "(udp://@GROUP:PORT or udp://LOCAL_ADDRESS:PORT), to rebuild their "
+                              "IPv4 header")
         self.payload, self.idle_timeout = payload, idle_timeout
+        self.ident = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
@@ -126,7 +136,7 @@ class UdpSource(Source):
         idle = 0.0
         while not self.stopping:
             try:
-                data = self.sock.recv(65536)
+                data, sender = self.sock.recvfrom(65536)
             except TimeoutError:
                 idle += 0.1
                 if self.idle_timeout is not None and idle >= self.idle_timeout:
@@ -136,10 +146,94 @@ class UdpSource(Source):
             if self.payload == "ts" and (len(data) % TS_PACKET or not data):
                 self.counters.add("bad_datagrams")
                 continue
+            if self.payload == "ip":
+                data = udp_datagram(data, sender, (self.host, self.port), ident=self.ident)
+                self.ident += 1
             yield Chunk(np.frombuffer(data, np.uint8).copy())
 
     def close(self) -> None:
         self.sock.close()
+
+
+_PCAP_MAGIC = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">",
+               b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\x3c\x4d": ">"}  # us and ns timestamps
+_LINK_IP_OFFSET = {1: 14, 101: 0, 228: 0, 113: 16}  # Ethernet, raw IP, IPv4, Linux cooked
+
+
+class PcapSource(Source):
+    """IPv4 datagrams from a classic pcap capture (Ethernet, VLAN-tagged Ethernet, raw IP or
+    Linux cooked capture), ``datagrams_per_chunk`` at a time, in capture order. Records that
+    are not IPv4 (``non_ipv4_records``) or are cut short by the capture's snap length
+    (``truncated_records``) are skipped and counted."""
+
+    def __init__(self, path: str | Path, datagrams_per_chunk: int = 64, repeat: bool = False,
+                 name: str | None = None):
+        super().__init__(name or "pcap_source")
+        self.path, self.per_chunk, self.repeat = Path(path), datagrams_per_chunk, repeat
+        if not self.path.is_file():
+            raise DeviceError(f"pcap file {str(self.path)!r} does not exist")
+        with open(self.path, "rb") as f:
+            head = f.read(24)
+        if head[:4] == b"\x0a\x0d\x0d\x0a":
+            raise ConfigError(f"{str(self.path)!r} is pcapng; convert it to pcap "
+                              "(editcap -F pcap in.pcapng out.pcap)")
+        if len(head) < 24 or head[:4] not in _PCAP_MAGIC:
+            raise ConfigError(f"{str(self.path)!r} is not a pcap capture (magic {head[:4].hex()})")
+        self.endian = _PCAP_MAGIC[head[:4]]
+        self.link = struct.unpack(self.endian + "I", head[20:24])[0] & 0x0FFFFFFF
+        if self.link not in _LINK_IP_OFFSET:
+            raise ConfigError(f"{str(self.path)!r}: link type {self.link} is not supported; "
+                              f"allowed {sorted(_LINK_IP_OFFSET)} (Ethernet, raw IP, IPv4, Linux cooked)")
+
+    def _ipv4(self, rec: bytes) -> bytes | None:
+        off = _LINK_IP_OFFSET[self.link]
+        if self.link == 1:
+            while rec[off - 2:off] in (b"\x81\x00", b"\x88\xa8"):  # VLAN tags
+                off += 4
+            if rec[off - 2:off] != b"\x08\x00":
+                return None
+        elif self.link == 113 and rec[14:16] != b"\x08\x00":
+            return None
+        ip = rec[off:]
+        if len(ip) < 20 or ip[0] >> 4 != 4:
+            return None
+        return ip
+
+    def generate(self) -> Iterator[Chunk]:
+        while True:
+            with open(self.path, "rb") as f:
+                f.seek(24)
+                grams: list[bytes] = []
+                while not self.stopping:
+                    rh = f.read(16)
+                    if len(rh) < 16:
+                        break
+                    incl, orig = struct.unpack(self.endian + "II", rh[8:16])
+                    rec = f.read(incl)
+                    ip = self._ipv4(rec)
+                    if ip is None:
+                        self.counters.add("non_ipv4_records")
+                        continue
+                    total = (ip[2] << 8) | ip[3]
+                    if len(ip) < total:
+                        self.counters.add("truncated_records")
+                        continue
+                    grams.append(ip[:total])  # Ethernet may pad short frames
+                    if len(grams) == self.per_chunk:
+                        yield Chunk(np.frombuffer(b"".join(grams), np.uint8).copy())
+                        grams = []
+                if grams:
+                    yield Chunk(np.frombuffer(b"".join(grams), np.uint8).copy())
+            if not self.repeat or self.stopping:
+                return
+
+
+def write_pcap(path: str | Path, datagrams: list[bytes]) -> None:
+    """IPv4 datagrams -> a raw-IP pcap capture (link type 101), timestamps zero."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
+        for g in datagrams:
+            f.write(struct.pack("<IIII", 0, 0, len(g), len(g)) + g)
 
 
 class UdpSink(Sink):

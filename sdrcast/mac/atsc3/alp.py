@@ -15,6 +15,7 @@ import numpy as np
 
 from sdrcast.config import require_range
 from sdrcast.errors import ConfigError
+from sdrcast.mac.ip import split_datagrams
 from sdrcast.mac.ts import SYNC, TS_PACKET, null_packets
 
 NULL_PID = 0x1FFF
@@ -121,14 +122,37 @@ def ipv4_packet(datagram: bytes | np.ndarray) -> np.ndarray:
     return np.concatenate([np.array([d.size >> 8, d.size & 0xFF], np.uint8), d])
 
 
-class TsDecapsulator:
-    """ALP bytes (a stream of whole packets) -> TS packets; re-inserts deleted null packets
-    and rebuilds deleted headers. ``push(alp) -> ts``; other packet types are counted and
-    skipped (``other_packets``)."""
+class IpEncapsulator:
+    """Streaming IPv4 -> ALP: ``push(datagrams) -> (alp bytes, start offsets)``; the input is
+    whole datagrams back to back. Datagrams longer than 2047 bytes (``datagrams_too_long``) and
+    bytes that do not parse as IPv4 (``bad_bytes``) are dropped and counted.
+    Counters also: ``datagrams`` (carried), ``alp_packets``."""
+
+    def __init__(self):
+        self.pending = np.zeros(0, np.uint8)  # input is whole datagrams: nothing waits
+        self.counters = {"datagrams": 0, "datagrams_too_long": 0, "bad_bytes": 0, "alp_packets": 0}
+
+    def push(self, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        grams, bad = split_datagrams(data)
+        self.counters["bad_bytes"] += bad
+        ok = [g for g in grams if g.size <= MAX_IP]
+        self.counters["datagrams_too_long"] += len(grams) - len(ok)
+        self.counters["datagrams"] += len(ok)
+        self.counters["alp_packets"] += len(ok)
+        return concat_packets([ipv4_packet(g) for g in ok])
+
+    def flush(self) -> tuple[np.ndarray, np.ndarray]:
+        return concat_packets([])
+
+
+class Decapsulator:
+    """ALP bytes (a stream of whole packets) -> (TS bytes, IPv4 datagrams); re-inserts deleted
+    null packets and rebuilds deleted headers. Other packet types are counted and skipped
+    (``other_packets``)."""
 
     def __init__(self):
         self.pending = np.zeros(0, np.uint8)
-        self.counters = {"ts_packets": 0, "nulls_restored": 0, "other_packets": 0}
+        self.counters = {"ts_packets": 0, "nulls_restored": 0, "ipv4_packets": 0, "other_packets": 0}
 
     @staticmethod
     def _length(buf: np.ndarray, i: int) -> int | None:
@@ -152,15 +176,19 @@ class TsDecapsulator:
             extra += 1
         return 2 + extra + length
 
-    def push(self, alp: np.ndarray) -> np.ndarray:
+    def push(self, alp: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         buf = np.concatenate([self.pending, np.asarray(alp, np.uint8)])
-        out, i = [], 0
+        out, ip, i = [], [], 0
         while True:
             n = self._length(buf, i)
             if n is None or i + n > buf.size:
                 break
             pkt = buf[i:i + n]
             i += n
+            if pkt[0] >> 5 == 0 and not pkt[0] & 0x18:  # IPv4, single packet, HM=0
+                ip.append(pkt[2:])
+                self.counters["ipv4_packets"] += 1
+                continue
             if pkt[0] >> 5 != 0b111:
                 self.counters["other_packets"] += 1
                 continue
@@ -186,4 +214,4 @@ class TsDecapsulator:
             out.extend(np.asarray(p, np.uint8) for p in pkts)
             self.counters["ts_packets"] += numts
         self.pending = buf[i:]
-        return np.concatenate(out) if out else np.zeros(0, np.uint8)
+        return (np.concatenate(out) if out else np.zeros(0, np.uint8)), ip

@@ -5,6 +5,7 @@ interleaving, cells per frame). Frozen dataclasses validated on construction; TO
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sdrcast.config import from_mapping, load_mapping, require_one_of, require_range
 from sdrcast.errors import ConfigError
@@ -13,8 +14,11 @@ from sdrcast.phy.atsc3.tables import BITS_PER_CELL, CONSTELLATIONS, LDM_LEVELS, 
 
 FEC_TYPES = ("BCH+LDPC", "CRC+LDPC", "LDPC")
 TI_MODES = ("off", "CTI", "HTI")
+PLP_INPUTS = ("ts", "ip")
 CTI_DEPTHS = (512, 724, 887, 1024, 1254, 1448)  # 1254 and 1448: extended, QPSK only
 GI_MAX = {8192: 7, 16384: 11, 32768: 12}
+PRESET_DIR = Path(__file__).with_name("presets")
+PRESETS = tuple(sorted(p.stem for p in PRESET_DIR.glob("*.toml")))
 
 
 @dataclass(frozen=True)
@@ -24,9 +28,11 @@ class PlpConfig:
     core PLP before it (same cells per frame; the core's time interleaving applies to the sum).
     ``ti_mode`` "HTI": hybrid time
     interleaving within the frame over ``hti_ti_blocks`` TI blocks; "CTI": convolutional time
-    interleaving over ``cti_depth`` rows, across frames."""
+    interleaving over ``cti_depth`` rows, across frames. ``input``: what the PLP carries, "ts"
+    (MPEG-2 TS, A/330 TS mode with null-packet deletion) or "ip" (IPv4 datagrams)."""
 
     plp_id: int = 0
+    input: str = "ts"
     fec_type: str = "BCH+LDPC"
     ldpc_length: int = 64800
     code_rate: str = "9/15"
@@ -42,6 +48,7 @@ class PlpConfig:
 
     def __post_init__(self):
         require_range("plp_id", self.plp_id, 0, 63)
+        require_one_of("input", self.input, PLP_INPUTS)
         require_one_of("fec_type", self.fec_type, FEC_TYPES)
         require_one_of("ldpc_length", self.ldpc_length, (16200, 64800))
         require_one_of("code_rate", self.code_rate, RATES)
@@ -161,6 +168,12 @@ class Atsc3Config:
     @classmethod
     def load(cls, path) -> Atsc3Config:
         return from_mapping(cls, load_mapping(path))
+
+    @classmethod
+    def preset(cls, name: str) -> Atsc3Config:
+        """A packaged configuration: station setups and each reference vector set (``PRESETS``)."""
+        require_one_of("preset", name, PRESETS)
+        return cls.load(PRESET_DIR / f"{name}.toml")
 
     @property
     def sample_rate(self) -> float:

@@ -1,6 +1,7 @@
-"""ATSC 3.0 transmitter: MPEG-TS per PLP in, complex baseband at (16 + N) x 0.384 Msps out.
+"""ATSC 3.0 transmitter: MPEG-TS or IPv4 per PLP in, complex baseband at (16 + N) x 0.384 Msps
+out.
 
-Per PLP: A/330 ALP (TS mode, null deletion) -> baseband packets -> scrambler -> BCH or CRC ->
+Per PLP: A/330 ALP (TS mode with null deletion, or IPv4) -> baseband packets -> scrambler -> BCH or CRC ->
 LDPC -> bit interleaver -> QPSK/NUC mapping -> hybrid or convolutional time interleaver.
 Per frame: L1-Basic + L1-Detail (L1 FEC chain),
 PLP cells (TDM) and dummy cells -> frequency interleaver -> pilots -> OFDM with guard
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sdrcast.errors import ConfigError
-from sdrcast.mac.atsc3.alp import TsEncapsulator
+from sdrcast.mac.atsc3.alp import IpEncapsulator, TsEncapsulator
 from sdrcast.mac.atsc3.baseband import BasebandPacketizer, header
 from sdrcast.phy.atsc3 import frame_builder, frequency_interleaver, ofdm, pilots
 from sdrcast.phy.atsc3.bit_interleaver import cell_words
@@ -28,11 +29,12 @@ from sdrcast.phy.fec import BchCode, CrcCode, LdpcCode
 
 
 class PlpEncoder:
-    """TS bytes -> baseband packets -> FEC -> mapped cells, one FEC block per packet."""
+    """TS bytes or IPv4 datagrams (back to back) -> ALP -> baseband packets -> FEC -> mapped
+    cells, one FEC block per packet."""
 
     def __init__(self, cfg: PlpConfig, workers: int = 2):
         self.cfg, self.workers = cfg, workers
-        self.alp = TsEncapsulator()
+        self.alp = TsEncapsulator() if cfg.input == "ts" else IpEncapsulator()
         self.bbp = BasebandPacketizer(cfg.k_payload)
         self.ldpc = LdpcCode.atsc3(cfg.ldpc_length, cfg.code_rate)
         self.outer = (BchCode.atsc3(cfg.ldpc_length, cfg.code_rate) if cfg.fec_type == "BCH+LDPC" else
@@ -43,14 +45,16 @@ class PlpEncoder:
         self.cti = (ConvolutionalInterleaver(cfg.cti_depth, self.points, cfg.cells_per_fec_block)
                     if cfg.ti_mode == "CTI" else None)
 
-    def push(self, ts: np.ndarray) -> None:
-        alp, starts = self.alp.push(ts)
+    def push(self, data: np.ndarray) -> None:
+        alp, starts = self.alp.push(data)
         self.packets = np.concatenate([self.packets, self.bbp.push(alp, starts)])
 
-    def finish(self, blocks: int) -> None:
-        """End of input: the last packet padded, then all-padding packets up to ``blocks``."""
-        alp, starts = self.alp.flush()
-        self.packets = np.concatenate([self.packets, self.bbp.push(alp, starts), self.bbp.flush()])
+    def pad(self, blocks: int, end: bool = False) -> None:
+        """Complete ``blocks`` baseband packets: the partial one padded, then all-padding packets.
+        ``end``: end of input, a partial ALP packet (NUMTS group) is sent too."""
+        if end:
+            self.packets = np.concatenate([self.packets, self.bbp.push(*self.alp.flush())])
+        self.packets = np.concatenate([self.packets, self.bbp.flush()])
         short = blocks - len(self.packets)
         if short > 0:
             pad = header(8191, self.bbp.payload)[None, :].repeat(short, axis=0)
@@ -160,27 +164,37 @@ class Atsc3Transmitter:
                               f"(PLPs {sorted(self.plps)})")
         return payload
 
+    def feed(self, plp_id: int, data: bytes | np.ndarray) -> None:
+        """Queue input for one PLP: TS bytes, or whole IPv4 datagrams back to back."""
+        data = np.frombuffer(bytes(data), np.uint8) if isinstance(data, bytes | bytearray) else data
+        self._payload({plp_id: None})
+        self.plps[plp_id].push(np.asarray(data, np.uint8).reshape(-1))
+
+    def frames_ready(self, plp_ids=None) -> int:
+        """Whole frames the queued input of ``plp_ids`` (default: all PLPs) fills."""
+        ids = self.plps if plp_ids is None else plp_ids
+        return min(len(self.plps[i].packets) // self.plps[i].cfg.fec_blocks for i in ids)
+
     def push(self, payload: bytes | np.ndarray | dict) -> np.ndarray:
-        """Streaming: take TS bytes (for the first PLP, or ``{plp_id: TS}``); return the frames
+        """Streaming: take TS bytes (for the first PLP, or ``{plp_id: data}``); return the frames
         whose FEC blocks are all ready. PLPs given no payload are filled with padding packets."""
         payload = self._payload(payload)
-        for plp_id, ts in payload.items():
-            data = np.frombuffer(bytes(ts), np.uint8) if isinstance(ts, bytes | bytearray) else ts
-            self.plps[plp_id].push(np.asarray(data, np.uint8))
-        fed = [e for i, e in self.plps.items() if i in payload]
-        n = min(len(e.packets) // e.cfg.fec_blocks for e in fed)
-        return self._frames(n)
+        for plp_id, data in payload.items():
+            self.feed(plp_id, data)
+        return self.next_frames(self.frames_ready(payload))
 
     def flush(self) -> np.ndarray:
         """End of input: the last frame, completed with padding packets."""
         need = max(-(-(len(e.packets) + bool(e.bbp.buf.size) + bool(e.alp.pending.size))
                      // e.cfg.fec_blocks) for e in self.plps.values())
-        return self._frames(need, finish=True)
+        return self.next_frames(need, finish=True)
 
-    def _frames(self, n: int, finish: bool = False) -> np.ndarray:
+    def next_frames(self, n: int, finish: bool = False) -> np.ndarray:
+        """The next ``n`` frames; PLPs whose input falls short are completed with baseband
+        padding packets (their partial data first when ``finish``)."""
         for e in self.plps.values():
             if finish or len(e.packets) < n * e.cfg.fec_blocks:
-                e.finish(n * e.cfg.fec_blocks)
+                e.pad(n * e.cfg.fec_blocks, end=finish)
         out = [self.frame_samples(self.frame_cells()) for _ in range(n)]
         self.frames += n
         return np.concatenate(out) if out else np.zeros(0, np.complex64)

@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sdrcast.errors import ConfigError
-from sdrcast.mac.atsc3.alp import TsDecapsulator, TsEncapsulator, concat_packets, ipv4_packet
+from sdrcast.mac.atsc3.alp import Decapsulator, IpEncapsulator, TsEncapsulator, concat_packets, ipv4_packet
 from sdrcast.mac.atsc3.baseband import BasebandPacketizer, header, payload
+from sdrcast.mac.ip import checksum_ok, split_datagrams, udp_datagram
 from sdrcast.mac.ts import null_packets, sample_stream
 
 
@@ -46,7 +47,7 @@ def test_ts_through_alp_and_baseband_packets_and_back(ts, numts, nulls, hdm, k_b
     # reassemble: the pointer of the first packet is 0, payloads concatenate to the ALP stream
     assert payload(pkts[0])[1] == 0
     alp = np.concatenate([payload(p)[0] for p in pkts])
-    back = TsDecapsulator().push(alp)
+    back, _ = Decapsulator().push(alp)
     np.testing.assert_array_equal(_strip_null_cc(back), _strip_null_cc(ts))
 
 
@@ -82,3 +83,31 @@ def test_ipv4_packets_and_refusals():
         ipv4_packet(np.full(100, 0x60, np.uint8))
     with pytest.raises(ConfigError, match="sync byte"):
         TsEncapsulator().push(np.ones(188, np.uint8))
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes=st.lists(st.integers(0, 2100), min_size=1, max_size=12),
+       k_bytes=st.sampled_from([249, 519, 4836]), seed=st.integers(0, 99))
+def test_ip_through_alp_and_baseband_packets_and_back(sizes, k_bytes, seed):
+    rng = np.random.default_rng(seed)
+    grams = [udp_datagram(rng.integers(0, 256, n, np.uint8).tobytes(), ("10.0.0.1", 4000),
+                          ("239.1.1.1", 5000), ident=i) for i, n in enumerate(sizes)]
+    enc, bb = IpEncapsulator(), BasebandPacketizer(8 * k_bytes)
+    pkts = [bb.push(*enc.push(np.frombuffer(b"".join(grams[:2]), np.uint8)))]
+    pkts += [bb.push(*enc.push(np.frombuffer(g, np.uint8))) for g in grams[2:]]
+    pkts = np.concatenate(pkts + [bb.flush()])
+    alp = np.concatenate([payload(p)[0] for p in pkts]) if len(pkts) else np.zeros(0, np.uint8)
+    ts, back = Decapsulator().push(alp)
+    kept = [g for g in grams if len(g) <= 2047]  # longer ones are dropped and counted
+    assert ts.size == 0 and [b.tobytes() for b in back] == kept
+    assert enc.counters["datagrams_too_long"] == len(grams) - len(kept)
+    assert all(checksum_ok(g) for g in kept)
+
+
+def test_udp_datagram_layout_and_split():
+    g = udp_datagram(b"abc", ("192.168.1.2", 1234), ("239.1.1.1", 5000), ttl=7)
+    assert len(g) == 31 and g[0] == 0x45 and g[8] == 7 and g[9] == 17
+    assert g[16:20] == bytes([239, 1, 1, 1]) and g[22:24] == (5000).to_bytes(2, "big")
+    assert checksum_ok(g) and not checksum_ok(g[:11] + bytes([g[11] ^ 1]) + g[12:])
+    grams, left = split_datagrams(np.frombuffer(g + g + g[:10], np.uint8))
+    assert [x.tobytes() for x in grams] == [g, g] and left == 10

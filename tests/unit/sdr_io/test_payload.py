@@ -63,3 +63,62 @@ def test_udp_address_errors():
     assert parse_udp("udp://@239.1.1.1:5000") == ("239.1.1.1", 5000)
     with pytest.raises(ConfigError, match="unknown scheme"):
         open_sink("http://x/y")
+
+
+def test_udp_ip_input_rebuilds_the_datagrams():
+    import socket
+
+    from sdrcast.mac.ip import checksum_ok, split_datagrams
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    src = open_source(f"udp://127.0.0.1:{port}", kind="ip", timeout=0.5)
+    out = VectorSink()
+    g = Flowgraph().connect(src, out)
+    g.start()
+    time.sleep(0.1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        tx.bind(("127.0.0.1", 0))
+        for n in (10, 1400):
+            tx.sendto(bytes(range(256)) * (n // 256) + bytes(n % 256), ("127.0.0.1", port))
+        sport = tx.getsockname()[1]
+    g.wait()
+    grams, left = split_datagrams(out.result().data)
+    assert left == 0 and [g.size for g in grams] == [38, 1428]
+    for d in grams:
+        assert checksum_ok(d.tobytes()) and d[9] == 17
+        assert d[12:16].tolist() == [127, 0, 0, 1] and d[16:20].tolist() == [127, 0, 0, 1]
+        assert (int(d[20]) << 8 | int(d[21])) == sport and (int(d[22]) << 8 | int(d[23])) == port
+    with pytest.raises(ConfigError, match="address the datagrams are sent to"):
+        open_source(f"udp://:{port}", kind="ip")
+
+
+def test_pcap_input(tmp_path):
+    import struct
+
+    from sdrcast.mac.ip import split_datagrams, udp_datagram
+    from sdrcast.sdr_io.payload import write_pcap
+
+    grams = [udp_datagram(bytes([i]) * (i * 50), ("10.0.0.1", 1), ("239.0.0.1", 2)) for i in range(5)]
+    write_pcap(tmp_path / "raw.pcap", grams)
+    src = open_source(str(tmp_path / "raw.pcap"), kind="ip")
+    got, _ = split_datagrams(flatten(run_block(src)).data)
+    assert [g.tobytes() for g in got] == grams
+    # Ethernet with a VLAN tag, a padded short frame and an ARP record
+    eth = tmp_path / "eth.pcap"
+    with open(eth, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        recs = [b"\0" * 12 + b"\x81\x00\0\x05\x08\x00" + grams[0] + b"\0" * 6,
+                b"\0" * 12 + b"\x08\x06" + b"\0" * 28, b"\0" * 12 + b"\x08\x00" + grams[3]]
+        for r in recs:
+            f.write(struct.pack("<IIII", 0, 0, len(r), len(r)) + r)
+    src = open_source(str(eth), kind="ip")
+    got, _ = split_datagrams(flatten(run_block(src)).data)
+    assert [g.tobytes() for g in got] == [grams[0], grams[3]]
+    assert src.counters["non_ipv4_records"] == 1
+    (tmp_path / "ng.pcap").write_bytes(b"\x0a\x0d\x0d\x0a" + bytes(40))
+    with pytest.raises(ConfigError, match="pcapng"):
+        open_source(str(tmp_path / "ng.pcap"), kind="ip")
+    with pytest.raises(ConfigError, match="pcap"):
+        open_source(str(tmp_path / "x.ts"), kind="ip")
