@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sdrcast.mac.atsc3.l1 import l1_basic, l1_detail, parse_l1_basic, parse_l1_detail
-from sdrcast.phy.atsc3.l1_fec import encode, fec_params, information_bits
+from sdrcast.phy.atsc3.l1_fec import cell_count, encode, fec_params, information_bits
 from tests.conftest import VECTORS
 
 
@@ -44,7 +44,7 @@ def test_l1_basic_round_trip(sid, cells, l1b_mode, l1d_mode, n_pre):
     assert basic["L1B_preamble_num_symbols"] == n_pre - 1
     np.testing.assert_array_equal(encode(l1_basic(basic), "basic", l1b_mode), cells[:n])
     k_sig = 8 * basic["L1B_L1_Detail_size_bytes"]
-    assert fec_params("detail", l1d_mode, k_sig)["cells"] == basic["L1B_L1_Detail_total_cells"]
+    assert cell_count("detail", l1d_mode, k_sig) == basic["L1B_L1_Detail_total_cells"]
 
 
 ONE_PREAMBLE = [s for s in SETS if s[4] == 1]

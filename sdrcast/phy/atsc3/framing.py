@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sdrcast.mac.atsc3.l1 import MIN_DETAIL_BYTES, l1_basic, l1_detail
 from sdrcast.phy.atsc3.frame_builder import data_capacity, sbs_null_cells
-from sdrcast.phy.atsc3.l1_fec import fec_params
+from sdrcast.phy.atsc3.l1_fec import cell_count
 from sdrcast.phy.atsc3.tables import CONSTELLATIONS, LDM_LEVELS, RATES, ofdm
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def l1_bits(cfg: Atsc3Config, cti: dict[int, tuple[int, int]] | None = None):
     detail_f = detail_fields(cfg, cti)
     probe = l1_detail(detail_f, basic_fields(cfg, MIN_DETAIL_BYTES, 0))
     size = probe.size // 8
-    cells = fec_params("detail", cfg.l1_detail_fec_mode, probe.size)["cells"]
+    cells = cell_count("detail", cfg.l1_detail_fec_mode, probe.size)
     basic_f = basic_fields(cfg, size, cells)
     return l1_basic(basic_f), l1_detail(detail_f, basic_f, size)
 
@@ -126,6 +126,6 @@ def capacity(cfg: Atsc3Config, index: int = 0) -> int:
     l1 = 0
     if index == 0:
         basic, detail = l1_bits(cfg)
-        l1 = fec_params("basic", cfg.l1_basic_fec_mode, basic.size)["cells"] + \
-            fec_params("detail", cfg.l1_detail_fec_mode, detail.size)["cells"]
+        l1 = cell_count("basic", cfg.l1_basic_fec_mode, basic.size) + \
+            cell_count("detail", cfg.l1_detail_fec_mode, detail.size)
     return data_capacity(cfg.layout(index), l1, _nulls(cfg.subframes[index]))

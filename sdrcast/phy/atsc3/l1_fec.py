@@ -6,7 +6,10 @@ shortening pattern, LDPC 16200 (rate 3/15 for L1-Basic and L1-Detail modes 1-2, 
 with parity interleaving for L1-Detail 3-7), parity group-wise interleaving, repetition (mode 1),
 puncturing (Table 6.24), zero removal, bit interleaving with per-row rotation (modes 4-7),
 mapping (QPSK; 16/64/256 NUC). L1-Basic mode 7 uses the standard's B = 12776 (gr-atsc3 has
-12766). L1-Detail segmentation (K_L1D > K_seg) is not implemented.
+12766). L1-Detail longer than the mode's K_seg is segmented (6.5.1): N = ceil(K_L1D / K_seg)
+blocks of equal size after zero padding to a multiple of 8 N bits, each protected alone, their
+cells one after the other (gr-atsc3 has only the single-block case, so this path has no
+independent vector).
 """
 from __future__ import annotations
 
@@ -53,8 +56,8 @@ def fec_params(kind: str, mode: int, k_sig: int) -> dict:
     k_ldpc = f["L1B_Kldpc"] if kind == "basic" else f["L1D_Kldpc"][str(mode)]
     n_outer = k_sig + f["M_outer"]
     if n_outer > k_ldpc:
-        raise ConfigError(f"L1-Detail of {k_sig} bits does not fit one FEC block in mode {mode} "
-                          f"(K_seg {f['L1D_Kseg'][str(mode)]}); segmentation is not implemented")
+        raise ConfigError(f"L1 block of {k_sig} bits does not fit one FEC block in mode {mode} "
+                          f"(K_ldpc {k_ldpc}); L1-Detail is segmented with segments()")
     n_parity = 16200 - k_ldpc
     eta = f["L1_basic_eta_mod"][str(mode)] if kind == "basic" else \
         {"QPSK": 2, "NUC_16_8/15": 4, "NUC_64_9/15": 6}.get(f["L1_CONFIG"][str(mode)][0], 8)
@@ -62,6 +65,12 @@ def fec_params(kind: str, mode: int, k_sig: int) -> dict:
     n_repeat = 0
     if rep is not None:
         n_repeat = 2 * int(Fraction(rep["C"]) * n_outer) + rep["D"]
+        if n_repeat > n_parity:  # the tables allow K_sig up to K_seg, but not how to repeat more
+            raise ConfigError(
+                f"L1-Detail mode {mode}: a block of {k_sig} bits needs {n_repeat} repeated parity "
+                f"bits, more than the {n_parity} LDPC parity bits, and the A/322 rule for that case "
+                f"is not in the tables sdrcast is built from; use l1_detail_fec_mode 2..7, or "
+                f"fewer PLPs (blocks up to {(n_parity - rep['D']) // 2 * 16 // 61 - 168} bits)")
     pun = f["puncturing_Table_6_24"][f"{key}-{mode}" if kind == "basic" else key]
     n_punc_temp = int(Fraction(pun["A"]) * (k_ldpc - n_outer)) + pun["B"]
     n_fec_temp = n_outer + n_parity - n_punc_temp
@@ -71,10 +80,37 @@ def fec_params(kind: str, mode: int, k_sig: int) -> dict:
             "n_punc": n_punc, "n_fec": n_fec, "eta": eta, "cells": (n_fec + n_repeat) // eta}
 
 
+def segments(k_l1d: int, mode: int) -> tuple[int, int]:
+    """L1-Detail of ``k_l1d`` bits -> (N blocks, K_sig bits per block) (A/322 6.5.1)."""
+    n = -(-k_l1d // _fec()["L1D_Kseg"][str(mode)])
+    return n, -(-k_l1d // (8 * n)) * 8
+
+
+def cell_count(kind: str, mode: int, k: int) -> int:
+    """Cells of L1-Basic or of the (segmented) L1-Detail of ``k`` bits."""
+    if kind == "basic":
+        return fec_params(kind, mode, k)["cells"]
+    n, k_sig = segments(k, mode)
+    return n * fec_params(kind, mode, k_sig)["cells"]
+
+
+def _blocks(bits: np.ndarray, kind: str, mode: int) -> np.ndarray:
+    """The L1 bits as rows of FEC blocks (L1-Detail zero-padded and segmented)."""
+    if kind == "basic":
+        return bits[None, :]
+    n, k_sig = segments(bits.size, mode)
+    return np.concatenate([bits, np.zeros(n * k_sig - bits.size, np.uint8)]).reshape(n, k_sig)
+
+
 def encode(bits: np.ndarray, kind: str, mode: int) -> np.ndarray:
-    """One L1 block (``kind`` "basic" or "detail", K_sig bits incl. CRC) -> mapped cells."""
-    f = _fec()
+    """L1-Basic or L1-Detail (``kind`` "basic" or "detail", bits incl. CRC) -> mapped cells."""
     bits = np.asarray(bits, np.uint8).reshape(-1)
+    return np.concatenate([_encode_block(b, kind, mode) for b in _blocks(bits, kind, mode)])
+
+
+def _encode_block(bits: np.ndarray, kind: str, mode: int) -> np.ndarray:
+    """One L1 FEC block of K_sig bits -> mapped cells."""
+    f = _fec()
     p = fec_params(kind, mode, bits.size)
     key = _key(kind, mode)
     # 3. scrambling, 4. BCH
@@ -118,15 +154,23 @@ def encode(bits: np.ndarray, kind: str, mode: int) -> np.ndarray:
     return constellation_points(const, nuc_rate)[labels]
 
 
-def information_bits(cells: np.ndarray, kind: str, mode: int, k_sig: int) -> np.ndarray:
-    """The K_sig L1 bits read back from clean ``cells``: hard decisions, bit deinterleaving and
-    descrambling of the systematic part, without LDPC or BCH decoding (a diagnostic; the
-    receiver decodes)."""
+def information_bits(cells: np.ndarray, kind: str, mode: int, k: int) -> np.ndarray:
+    """The ``k`` L1 bits read back from clean ``cells``: hard decisions, bit deinterleaving and
+    descrambling of the systematic part of each block, without LDPC or BCH decoding (a
+    diagnostic; the receiver decodes)."""
+    n, k_sig = (1, k) if kind == "basic" else segments(k, mode)
+    per = fec_params(kind, mode, k_sig)["cells"]
+    cells = np.asarray(cells, np.complex64)
+    return np.concatenate([_block_bits(cells[i * per:(i + 1) * per], kind, mode, k_sig)
+                           for i in range(n)])[:k]
+
+
+def _block_bits(cells: np.ndarray, kind: str, mode: int, k_sig: int) -> np.ndarray:
     f = _fec()
     p = fec_params(kind, mode, k_sig)
     const, nuc_rate = _NUC[f["L1_CONFIG"][str(mode)][0]]
     pts = constellation_points(const, nuc_rate)
-    cells = np.asarray(cells, np.complex64)[:p["cells"]]
+    cells = cells[:p["cells"]]
     labels = np.abs(cells[:, None] - pts[None, :]).argmin(axis=1)
     eta = p["eta"]
     words = ((labels[:, None] >> np.arange(eta - 1, -1, -1)) & 1).astype(np.uint8)
