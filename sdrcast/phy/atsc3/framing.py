@@ -96,7 +96,7 @@ def basic_fields(cfg: Atsc3Config, detail_bytes: int, detail_cells: int) -> dict
         "L1B_frame_length_mode": 1, "L1B_time_offset": 0, "L1B_additional_samples": 0,
         "L1B_num_subframes": len(cfg.subframes) - 1,
         "L1B_preamble_num_symbols": cfg.num_preamble_symbols - 1,
-        "L1B_preamble_reduced_carriers": 0, "L1B_L1_Detail_content_tag": 0,
+        "L1B_preamble_reduced_carriers": sub.reduced_carriers, "L1B_L1_Detail_content_tag": 0,
         "L1B_L1_Detail_size_bytes": detail_bytes,
         "L1B_L1_Detail_fec_type": cfg.l1_detail_fec_mode - 1,
         "L1B_L1_Detail_additional_parity_mode": 0, "L1B_L1_Detail_total_cells": detail_cells,
