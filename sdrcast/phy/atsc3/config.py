@@ -147,9 +147,14 @@ class Atsc3Config:
                 if p.layer == 1 and (prev.layer != 0 or prev.cells != p.cells):
                     raise ConfigError(f"LDM enhanced PLP {p.plp_id} must follow a core PLP with the "
                                       f"same cells per frame ({p.cells})")
-                if p.layer == 1 and (prev.ti_mode != "off" or p.ti_mode != "off"):
-                    raise ConfigError(f"LDM PLPs {prev.plp_id}/{p.plp_id}: time interleaving of the "
-                                      "combined layers is not implemented yet; use ti_mode='off'")
+                if p.layer == 1 and p.ti_mode != prev.ti_mode:
+                    raise ConfigError(f"LDM enhanced PLP {p.plp_id}: ti_mode={p.ti_mode!r} must be its "
+                                      f"core PLP's ({prev.ti_mode!r}): the layers are interleaved "
+                                      "together")
+                if p.layer == 1 and p.ti_mode == "CTI":
+                    raise ConfigError(f"LDM PLPs {prev.plp_id}/{p.plp_id}: convolutional time "
+                                      "interleaving of combined layers is not implemented; use "
+                                      "ti_mode 'off' or 'HTI'")
             if s.plps[0].layer == 1:
                 raise ConfigError("the first PLP of a subframe must be a core-layer PLP (layer 0)")
         ids = [p.plp_id for s in self.subframes for p in s.plps]

@@ -2,7 +2,8 @@
 out.
 
 Per PLP: A/330 ALP (TS mode with null deletion, or IPv4) -> baseband packets -> scrambler -> BCH or CRC ->
-LDPC -> bit interleaver -> QPSK/NUC mapping -> hybrid or convolutional time interleaver.
+LDPC -> bit interleaver -> QPSK/NUC mapping -> (LDM: enhanced layer added to its core PLP) ->
+hybrid or convolutional time interleaver.
 Per frame: L1-Basic + L1-Detail (L1 FEC chain),
 PLP cells (TDM) and dummy cells -> frequency interleaver -> pilots -> OFDM with guard
 intervals, after the bootstrap resampled to the baseband rate.
@@ -61,22 +62,23 @@ class PlpEncoder:
             self.packets = np.concatenate([self.packets, pad])
             self.padding_packets += short
 
-    def cells(self, blocks: int) -> np.ndarray:
-        """Mapped cells of the next ``blocks`` FEC blocks."""
+    def mapped(self, blocks: int) -> np.ndarray:
+        """Mapped cells of the next ``blocks`` FEC blocks (before time interleaving)."""
         pk, self.packets = self.packets[:blocks], self.packets[blocks:]
         bits = np.unpackbits(scramble(pk), axis=1)
         if self.outer is not None:
             bits = self.outer.encode(bits)
         cw = self.ldpc.encode(bits, self.workers)
-        cells = self.points[cell_words(cw, self.cfg.ldpc_length, self.cfg.code_rate,
-                                       self.cfg.modulation).reshape(-1)]
+        return self.points[cell_words(cw, self.cfg.ldpc_length, self.cfg.code_rate,
+                                      self.cfg.modulation).reshape(-1)]
+
+    def interleave(self, cells: np.ndarray) -> np.ndarray:
+        """This PLP's time interleaving of a frame's cells (for LDM: the combined layers)."""
         c = self.cfg
         if c.ti_mode == "HTI":
-            cells = hybrid(cells, c.cells_per_fec_block, c.hti_ti_blocks,
-                           c.hti_fec_blocks_max or c.fec_blocks, c.hti_cell_interleaver)
-        elif self.cti is not None:
-            cells = self.cti(cells)
-        return cells
+            return hybrid(cells, c.cells_per_fec_block, c.hti_ti_blocks,
+                          c.hti_fec_blocks_max or c.fec_blocks, c.hti_cell_interleaver)
+        return self.cti(cells) if self.cti is not None else cells
 
 
 class Atsc3Transmitter:
@@ -131,15 +133,18 @@ class Atsc3Transmitter:
                 for i, (lay, n) in enumerate(zip(self.layouts, self.nulls, strict=True))])
         out = []
         for i, sub in enumerate(self.cfg.subframes):
-            plp = []
+            cores: list[list] = []  # [core encoder, cells], enhanced layers added in
             for p in sub.plps:
-                cells = self.plps[p.plp_id].cells(p.fec_blocks)
+                e = self.plps[p.plp_id]
+                cells = e.mapped(p.fec_blocks)
                 if p.layer == 1:  # LDM: enhanced layer added below the core, then normalised
                     alpha = 10 ** (-p.ldm_injection_level_db / 20)
-                    plp[-1] = ((plp[-1] + alpha * cells) / np.sqrt(1 + alpha ** 2)).astype(np.complex64)
+                    core = cores[-1][1]
+                    cores[-1][1] = ((core + alpha * cells) / np.sqrt(1 + alpha ** 2)).astype(np.complex64)
                 else:
-                    plp.append(cells)
-            out.append(frame_builder.build(self.layouts[i], np.concatenate(plp), self.nulls[i],
+                    cores.append([e, cells])
+            plp = np.concatenate([e.interleave(cells) for e, cells in cores])
+            out.append(frame_builder.build(self.layouts[i], plp, self.nulls[i],
                                            *(l1 if i == 0 else (None, None)), self._dummy[i]))
         return out
 
