@@ -1,9 +1,10 @@
-"""ATSC 3.0 transmitter speed, x real time, for the configurations of the gr-atsc3 vector sets.
+"""ATSC 3.0 transmitter speed, x real time, for every preset (station setups and the gr-atsc3
+vector sets).
 
     python benchmarks/atsc3_tx.py                # 1 and 2 LDPC threads, 3 frames each
     python benchmarks/atsc3_tx.py --frames 5 --workers 2
 
-For each set with a config.toml: the whole transmitter (TS -> IQ) and the OFDM stages alone
+For each preset: the whole transmitter (TS -> IQ) and the OFDM stages alone
 (frequency interleaver, pilots, IFFT + guard intervals, bootstrap insertion) on frames already
 built, both as samples produced per second of wall time over the sample rate. Results go to
 ``benchmarks/results/atsc3_tx.json``.
@@ -17,12 +18,13 @@ from pathlib import Path
 
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
+from sdrcast.phy.atsc3.config import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def bench(path: Path, frames: int, workers: int) -> dict:
-    cfg = Atsc3Config.load(path)
+def bench(name: str, frames: int, workers: int) -> dict:
+    cfg = Atsc3Config.preset(name)
     tx = Atsc3Transmitter(cfg, workers=workers)
     rates = tx.payload_bitrates()
     per_frame = {i: int(r * tx.frame_samples_count / cfg.sample_rate / 8 / 188) + 1 for i, r in rates.items()}
@@ -39,7 +41,7 @@ def bench(path: Path, frames: int, workers: int) -> dict:
     t0 = time.perf_counter()
     samples = sum(tx2.frame_samples(f).size for f in framed)
     t_ofdm = time.perf_counter() - t0
-    return {"set": path.parent.name, "workers": workers, "frames": iq.size // tx.frame_samples_count,
+    return {"preset": name, "workers": workers, "frames": iq.size // tx.frame_samples_count,
             "sample_rate": cfg.sample_rate, "payload_mbps": {str(k): v / 1e6 for k, v in rates.items()},
             "tx_x_real_time": iq.size / cfg.sample_rate / t_all,
             "ofdm_stages_x_real_time": samples / cfg.sample_rate / t_ofdm}
@@ -52,12 +54,12 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "atsc3_tx.json"))
     args = ap.parse_args()
     rows = []
-    for path in sorted((ROOT / "vectors" / "atsc3").glob("*/config.toml")):
+    for name in PRESETS:
         for w in args.workers:
-            r = bench(path, args.frames, w)
+            r = bench(name, args.frames, w)
             rows.append(r)
             total = sum(r["payload_mbps"].values())
-            print(f"{r['set'][:40]:40s} {w} thread(s): {total:6.2f} Mbit/s  TX {r['tx_x_real_time']:5.2f}x  "
+            print(f"{name:24s} {w} thread(s): {total:6.2f} Mbit/s  TX {r['tx_x_real_time']:5.2f}x  "
                   f"OFDM stages {r['ofdm_stages_x_real_time']:5.2f}x real time", flush=True)
     Path(args.out).write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "results": rows},
                                          indent=1))

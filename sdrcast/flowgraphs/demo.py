@@ -152,22 +152,22 @@ def run_dtmb(out: Path, snr_db: float = 24.0, frames: int = 40, seed: int = 1) -
 
 
 def run_atsc3(out: Path, snr_db: float = 10.0, frames: int = 2) -> dict:
-    """ATSC 3.0 (8K GI5 SP3_4, 256-NUC 9/15 PLP) -> AWGN; no ATSC 3.0 receiver yet: the bootstrap
-    is resampled back to 6.144 Msps and decoded, and the spectrum plotted."""
+    """ATSC 3.0 preset ``mobile_fixed_tdm`` (two PLPs) -> AWGN; no ATSC 3.0 receiver yet: the
+    bootstrap is resampled back to 6.144 Msps and decoded, and the spectrum plotted."""
     from sdrcast.analysis.metrics import occupied_bandwidth
     from sdrcast.mac.ts import sample_stream
-    from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
+    from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
     from sdrcast.phy.atsc3.bootstrap import SAMPLE_RATE, SYMBOL_SAMPLES, decode
     from sdrcast.phy.resample import Resampler
 
-    cfg = Atsc3Config(num_preamble_symbols=2, subframes=(SubframeConfig(
-        plps=(PlpConfig(code_rate="9/15", modulation="256QAM", fec_blocks=26),)),))
-    Atsc3Transmitter(cfg).modulate(sample_stream(10))  # compile the kernels first
+    cfg = Atsc3Config.preset("mobile_fixed_tdm")
+    Atsc3Transmitter(cfg).modulate({0: sample_stream(10), 1: sample_stream(10)})  # compile first
     tx = Atsc3Transmitter(cfg)
-    rate = tx.payload_bitrates()[0]
-    n_ts = int(rate * frames * tx.frame_samples_count / cfg.sample_rate / 8 / 188)
+    rates = tx.payload_bitrates()
+    frame_s = tx.frame_samples_count / cfg.sample_rate
+    ts = {i: sample_stream(int(r * frames * frame_s / 8 / 188), seed=5 + i) for i, r in rates.items()}
     t0 = time.perf_counter()
-    iq = tx.modulate(sample_stream(n_ts, seed=5))
+    iq = tx.modulate(ts)
     t_tx = time.perf_counter() - t0
     y = ChannelEmulator(ChannelConfig(sample_rate=cfg.sample_rate, snr_db=snr_db, seed=2))(iq)
     r = Resampler.from_rates(cfg.sample_rate, SAMPLE_RATE)
@@ -175,14 +175,16 @@ def run_atsc3(out: Path, snr_db: float = 10.0, frames: int = 2) -> dict:
     d = int(round(r.delay_out))
     fields = decode(back[d:d + 4 * SYMBOL_SAMPLES])
     plots.spectrum(y[tx.bootstrap.size:tx.frame_samples_count], cfg.sample_rate,
-                   out / "atsc3_spectrum.png", title="ATSC 3.0 8K GI5 SP3_4, AWGN")
-    return {"link": "ATSC 3.0 TX 8K 256-NUC 9/15, AWGN (bootstrap decoded)", "snr_db": snr_db,
-            "frames": iq.size // tx.frame_samples_count, "payload_mbps": rate / 1e6,
+                   out / "atsc3_spectrum.png", title="ATSC 3.0 16K GI5 SP6_2, two PLPs, AWGN")
+    return {"link": "ATSC 3.0 TX mobile_fixed_tdm (16-NUC 6/15 + 256-NUC 10/15), AWGN "
+                    "(bootstrap decoded)", "snr_db": snr_db,
+            "frames": iq.size // tx.frame_samples_count,
+            "payload_mbps": sum(rates.values()) / 1e6,
             "sample_rate": cfg.sample_rate, "tx_x_real_time": iq.size / cfg.sample_rate / t_tx,
             "occupied_bandwidth_hz":
                 occupied_bandwidth(iq[tx.bootstrap.size:], cfg.sample_rate)["bandwidth_hz"],
             "bootstrap_decoded": fields.__dict__,
-            "bootstrap_ok": fields.preamble_structure == 20 and fields.bsr_coefficient == 2}
+            "bootstrap_ok": fields == tx.bootstrap_fields}
 
 
 def run_demo(out: str | Path = "demo-output", quick: bool = False, status: bool = False) -> dict:

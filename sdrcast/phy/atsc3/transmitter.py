@@ -104,8 +104,9 @@ class Atsc3Transmitter:
             ps = preamble_structure(s.fft_size, s.guard_interval, row["preamble_Dx"],
                                     cfg.l1_basic_fec_mode)
         system_bandwidth = {2: 0, 5: 1, 8: 2}.get(cfg.bsr_coefficient, 3)
-        self.bootstrap = ofdm.bootstrap_at(cfg.sample_rate, BootstrapFields(
-            cfg.min_time_to_next, system_bandwidth, cfg.bsr_coefficient, ps))
+        self.bootstrap_fields = BootstrapFields(cfg.min_time_to_next, system_bandwidth,
+                                                cfg.bsr_coefficient, ps)
+        self.bootstrap = ofdm.bootstrap_at(cfg.sample_rate, self.bootstrap_fields)
         self.frames = 0
         self.empty_carriers = 0  # see pilots.insert
 
