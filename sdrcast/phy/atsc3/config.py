@@ -122,7 +122,10 @@ class SubframeConfig:
 @dataclass(frozen=True)
 class Atsc3Config:
     """A frame: bootstrap fields, preamble, L1 protection and its subframes (the first has the
-    preamble; each later one starts without a preamble)."""
+    preamble; each later one starts without a preamble). ``frame_length_ms``: None for
+    symbol-aligned frames (their length follows from the symbols), or a time-aligned frame
+    length, a multiple of 5 ms in 50..5000: the samples beyond the symbols go into the guard
+    intervals of the payload symbols (``framing.frame_timing``)."""
 
     bsr_coefficient: int = 2
     min_time_to_next: int = 0
@@ -131,6 +134,7 @@ class Atsc3Config:
     l1_detail_fec_mode: int = 1
     bsid: int = 0x8086
     preamble_structure: int | None = None  # default: from A/322 Annex H
+    frame_length_ms: int | None = None
     subframes: tuple[SubframeConfig, ...] = field(default=(SubframeConfig(),))
 
     def __post_init__(self):
@@ -140,6 +144,11 @@ class Atsc3Config:
         require_range("l1_basic_fec_mode", self.l1_basic_fec_mode, 1, 7)
         require_range("l1_detail_fec_mode", self.l1_detail_fec_mode, 1, 7)
         require_range("bsid", self.bsid, 0, 0xFFFF)
+        if self.frame_length_ms is not None:
+            require_range("frame_length_ms", self.frame_length_ms, 50, 5000)
+            if self.frame_length_ms % 5:
+                raise ConfigError(f"frame_length_ms={self.frame_length_ms}: time-aligned frames are "
+                                  "signalled in 5 ms steps; use a multiple of 5")
         if not 1 <= len(self.subframes) <= 256:
             raise ConfigError(f"{len(self.subframes)} subframes: allowed 1..256")
         for s in self.subframes:
@@ -160,8 +169,9 @@ class Atsc3Config:
         ids = [p.plp_id for s in self.subframes for p in s.plps]
         if len(set(ids)) != len(ids):
             raise ConfigError(f"plp_id values must be unique in a frame, got {ids}")
-        from sdrcast.phy.atsc3.framing import capacity
+        from sdrcast.phy.atsc3.framing import capacity, frame_timing
 
+        frame_timing(self)  # a time-aligned frame must hold its symbols
         for i, s in enumerate(self.subframes):
             cap = capacity(self, i)
             used = sum(p.cells for p in s.plps if p.layer == 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sdrcast.errors import ConfigError
 from sdrcast.mac.atsc3.l1 import MIN_DETAIL_BYTES, l1_basic, l1_detail
 from sdrcast.phy.atsc3.frame_builder import data_capacity, sbs_null_cells
 from sdrcast.phy.atsc3.l1_fec import cell_count
@@ -88,12 +89,42 @@ def detail_fields(cfg: Atsc3Config, cti: dict[int, tuple[int, int]] | None = Non
     }
 
 
+def frame_timing(cfg: Atsc3Config) -> tuple[int, int]:
+    """Time-aligned frames: (excess samples added to the guard interval of every payload
+    symbol, samples of cyclic postfix after the last one), splitting the frame's samples beyond
+    bootstrap, preamble and payload symbols as the ATSC 3.0 framing design describes (IEEE
+    Trans. Broadcast. 62(1), 2016; Samsung US 11153022: quotient to each payload guard
+    interval, remainder as a postfix). (0, 0) for symbol-aligned frames."""
+    if cfg.frame_length_ms is None:
+        return 0, 0
+    rate = cfg.sample_rate
+    used = 768 * (cfg.bsr_coefficient + 16)  # bootstrap: 4 x 3072 samples at 6.144 Msps
+    payload = 0
+    for i, s in enumerate(cfg.subframes):
+        lay = cfg.layout(i)
+        used += len(lay.kinds) * (s.fft_size + ofdm()["guard_interval_samples"][f"GI{s.guard_interval}"])
+        payload += sum(k not in ("FP", "P") for k in lay.kinds)
+    total = round(cfg.frame_length_ms * 1e-3 * rate)
+    if total < used:
+        raise ConfigError(f"frame_length_ms={cfg.frame_length_ms}: the symbols need "
+                          f"{used / rate * 1e3:.2f} ms; raise it or use fewer num_ofdm_symbols")
+    per, rest = divmod(total - used, payload)
+    if per >= 1 << 13:
+        raise ConfigError(f"frame_length_ms={cfg.frame_length_ms}: {per} excess samples per symbol "
+                          f"exceed L1B_excess_samples_per_symbol's 8191; add symbols or shorten it")
+    return per, rest
+
+
 def basic_fields(cfg: Atsc3Config, detail_bytes: int, detail_cells: int) -> dict:
     sub = cfg.subframes[0]
+    timing = ({"L1B_frame_length_mode": 1, "L1B_time_offset": 0, "L1B_additional_samples": 0}
+              if cfg.frame_length_ms is None else
+              {"L1B_frame_length_mode": 0, "L1B_frame_length": cfg.frame_length_ms // 5,
+               "L1B_excess_samples_per_symbol": frame_timing(cfg)[0]})
     return {
         "L1B_version": 0, "L1B_mimo_scattered_pilot_encoding": 0, "L1B_lls_flag": 0,
         "L1B_time_info_flag": 0, "L1B_return_channel_flag": 0, "L1B_papr_reduction": 0,
-        "L1B_frame_length_mode": 1, "L1B_time_offset": 0, "L1B_additional_samples": 0,
+        **timing,
         "L1B_num_subframes": len(cfg.subframes) - 1,
         "L1B_preamble_num_symbols": cfg.num_preamble_symbols - 1,
         "L1B_preamble_reduced_carriers": sub.reduced_carriers, "L1B_L1_Detail_content_tag": 0,

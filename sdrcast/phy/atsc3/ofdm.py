@@ -38,8 +38,10 @@ def data_symbol_energy(fft: int, pattern: str, boost: int, cred: int) -> float:
 
 
 def modulate(symbols: list[np.ndarray], layout: SymbolLayout, gi: int, pattern: str, boost: int,
-             cred: int) -> np.ndarray:
-    """Active carriers per symbol -> time samples with guard intervals (complex64)."""
+             cred: int, excess: int = 0) -> np.ndarray:
+    """Active carriers per symbol -> time samples with guard intervals (complex64); ``excess``
+    samples lengthen the guard interval of every payload (non-preamble) symbol (time-aligned
+    frames)."""
     n = layout.fft
     g = guard_samples(gi)
     p_data = data_symbol_energy(n, pattern, boost, cred)
@@ -54,8 +56,12 @@ def modulate(symbols: list[np.ndarray], layout: SymbolLayout, gi: int, pattern: 
             scale[j] = 1 / np.sqrt(np.sum(np.abs(amp) ** 2) + data.sum())
         else:
             scale[j] = 1 / np.sqrt(p_data)
-    t = np.fft.ifft(np.fft.ifftshift(grid, axes=1), axis=1) * n * scale[:, None]
-    return np.concatenate([t[:, n - g:], t], axis=1).reshape(-1).astype(np.complex64)
+    t = (np.fft.ifft(np.fft.ifftshift(grid, axes=1), axis=1) * n * scale[:, None]).astype(np.complex64)
+    if not excess:
+        return np.concatenate([t[:, n - g:], t], axis=1).reshape(-1)
+    prefix = [g + (0 if k in ("FP", "P") else excess) for k in layout.kinds]
+    return np.concatenate([np.concatenate([row[np.arange(-p, 0) % n], row])
+                           for row, p in zip(t, prefix, strict=True)])
 
 
 def bootstrap_at(rate: float, fields: bs.BootstrapFields) -> np.ndarray:

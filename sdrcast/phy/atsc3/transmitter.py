@@ -20,7 +20,7 @@ from sdrcast.phy.atsc3.bit_interleaver import cell_words
 from sdrcast.phy.atsc3.bootstrap import BootstrapFields, preamble_structure
 from sdrcast.phy.atsc3.config import Atsc3Config, PlpConfig
 from sdrcast.phy.atsc3.frame_geometry import preamble_row
-from sdrcast.phy.atsc3.framing import l1_bits
+from sdrcast.phy.atsc3.framing import frame_timing, l1_bits
 from sdrcast.phy.atsc3.l1_fec import encode as l1_encode
 from sdrcast.phy.atsc3.scrambler import scramble
 from sdrcast.phy.atsc3.tables import constellation_points
@@ -107,6 +107,7 @@ class Atsc3Transmitter:
         self.bootstrap_fields = BootstrapFields(cfg.min_time_to_next, system_bandwidth,
                                                 cfg.bsr_coefficient, ps)
         self.bootstrap = ofdm.bootstrap_at(cfg.sample_rate, self.bootstrap_fields)
+        self.excess, self.postfix = frame_timing(cfg)  # time-aligned frames
         self.frames = 0
         self.empty_carriers = 0  # see pilots.insert
 
@@ -125,7 +126,8 @@ class Atsc3Transmitter:
         return self._l1
 
     def frame_cells(self) -> list[np.ndarray]:
-        """Framed cells of the next frame, per subframe (before frequency interleaving)."""
+        """Framed cells of the next frame, per subframe (before frequency interleaving); PLPs
+        short of input are completed with baseband padding."""
         l1 = self._l1_cells()
         if self._dummy is None:
             l1_cells = sum(c.size for c in l1)
@@ -137,6 +139,8 @@ class Atsc3Transmitter:
             cores: list[list] = []  # [core encoder, cells], enhanced layers added in
             for p in sub.plps:
                 e = self.plps[p.plp_id]
+                if len(e.packets) < p.fec_blocks:  # input short: baseband padding
+                    e.pad(p.fec_blocks)
                 cells = e.mapped(p.fec_blocks)
                 if p.layer == 1:  # LDM: enhanced layer added below the core, then normalised
                     alpha = 10 ** (-p.ldm_injection_level_db / 20)
@@ -158,7 +162,10 @@ class Atsc3Transmitter:
                                            s.scattered_pilot_boost, s.reduced_carriers)
             self.empty_carriers += empty
             parts.append(ofdm.modulate(symbols, lay, s.guard_interval, s.scattered_pilot_pattern,
-                                       s.scattered_pilot_boost, s.reduced_carriers))
+                                       s.scattered_pilot_boost, s.reduced_carriers, self.excess))
+        if self.postfix:  # time-aligned: the last symbol continues cyclically
+            fft = self.cfg.subframes[-1].fft_size
+            parts.append(parts[-1][-fft:][:self.postfix])
         return np.concatenate(parts)
 
     def _payload(self, payload) -> dict:
@@ -213,8 +220,9 @@ class Atsc3Transmitter:
 
     @property
     def frame_samples_count(self) -> int:
-        return self.bootstrap.size + sum(
+        return self.bootstrap.size + self.postfix + sum(
             len(lay.kinds) * (lay.fft + ofdm.guard_samples(s.guard_interval))
+            + sum(k not in ("FP", "P") for k in lay.kinds) * self.excess
             for s, lay in zip(self.cfg.subframes, self.layouts, strict=True))
 
     def payload_bitrates(self) -> dict[int, float]:

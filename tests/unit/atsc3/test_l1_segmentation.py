@@ -41,8 +41,6 @@ def test_frame_with_many_plps_signals_them_all():
         fft_size=8192, guard_interval=5, scattered_pilot_pattern="SP6_2", num_ofdm_symbols=60,
         plps=plps),))
     tx = Atsc3Transmitter(cfg)
-    for e in tx.plps.values():
-        e.pad(1)
     cells = tx.frame_cells()[0]
     mode = cfg.l1_basic_fec_mode
     n_basic = fec_params("basic", mode, 200)["cells"]

@@ -29,8 +29,6 @@ def test_reduced_carriers_narrow_the_spectrum_and_are_signalled():
             fft_size=8192, guard_interval=5, scattered_pilot_pattern="SP6_2", reduced_carriers=cred,
             num_ofdm_symbols=20, plps=(PlpConfig(fec_blocks=5),)),))
         tx = Atsc3Transmitter(cfg)
-        for e in tx.plps.values():
-            e.pad(5)
         framed = tx.frame_cells()
         basic = parse_l1_basic(information_bits(framed[0], "basic", 1, 200))
         assert basic["L1B_first_sub_reduced_carriers"] == cred

@@ -1,0 +1,47 @@
+"""Time-aligned frames: exactly frame_length_ms of samples; the excess over the symbols goes
+into every payload symbol's guard interval (signalled in L1-Basic) and the remainder follows
+the last symbol as a cyclic postfix; every guard interval stays a cyclic prefix."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from sdrcast.errors import ConfigError
+from sdrcast.mac.atsc3.l1 import parse_l1_basic
+from sdrcast.mac.ts import sample_stream
+from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
+from sdrcast.phy.atsc3.framing import frame_timing
+from sdrcast.phy.atsc3.l1_fec import information_bits
+
+SUB = SubframeConfig(fft_size=8192, guard_interval=5, scattered_pilot_pattern="SP6_2",
+                     num_ofdm_symbols=20, plps=(PlpConfig(fec_blocks=5),))
+
+
+def test_frame_is_exactly_its_length_with_cyclic_guard_intervals():
+    cfg = Atsc3Config(num_preamble_symbols=2, frame_length_ms=50, subframes=(SUB,))
+    tx = Atsc3Transmitter(cfg)
+    excess, postfix = frame_timing(cfg)
+    assert tx.frame_samples_count == 50e-3 * 6.912e6 == 345600
+    assert (excess, postfix) == divmod(345600 - 13824 - 22 * 9216, 20) and postfix > 0
+    iq = tx.modulate(sample_stream(3000))
+    assert iq.size % tx.frame_samples_count == 0
+    basic = parse_l1_basic(information_bits(tx.frame_cells()[0], "basic", 1, 200))
+    assert basic["L1B_frame_length_mode"] == 0 and basic["L1B_frame_length"] == 10
+    assert basic["L1B_excess_samples_per_symbol"] == excess
+    pos, n, g = tx.bootstrap.size, 8192, 1024
+    for k in range(22):  # 2 preamble symbols, then 20 payload symbols with longer prefixes
+        p = g + (excess if k >= 2 else 0)
+        np.testing.assert_array_equal(iq[pos:pos + p], iq[pos + n:pos + n + p])
+        pos += p + n
+    np.testing.assert_array_equal(iq[pos:pos + postfix], iq[pos - n:pos - n + postfix])
+    assert pos + postfix == tx.frame_samples_count
+
+
+def test_symbol_aligned_frames_are_unchanged_and_bad_lengths_refused():
+    assert frame_timing(Atsc3Config(subframes=(SUB,))) == (0, 0)
+    with pytest.raises(ConfigError, match="multiple of 5"):
+        Atsc3Config(frame_length_ms=102, subframes=(SUB,))
+    with pytest.raises(ConfigError, match="the symbols need"):
+        Atsc3Config(frame_length_ms=50, subframes=(dataclasses.replace(SUB, num_ofdm_symbols=40),))
+    with pytest.raises(ConfigError, match="8191"):
+        Atsc3Config(frame_length_ms=200, subframes=(SUB,))
