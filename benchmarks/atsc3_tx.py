@@ -1,5 +1,5 @@
 """ATSC 3.0 transmitter speed, x real time, for every preset (station setups and the gr-atsc3
-vector sets).
+vector sets) and one with tone reservation (``fixed_16k_256nuc+TR``).
 
     python benchmarks/atsc3_tx.py                # 1 and 2 LDPC threads, 3 frames each
     python benchmarks/atsc3_tx.py --frames 5 --workers 2
@@ -12,6 +12,7 @@ built, both as samples produced per second of wall time over the sample rate. Re
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -24,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def bench(name: str, frames: int, workers: int) -> dict:
-    cfg = Atsc3Config.preset(name)
+    preset, _, tr = name.partition("+")
+    cfg = dataclasses.replace(Atsc3Config.preset(preset), papr_reduction="TR") if tr else \
+        Atsc3Config.preset(preset)
     tx = Atsc3Transmitter(cfg, workers=workers)
     rates = tx.payload_bitrates()
     per_frame = {i: int(r * tx.frame_samples_count / cfg.sample_rate / 8 / 188) + 1 for i, r in rates.items()}
@@ -54,7 +57,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "atsc3_tx.json"))
     args = ap.parse_args()
     rows = []
-    for name in PRESETS:
+    for name in (*PRESETS, "fixed_16k_256nuc+TR"):
         for w in args.workers:
             r = bench(name, args.frames, w)
             rows.append(r)

@@ -15,6 +15,7 @@ from sdrcast.phy.atsc3.tables import BITS_PER_CELL, CONSTELLATIONS, LDM_LEVELS, 
 FEC_TYPES = ("BCH+LDPC", "CRC+LDPC", "LDPC")
 TI_MODES = ("off", "CTI", "HTI")
 PLP_INPUTS = ("ts", "ip")
+PAPR_MODES = ("off", "TR")
 CTI_DEPTHS = (512, 724, 887, 1024, 1254, 1448)  # 1254 and 1448: extended, QPSK only
 GI_MAX = {8192: 7, 16384: 11, 32768: 12}
 PRESET_DIR = Path(__file__).with_name("presets")
@@ -125,7 +126,10 @@ class Atsc3Config:
     preamble; each later one starts without a preamble). ``frame_length_ms``: None for
     symbol-aligned frames (their length follows from the symbols), or a time-aligned frame
     length, a multiple of 5 ms in 50..5000: the samples beyond the symbols go into the guard
-    intervals of the payload symbols (``framing.frame_timing``)."""
+    intervals of the payload symbols (``framing.frame_timing``). ``papr_reduction`` "TR": tone
+    reservation (``papr``), peaks clipped towards ``tr_clip_db`` over the symbol RMS with
+    reserved carriers up to ``tr_max_tone`` times the data cells' RMS amplitude, in at most
+    ``tr_iterations`` steps per symbol."""
 
     bsr_coefficient: int = 2
     min_time_to_next: int = 0
@@ -135,6 +139,10 @@ class Atsc3Config:
     bsid: int = 0x8086
     preamble_structure: int | None = None  # default: from A/322 Annex H
     frame_length_ms: int | None = None
+    papr_reduction: str = "off"
+    tr_clip_db: float = 7.0
+    tr_max_tone: float = 5.0
+    tr_iterations: int = 20
     subframes: tuple[SubframeConfig, ...] = field(default=(SubframeConfig(),))
 
     def __post_init__(self):
@@ -144,6 +152,10 @@ class Atsc3Config:
         require_range("l1_basic_fec_mode", self.l1_basic_fec_mode, 1, 7)
         require_range("l1_detail_fec_mode", self.l1_detail_fec_mode, 1, 7)
         require_range("bsid", self.bsid, 0, 0xFFFF)
+        require_one_of("papr_reduction", self.papr_reduction, PAPR_MODES)
+        require_range("tr_clip_db", self.tr_clip_db, 3.0, 15.0)
+        require_range("tr_max_tone", self.tr_max_tone, 0.0, 10.0)
+        require_range("tr_iterations", self.tr_iterations, 1, 1000)
         if self.frame_length_ms is not None:
             require_range("frame_length_ms", self.frame_length_ms, 50, 5000)
             if self.frame_length_ms % 5:
@@ -198,4 +210,4 @@ class Atsc3Config:
         s = self.subframes[index]
         return layout(s.fft_size, s.guard_interval, s.scattered_pilot_pattern, s.reduced_carriers,
                       self.num_preamble_symbols if index == 0 else 0, s.num_ofdm_symbols, s.sbs_first,
-                      index == 0)
+                      index == 0, self.papr_reduction == "TR")

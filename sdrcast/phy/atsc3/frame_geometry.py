@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
+
 from sdrcast.errors import ConfigError
 from sdrcast.phy.atsc3.tables import ofdm
 
@@ -22,6 +24,7 @@ class SymbolLayout:
     fft: int
     kinds: tuple[str, ...]  # per symbol: "FP" first preamble, "P" preamble, "SBS", "D" data
     cells: tuple[int, ...]  # data cells per symbol
+    tr: bool = False  # tone reservation: reserved carriers carry no data
 
     @property
     def total_cells(self) -> int:
@@ -47,9 +50,32 @@ def preamble_row(fft: int, gi: int, pattern: str) -> int:
                       "pilot row in A/322 Table 8.x)")
 
 
+@cache
+def reserved_carriers(fft: int, kind: str, payload_index: int, gi: int, pattern: str,
+                      cred: int) -> np.ndarray:
+    """Tone-reservation carriers of a symbol (A/322 8.x; ``tr_papr_reserved_carriers``):
+    none in the frame's first preamble symbol; the alternative set in preamble symbols whose
+    preamble Dx is 3, 4 or 8 and in subframe boundary symbols whose Dx is; in data symbols the
+    set moved up by Dx (l mod Dy) like the scattered pilots. Indices count from the lowest
+    active carrier (moved with C_red_coeff; any falling outside the band are dropped)."""
+    if kind == "FP":
+        return np.zeros(0, np.int64)
+    tab = ofdm()
+    sp = tab["scattered_pilot_patterns"][pattern]
+    dx = tab["preamble_pilots"]["rows"][preamble_row(fft, gi, pattern)]["preamble_Dx"] \
+        if kind == "P" else sp["Dx"]
+    alt = kind in ("P", "SBS") and dx in (3, 4, 8)
+    shift = sp["Dx"] * (payload_index % sp["Dy"]) if kind == "D" else 0
+    nocs = tab["num_carriers_NoC"][str(fft)]
+    idx = np.asarray(tab["tr_papr_reserved_carriers"][f"{'alt_' if alt else ''}{fft}"], np.int64)
+    idx = idx + shift - (nocs[0] - nocs[cred]) // 2
+    return idx[(idx >= 0) & (idx < nocs[cred])]
+
+
 def layout(fft: int, gi: int, pattern: str, cred: int, n_preamble: int, n_payload: int,
-           sbs_first: bool, frame_start: bool = True) -> SymbolLayout:
-    """Symbol kinds and data-cell counts of one subframe (``n_payload`` counts the SBSs)."""
+           sbs_first: bool, frame_start: bool = True, tr: bool = False) -> SymbolLayout:
+    """Symbol kinds and data-cell counts of one subframe (``n_payload`` counts the SBSs);
+    ``tr``: tone reservation, each symbol's reserved carriers taken from its data cells."""
     if fft not in FFT_SIZES:
         raise ConfigError(f"fft_size={fft} is not allowed; choose one of {FFT_SIZES}")
     cps = ofdm()["cells_per_symbol"]
@@ -68,4 +94,8 @@ def layout(fft: int, gi: int, pattern: str, cred: int, n_preamble: int, n_payloa
         edge = i == n_payload - 1 or (i == 0 and sbs_first)
         kinds.append("SBS" if edge else "D")
         cells.append(sbs if edge else data)
-    return SymbolLayout(fft, tuple(kinds), tuple(cells))
+    if tr:
+        n_pre = sum(k in ("FP", "P") for k in kinds)
+        cells = [c - reserved_carriers(fft, k, j - n_pre, gi, pattern, cred).size
+                 for j, (k, c) in enumerate(zip(kinds, cells, strict=True))]
+    return SymbolLayout(fft, tuple(kinds), tuple(cells), tr)

@@ -123,7 +123,8 @@ def basic_fields(cfg: Atsc3Config, detail_bytes: int, detail_cells: int) -> dict
                "L1B_excess_samples_per_symbol": frame_timing(cfg)[0]})
     return {
         "L1B_version": 0, "L1B_mimo_scattered_pilot_encoding": 0, "L1B_lls_flag": 0,
-        "L1B_time_info_flag": 0, "L1B_return_channel_flag": 0, "L1B_papr_reduction": 0,
+        "L1B_time_info_flag": 0, "L1B_return_channel_flag": 0,
+        "L1B_papr_reduction": int(cfg.papr_reduction == "TR"),
         **timing,
         "L1B_num_subframes": len(cfg.subframes) - 1,
         "L1B_preamble_num_symbols": cfg.num_preamble_symbols - 1,

@@ -10,10 +10,13 @@ N_CP) A_SP^2 + N_CP A_CP^2 (Table 7.4 N_data; as gr-atsc3, within 1e-4).
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from sdrcast.phy.atsc3 import bootstrap as bs
-from sdrcast.phy.atsc3.frame_geometry import SymbolLayout, pattern_index
+from sdrcast.phy.atsc3 import papr
+from sdrcast.phy.atsc3.frame_geometry import SymbolLayout, pattern_index, reserved_carriers
 from sdrcast.phy.atsc3.pilots import carrier_map, noc
 from sdrcast.phy.atsc3.tables import ofdm
 from sdrcast.phy.resample import Resampler
@@ -38,10 +41,11 @@ def data_symbol_energy(fft: int, pattern: str, boost: int, cred: int) -> float:
 
 
 def modulate(symbols: list[np.ndarray], layout: SymbolLayout, gi: int, pattern: str, boost: int,
-             cred: int, excess: int = 0) -> np.ndarray:
+             cred: int, excess: int = 0, tr: tuple[float, float, int] | None = None) -> np.ndarray:
     """Active carriers per symbol -> time samples with guard intervals (complex64); ``excess``
     samples lengthen the guard interval of every payload (non-preamble) symbol (time-aligned
-    frames)."""
+    frames); ``tr`` = (clip dB over the symbol RMS, largest reserved-carrier amplitude over the
+    data cells' RMS, iterations) fills the reserved carriers of a ``layout.tr`` subframe."""
     n = layout.fft
     g = guard_samples(gi)
     p_data = data_symbol_energy(n, pattern, boost, cred)
@@ -52,16 +56,46 @@ def modulate(symbols: list[np.ndarray], layout: SymbolLayout, gi: int, pattern: 
         start = (n - x.size) // 2 + 1
         grid[j, start:start + x.size] = x
         if kind in ("FP", "P"):
-            amp, data = carrier_map(n, kind, j - n_pre, gi, pattern, boost, cred)
+            amp, data = carrier_map(n, kind, j - n_pre, gi, pattern, boost, cred, layout.tr)
             scale[j] = 1 / np.sqrt(np.sum(np.abs(amp) ** 2) + data.sum())
         else:
             scale[j] = 1 / np.sqrt(p_data)
     t = (np.fft.ifft(np.fft.ifftshift(grid, axes=1), axis=1) * n * scale[:, None]).astype(np.complex64)
+    if layout.tr and tr is not None:
+        _reserve_tones(t, layout, gi, pattern, cred, scale, *tr)
     if not excess:
         return np.concatenate([t[:, n - g:], t], axis=1).reshape(-1)
     prefix = [g + (0 if k in ("FP", "P") else excess) for k in layout.kinds]
     return np.concatenate([np.concatenate([row[np.arange(-p, 0) % n], row])
                            for row, p in zip(t, prefix, strict=True)])
+
+
+def _reserve_tones(t: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, cred: int,
+                   scale: np.ndarray, clip_db: float, max_tone: float, iterations: int) -> None:
+    n = layout.fft
+    n_pre = sum(k in ("FP", "P") for k in layout.kinds)
+    sets: dict[bytes, int] = {}
+    kidx = np.full(len(layout.kinds), -1, np.int64)
+    reserved = []
+    for j, kind in enumerate(layout.kinds):
+        idx = reserved_carriers(n, kind, j - n_pre, gi, pattern, cred)
+        if not idx.size:
+            continue
+        b = (idx + (n - noc(n, cred)) // 2 + 1 - n // 2) % n  # FFT bins (DC at 0)
+        kidx[j] = sets.setdefault(b.tobytes(), len(sets))
+        if kidx[j] == len(reserved):
+            reserved.append(b)
+    if not reserved:
+        return
+    kern, bins = papr.kernels(reserved, n)
+    sizes = np.array([reserved[k].size if k >= 0 else 0 for k in kidx])
+    clip = 10 ** (clip_db / 20) * np.sqrt(np.mean(np.abs(t) ** 2, axis=1))
+    a_max = max_tone * sizes * scale
+    half = len(t) // 2  # two threads, each on its own symbols (the kernel releases the GIL)
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda sl: papr.tone_reservation(t[sl], kern, bins, kidx[sl], clip[sl],
+                                                       a_max[sl], iterations),
+                      (slice(0, half), slice(half, None))))
 
 
 def bootstrap_at(rate: float, fields: bs.BootstrapFields) -> np.ndarray:

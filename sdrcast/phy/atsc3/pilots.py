@@ -20,7 +20,7 @@ from functools import cache
 import numpy as np
 
 from sdrcast.errors import ConfigError
-from sdrcast.phy.atsc3.frame_geometry import SymbolLayout, pattern_index, preamble_row
+from sdrcast.phy.atsc3.frame_geometry import SymbolLayout, pattern_index, preamble_row, reserved_carriers
 from sdrcast.phy.atsc3.tables import ofdm
 
 
@@ -53,8 +53,9 @@ def _additional(fft: int, pattern: str, cred: int) -> list[int]:
 
 @cache
 def carrier_map(fft: int, kind: str, payload_index: int, gi: int, pattern: str, boost: int,
-                cred: int) -> tuple[np.ndarray, np.ndarray]:
-    """(pilot amplitude per active carrier, 0 on data carriers; data-carrier mask)."""
+                cred: int, tr: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(pilot amplitude per active carrier, 0 on data carriers; data-carrier mask); ``tr``: the
+    tone-reservation carriers are not data carriers."""
     tab = ofdm()
     n_max = noc(fft, 0)
     n = noc(fft, 4 if kind == "FP" else cred)
@@ -78,7 +79,10 @@ def carrier_map(fft: int, kind: str, payload_index: int, gi: int, pattern: str, 
         edge = [0, n - 1] + [i for i in _additional(fft, pattern, cred) if i < n]
         amp[edge] = a_sp
     amp *= 1 - 2 * reference_prbs(n).astype(np.float64)
-    return amp.astype(np.complex64), amp == 0
+    data = amp == 0
+    if tr:
+        data[reserved_carriers(fft, kind, payload_index, gi, pattern, cred)] = False
+    return amp.astype(np.complex64), data
 
 
 def insert(cells: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, boost: int,
@@ -96,7 +100,7 @@ def insert(cells: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, boost
     n_pre = sum(k in ("FP", "P") for k in layout.kinds)
     out, a = [], 0
     for j, kind in enumerate(layout.kinds):
-        amp, data = carrier_map(layout.fft, kind, j - n_pre, gi, pattern, boost, cred)
+        amp, data = carrier_map(layout.fft, kind, j - n_pre, gi, pattern, boost, cred, layout.tr)
         idx = np.flatnonzero(data)
         take = cells[a:a + idx.size]
         sym = amp.copy()
@@ -107,6 +111,6 @@ def insert(cells: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, boost
     if a < cells.size:
         raise ConfigError(f"pilot maps leave {a} data carriers for {cells.size} frame cells "
                           f"({layout.fft}, {pattern}, C_red_coeff {cred})")
-    capacity = sum(int(carrier_map(layout.fft, k, j - n_pre, gi, pattern, boost, cred)[1].sum())
+    capacity = sum(int(carrier_map(layout.fft, k, j - n_pre, gi, pattern, boost, cred, layout.tr)[1].sum())
                    for j, k in enumerate(layout.kinds))
     return out, capacity - cells.size

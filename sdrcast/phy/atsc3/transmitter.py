@@ -108,6 +108,7 @@ class Atsc3Transmitter:
                                                 cfg.bsr_coefficient, ps)
         self.bootstrap = ofdm.bootstrap_at(cfg.sample_rate, self.bootstrap_fields)
         self.excess, self.postfix = frame_timing(cfg)  # time-aligned frames
+        self.tr = (cfg.tr_clip_db, cfg.tr_max_tone, cfg.tr_iterations)
         self.frames = 0
         self.empty_carriers = 0  # see pilots.insert
 
@@ -162,7 +163,8 @@ class Atsc3Transmitter:
                                            s.scattered_pilot_boost, s.reduced_carriers)
             self.empty_carriers += empty
             parts.append(ofdm.modulate(symbols, lay, s.guard_interval, s.scattered_pilot_pattern,
-                                       s.scattered_pilot_boost, s.reduced_carriers, self.excess))
+                                       s.scattered_pilot_boost, s.reduced_carriers, self.excess,
+                                       self.tr))
         if self.postfix:  # time-aligned: the last symbol continues cyclically
             fft = self.cfg.subframes[-1].fft_size
             parts.append(parts[-1][-fft:][:self.postfix])
