@@ -27,6 +27,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
+import numpy as np
+
 from sdrcast.errors import ConfigError
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
 from sdrcast.phy.atsc3.config import PRESETS
@@ -55,6 +57,11 @@ class Atsc3TxBlock(Block):
 
     def _emit(self, iq) -> Iterator[Chunk]:
         n = self.tx.frame_samples_count
+        self.counters.update({"frames": self.tx.frames,
+                              "padding_packets": sum(self.tx.padding_packets.values()),
+                              "empty_carriers": self.tx.empty_carriers,
+                              **{f"plp{k}_{n}": v for k, e in self.tx.plps.items()
+                                 for n, v in e.alp.counters.items()}})
         for i in range(iq.size // n):
             yield Chunk(iq[i * n:(i + 1) * n], [Tag(0, "frame_start", self.tx.frames - iq.size // n + i)])
 
@@ -79,13 +86,7 @@ class Atsc3TxBlock(Block):
             n = self._due()
             if n > 0:
                 yield from self._emit(self.tx.next_frames(n))
-        if not self.live:
-            yield from self._emit(self.tx.flush())
-        self.counters.update({"frames": self.tx.frames,
-                              "padding_packets": sum(self.tx.padding_packets.values()),
-                              "empty_carriers": self.tx.empty_carriers,
-                              **{f"plp{k}_{n}": v for k, e in self.tx.plps.items()
-                                 for n, v in e.alp.counters.items()}})
+        yield from self._emit(self.tx.flush() if not self.live else np.zeros(0, np.complex64))
 
 
 def config_from_args(config: str | None, preset: str | None) -> Atsc3Config:
