@@ -121,6 +121,25 @@ def test_mobile_channel_with_carrier_and_clock_offsets(cfg, snr):
     assert 5 < last["sco_ppm"] < 35  # follows the 20 ppm drift (fading moves the taps too)
 
 
+@pytest.mark.parametrize("cfg, snr", [(DtmbConfig("pn420", False, 3780, "64QAM", 0.6, 1), 24.0),
+                                      (DtmbConfig("pn595", False, 1, "16QAM", 0.8, 1), 20.0)],
+                         ids=["C3780", "C1"])
+@pytest.mark.parametrize("ppm, cfo", [(50, -50e3), (-50, 50e3)], ids=["+50ppm", "-50ppm"])
+def test_tracks_50_ppm_clock_and_50_khz_carrier_offsets(cfg, snr, ppm, cfo):
+    frames = latency_frames(cfg) + 60
+    ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=2)
+    x = np.concatenate([np.zeros(1000, np.complex64), DtmbTransmitter(cfg).modulate(ts)])
+    y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=snr, cfo_hz=cfo, sco_ppm=ppm,
+                                      seed=3))(x)
+    out, rep = DtmbReceiver().demodulate(y)
+    assert out.size >= 59 * cfg.ts_bytes_per_frame
+    np.testing.assert_array_equal(out, ts[:out.size])
+    assert rep["ldpc_failures"] == 0 and rep["frames_erased"] == 0
+    last = rep["frames_log"][-1]
+    assert last["cfo_hz"] == pytest.approx(cfo, abs=5)
+    assert 40 < np.sign(ppm) * last["sco_ppm"] < 60
+
+
 @pytest.mark.parametrize("mode", ["zero", "drop"])
 def test_resynchronises_after_signal_loss(mode):
     """A 20-frame fade (zeros) or 20 frames' worth of lost samples (a receiver overflow) after
