@@ -2,14 +2,15 @@
 framed cells (file 07), checked by their CRC-32, parsed into fields, and written and protected
 again by sdrcast: the cells must come out identical. This proves the L1 field codec (A/322
 Tables 9.2/9.9, 2024 edition) and the whole L1 FEC chain (A/322 6.5) for L1-Basic modes 1, 2,
-3, 4, 6 and L1-Detail modes 1-6. (L1-Detail of sets with several preamble symbols is spread over
-them: that placement belongs to the frame builder, still to come.)"""
+3, 4, 6 and L1-Detail modes 1-6, with L1-Detail gathered back from over several preamble
+symbols where a set has them."""
 import json
 
 import numpy as np
 import pytest
 
 from sdrcast.mac.atsc3.l1 import l1_basic, l1_detail, parse_l1_basic, parse_l1_detail
+from sdrcast.phy.atsc3.frame_builder import detail_cells
 from sdrcast.phy.atsc3.l1_fec import cell_count, encode, fec_params, information_bits
 from tests.conftest import VECTORS
 
@@ -47,15 +48,11 @@ def test_l1_basic_round_trip(sid, cells, l1b_mode, l1d_mode, n_pre):
     assert cell_count("detail", l1d_mode, k_sig) == basic["L1B_L1_Detail_total_cells"]
 
 
-ONE_PREAMBLE = [s for s in SETS if s[4] == 1]
-
-
-@pytest.mark.parametrize("sid, cells, l1b_mode, l1d_mode, n_pre", ONE_PREAMBLE,
-                         ids=[s[0] for s in ONE_PREAMBLE])
+@pytest.mark.parametrize("sid, cells, l1b_mode, l1d_mode, n_pre", SETS, ids=[s[0] for s in SETS])
 def test_l1_detail_round_trip(sid, cells, l1b_mode, l1d_mode, n_pre):
     basic, n_basic = _basic(cells, l1b_mode)
     k_sig = 8 * basic["L1B_L1_Detail_size_bytes"]
-    seg = cells[n_basic:n_basic + basic["L1B_L1_Detail_total_cells"]]
+    seg = detail_cells(cells, n_pre, n_basic, basic["L1B_L1_Detail_total_cells"])
     detail = parse_l1_detail(information_bits(seg, "detail", l1d_mode, k_sig), basic)
     assert detail["L1D_plp_size"][0][0] > 0
     np.testing.assert_array_equal(encode(l1_detail(detail, basic), "detail", l1d_mode), seg)

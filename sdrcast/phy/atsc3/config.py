@@ -34,6 +34,7 @@ class PlpConfig:
 
     plp_id: int = 0
     input: str = "ts"
+    lls: bool = False  # carries Low Level Signalling (A/331 SLT etc.): L1D_plp_lls_flag
     fec_type: str = "BCH+LDPC"
     ldpc_length: int = 64800
     code_rate: str = "9/15"
@@ -139,6 +140,7 @@ class Atsc3Config:
     bsid: int = 0x8086
     preamble_structure: int | None = None  # default: from A/322 Annex H
     frame_length_ms: int | None = None
+    return_channel: bool = False  # L1B_return_channel_flag: a dedicated return channel (A/323)
     papr_reduction: str = "off"
     tr_clip_db: float = 7.0
     tr_max_tone: float = 5.0

@@ -45,6 +45,14 @@ def dummy_offsets(capacities: list[int]) -> list[int]:
     return [8 * sum(-(-c // 8) for c in capacities[:i]) for i in range(len(capacities))]
 
 
+def detail_cells(framed: np.ndarray, n_pre: int, n_basic: int, n_detail: int) -> np.ndarray:
+    """The L1-Detail cells in their coded order, read from a frame's first subframe with
+    ``n_pre`` preamble symbols (undoes the spreading over them)."""
+    seg = np.asarray(framed)[n_basic:n_basic + n_detail]
+    rows = n_detail // n_pre
+    return np.concatenate([seg[:rows * n_pre].reshape(n_pre, rows).T.reshape(-1), seg[rows * n_pre:]])
+
+
 def build(layout: SymbolLayout, plp_cells: np.ndarray, nulls: int, l1_basic: np.ndarray | None = None,
           l1_detail: np.ndarray | None = None, dummy_offset: int = 0) -> np.ndarray:
     """Framed cells of one subframe (``l1_*`` for the subframe that opens the frame)."""

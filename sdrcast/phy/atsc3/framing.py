@@ -66,7 +66,7 @@ def detail_fields(cfg: Atsc3Config, cti: dict[int, tuple[int, int]] | None = Non
         "L1D_frequency_interleaver": [int(s.frequency_interleaver) for s in subs],
         "L1D_sbs_null_cells": [_nulls(s) for s in subs],
         "L1D_num_plp": [len(s.plps) - 1 for s in subs],
-        "L1D_plp_id": per_plp(lambda p: p.plp_id), "L1D_plp_lls_flag": per_plp(lambda p: 0),
+        "L1D_plp_id": per_plp(lambda p: p.plp_id), "L1D_plp_lls_flag": per_plp(lambda p: int(p.lls)),
         "L1D_plp_layer": per_plp(lambda p: p.layer), "L1D_plp_start": [starts(s) for s in subs],
         "L1D_plp_size": per_plp(lambda p: p.cells), "L1D_plp_scrambler_type": per_plp(lambda p: 0),
         "L1D_plp_fec_type": per_plp(lambda p: FEC_TYPE_CODE[(p.fec_type, p.ldpc_length)]),
@@ -122,8 +122,9 @@ def basic_fields(cfg: Atsc3Config, detail_bytes: int, detail_cells: int) -> dict
               {"L1B_frame_length_mode": 0, "L1B_frame_length": cfg.frame_length_ms // 5,
                "L1B_excess_samples_per_symbol": frame_timing(cfg)[0]})
     return {
-        "L1B_version": 0, "L1B_mimo_scattered_pilot_encoding": 0, "L1B_lls_flag": 0,
-        "L1B_time_info_flag": 0, "L1B_return_channel_flag": 0,
+        "L1B_version": 0, "L1B_mimo_scattered_pilot_encoding": 0,
+        "L1B_lls_flag": int(any(p.lls for s in cfg.subframes for p in s.plps)),
+        "L1B_time_info_flag": 0, "L1B_return_channel_flag": int(cfg.return_channel),
         "L1B_papr_reduction": int(cfg.papr_reduction == "TR"),
         **timing,
         "L1B_num_subframes": len(cfg.subframes) - 1,

@@ -1,7 +1,8 @@
 """Random valid configurations (hypothesis): one or two subframes of any FFT, guard interval,
 pilot pattern, boost and C_red_coeff; up to three PLPs of any FEC, modulation and time
-interleaving; symbol- or time-aligned frames; TR on or off. Every one must build whole frames
-of the stated length whose L1-Basic reads back to the configuration."""
+interleaving, input and LLS flag; symbol- or time-aligned frames; TR on or off; return channel.
+Every one must build whole frames of the stated length whose L1-Basic and L1-Detail read back
+to the configuration."""
 import dataclasses
 
 import numpy as np
@@ -9,12 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sdrcast.errors import ConfigError
-from sdrcast.mac.atsc3.l1 import parse_l1_basic
+from sdrcast.mac.atsc3.l1 import parse_l1_basic, parse_l1_detail
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
 from sdrcast.phy.atsc3.config import GI_MAX
+from sdrcast.phy.atsc3.frame_builder import detail_cells
 from sdrcast.phy.atsc3.framing import capacity
-from sdrcast.phy.atsc3.l1_fec import information_bits
+from sdrcast.phy.atsc3.l1_fec import fec_params, information_bits
 from sdrcast.phy.atsc3.tables import CONSTELLATIONS, RATES, ofdm
 
 
@@ -39,7 +41,7 @@ def subframes(draw, first: bool):
 def plps(draw, plp_id: int):
     n = draw(st.sampled_from([16200, 64800]))
     mods = CONSTELLATIONS if n == 64800 else CONSTELLATIONS[:4]
-    return PlpConfig(plp_id=plp_id, input=draw(st.sampled_from(["ts", "ip"])),
+    return PlpConfig(plp_id=plp_id, input=draw(st.sampled_from(["ts", "ip"])), lls=draw(st.booleans()),
                      fec_type=draw(st.sampled_from(["BCH+LDPC", "CRC+LDPC", "LDPC"])),
                      ldpc_length=n, code_rate=draw(st.sampled_from(RATES)),
                      modulation=draw(st.sampled_from(mods)),
@@ -54,7 +56,8 @@ def configs(draw):
             for s in subs]
     base = dict(num_preamble_symbols=draw(st.integers(1, 3)), l1_basic_fec_mode=draw(st.integers(1, 5)),
                 l1_detail_fec_mode=draw(st.integers(2, 6)),
-                papr_reduction=draw(st.sampled_from(["off", "TR"])), tr_iterations=5)
+                papr_reduction=draw(st.sampled_from(["off", "TR"])), tr_iterations=5,
+                return_channel=draw(st.booleans()))
     # one FEC block per PLP to probe the capacity, then as many as the subframe takes
     small = [dataclasses.replace(s, plps=tuple(dataclasses.replace(p, fec_blocks=1, ldpc_length=16200,
                                                                    modulation="QPSK")
@@ -112,3 +115,12 @@ def test_any_valid_configuration_makes_whole_frames(cfg):
     assert basic["L1B_first_sub_reduced_carriers"] == s.reduced_carriers
     assert basic["L1B_papr_reduction"] == (cfg.papr_reduction == "TR")
     assert basic["L1B_frame_length_mode"] == (cfg.frame_length_ms is None)
+    assert basic["L1B_lls_flag"] == any(p.lls for p in plist)
+    assert basic["L1B_return_channel_flag"] == cfg.return_channel
+    n_basic = fec_params("basic", cfg.l1_basic_fec_mode, 200)["cells"]
+    coded = detail_cells(cells, cfg.num_preamble_symbols, n_basic, basic["L1B_L1_Detail_total_cells"])
+    detail = parse_l1_detail(information_bits(coded, "detail", cfg.l1_detail_fec_mode,
+                                              8 * basic["L1B_L1_Detail_size_bytes"]), basic)
+    assert detail["L1D_plp_id"] == [[p.plp_id for p in s.plps] for s in cfg.subframes]
+    assert detail["L1D_plp_lls_flag"] == [[int(p.lls) for p in s.plps] for s in cfg.subframes]
+    assert detail["L1D_plp_size"] == [[p.cells for p in s.plps] for s in cfg.subframes]
