@@ -11,6 +11,7 @@ datagrams are refused: the HM=1 length layout is unresolved, see the tables' REA
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from sdrcast.config import require_range
@@ -21,6 +22,35 @@ from sdrcast.mac.ts import SYNC, TS_PACKET, null_packets
 NULL_PID = 0x1FFF
 MAX_DNP = 128  # DNP=0 with HDM=0 means 128 deleted nulls
 MAX_IP = 2047
+
+
+@numba.njit(cache=True, nogil=True)
+def _single_packets(pkts: np.ndarray, delete_nulls: bool, nulls: int):
+    """NUMTS = 1 without header deletion, the common case, in one pass: (ALP bytes, packet
+    starts, nulls pending, nulls deleted)."""
+    n = pkts.shape[0]
+    out = np.empty(n * (2 + TS_PACKET - 1), np.uint8)
+    starts = np.empty(n, np.int64)
+    a, k, deleted = 0, 0, 0
+    for i in range(n):
+        pid = ((pkts[i, 1] & 0x1F) << 8) | pkts[i, 2]
+        if delete_nulls and pid == NULL_PID and nulls < MAX_DNP:
+            nulls += 1
+            deleted += 1
+            continue
+        starts[k] = a
+        k += 1
+        if nulls:
+            out[a] = 0xE3  # TS mode, NUMTS 1, AHF with DNP
+            out[a + 1] = nulls & 0x7F
+            a += 2
+        else:
+            out[a] = 0xE2
+            a += 1
+        out[a:a + TS_PACKET - 1] = pkts[i, 1:]
+        a += TS_PACKET - 1
+        nulls = 0
+    return out[:a], starts[:k], nulls, deleted
 
 
 class TsEncapsulator:
@@ -66,6 +96,12 @@ class TsEncapsulator:
             bad = int(np.flatnonzero(pkts[:, 0] != SYNC)[0])
             raise ConfigError(f"TS input: packet {self.counters['ts_packets'] + bad} has no 0x47 "
                               "sync byte (input must be whole 188-byte packets)")
+        if self.numts == 1 and not self.delete_headers:
+            alp, starts, self.nulls, deleted = _single_packets(pkts, self.delete_nulls, self.nulls)
+            self.counters["ts_packets"] += len(pkts)
+            self.counters["nulls_deleted"] += deleted
+            self.counters["alp_packets"] += len(starts)
+            return alp, starts
         out: list[np.ndarray] = []
         group: list[np.ndarray] = []
         for p in pkts:
