@@ -88,6 +88,45 @@ def relative_shift(byte: int) -> int:
     return load_json("atsc3", "bootstrap_signalling.json")["relative_shift_lut_by_symbol_byte"][byte]
 
 
+def native(fields: BootstrapFields, rate: float) -> np.ndarray:
+    """The bootstrap evaluated directly at ``rate`` (the baseband rate): each symbol's C, A and
+    B parts are the band-limited continuous-time signals the 6.144 Msps samples define, taken at
+    the instants m / rate, so no resampling filter shapes them. 4 x 3072 x rate / 6.144 MHz
+    samples (a whole number for every (N + 16) x 0.384 MHz rate)."""
+    r = rate / SAMPLE_RATE
+    n_out = round(SYMBOL_SAMPLES * r)
+    if abs(n_out - SYMBOL_SAMPLES * r) > 1e-9:
+        raise ConfigError(f"rate={rate} Hz: a bootstrap symbol is not a whole number of samples")
+    spectra = _spectra(fields.minor_version, 4)
+    half = (N_ZC - 1) // 2
+    k = np.arange(-half, half + 1)
+    shifts = [0]
+    for b in fields.symbol_bytes():
+        shifts.append((shifts[-1] + relative_shift(b)) % N_FFT)
+    t = np.arange(n_out) / r  # sample instants in 6.144 Msps sample units
+
+    def a_part(tau: np.ndarray, s: int) -> np.ndarray:  # A part (cyclically shifted) at tau
+        x = spectra[s, k % N_FFT]
+        return np.exp(2j * np.pi * np.outer(tau + shifts[s], k) / N_FFT) @ x / np.sqrt(N_ZC - 1)
+
+    out = []
+    for s in range(4):
+        if s == 0:  # C-A-B
+            tau = np.where(t < N_C, t + N_FFT - N_C, np.where(t < N_C + N_FFT, t - N_C,
+                                                              t - N_C - N_B))
+            sym = a_part(tau, s)
+            b = t >= N_C + N_FFT
+            sym[b] *= np.exp(2j * np.pi * (t[b] - N_C - N_FFT + N_C) / N_FFT)
+        else:  # B-C-A
+            tau = np.where(t < N_B, t + N_FFT - N_C, np.where(t < N_B + N_C, t - N_B + N_FFT - N_C,
+                                                              t - N_B - N_C))
+            sym = a_part(tau, s)
+            b = t < N_B
+            sym[b] *= np.exp(-2j * np.pi * (t[b] - N_C) / N_FFT)
+        out.append(-sym if s == 3 else sym)
+    return np.concatenate(out).astype(np.complex64)
+
+
 def bootstrap(fields: BootstrapFields = BootstrapFields()) -> np.ndarray:
     """The four bootstrap symbols at 6.144 Msps (4 x 3072 complex64 samples)."""
     spectra = _spectra(fields.minor_version, 4)

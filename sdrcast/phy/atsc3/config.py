@@ -141,6 +141,7 @@ class Atsc3Config:
     preamble_structure: int | None = None  # default: from A/322 Annex H
     frame_length_ms: int | None = None
     return_channel: bool = False  # L1B_return_channel_flag: a dedicated return channel (A/323)
+    bootstrap_generation: str = "resampled"  # or "native" (bootstrap.native)
     papr_reduction: str = "off"
     tr_clip_db: float = 7.0
     tr_max_tone: float = 5.0
@@ -155,6 +156,7 @@ class Atsc3Config:
         require_range("l1_detail_fec_mode", self.l1_detail_fec_mode, 1, 7)
         require_range("bsid", self.bsid, 0, 0xFFFF)
         require_one_of("papr_reduction", self.papr_reduction, PAPR_MODES)
+        require_one_of("bootstrap_generation", self.bootstrap_generation, ("resampled", "native"))
         require_range("tr_clip_db", self.tr_clip_db, 3.0, 15.0)
         require_range("tr_max_tone", self.tr_max_tone, 0.0, 10.0)
         require_range("tr_iterations", self.tr_iterations, 1, 1000)

@@ -18,6 +18,7 @@ from sdrcast.mac.atsc3.baseband import BasebandPacketizer, header
 from sdrcast.phy.atsc3 import frame_builder, frequency_interleaver, ofdm, pilots
 from sdrcast.phy.atsc3.bit_interleaver import cell_words
 from sdrcast.phy.atsc3.bootstrap import BootstrapFields, preamble_structure
+from sdrcast.phy.atsc3.bootstrap import native as native_bootstrap
 from sdrcast.phy.atsc3.config import Atsc3Config, PlpConfig
 from sdrcast.phy.atsc3.frame_geometry import preamble_row
 from sdrcast.phy.atsc3.framing import frame_timing, l1_bits
@@ -106,7 +107,9 @@ class Atsc3Transmitter:
         system_bandwidth = {2: 0, 5: 1, 8: 2}.get(cfg.bsr_coefficient, 3)
         self.bootstrap_fields = BootstrapFields(cfg.min_time_to_next, system_bandwidth,
                                                 cfg.bsr_coefficient, ps)
-        self.bootstrap = ofdm.bootstrap_at(cfg.sample_rate, self.bootstrap_fields)
+        self.bootstrap = (native_bootstrap(self.bootstrap_fields, cfg.sample_rate)
+                          if cfg.bootstrap_generation == "native" else
+                          ofdm.bootstrap_at(cfg.sample_rate, self.bootstrap_fields))
         self.excess, self.postfix = frame_timing(cfg)  # time-aligned frames
         self.tr = (cfg.tr_clip_db, cfg.tr_max_tone, cfg.tr_iterations)
         self.frames = 0

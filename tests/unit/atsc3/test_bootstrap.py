@@ -35,3 +35,25 @@ def test_noise_is_refused():
     rng = np.random.default_rng(0)
     with pytest.raises(ConfigError, match="does not match"):
         decode((rng.standard_normal(4 * 3072) + 1j * rng.standard_normal(4 * 3072)).astype(np.complex64))
+
+
+def test_native_rate_bootstrap_is_the_same_waveform():
+    """Evaluated at 6.144 Msps it is the bootstrap sample for sample; at the 6/7/8 MHz baseband
+    rates it agrees with the polyphase-resampled one to the resampler's accuracy, and its A
+    parts hold the same spectrum at the finer sampling."""
+    from sdrcast.phy.atsc3.bootstrap import native
+    from sdrcast.phy.atsc3.ofdm import bootstrap_at
+
+    f = BootstrapFields(3, 0, 2, 20)
+    np.testing.assert_allclose(native(f, 6.144e6), bootstrap(f), rtol=0, atol=1e-5)
+    for rate, nmse in ((6.912e6, -40), (8.064e6, -30), (9.216e6, -33)):
+        x, ref = native(f, rate), bootstrap_at(rate, f)
+        assert x.size == ref.size == round(4 * 3072 * rate / 6.144e6)
+        e = (x - ref)[200:-200]
+        assert 10 * np.log10(np.sum(np.abs(e) ** 2) / np.sum(np.abs(ref[200:-200]) ** 2)) < nmse
+    n = 2304  # 6.912 Msps: symbol 0's A part spans 2304 samples after C (585)
+    spec = np.fft.fft(native(f, 6.912e6)[585:585 + n].astype(np.complex128))
+    k = np.arange(-749, 750)
+    assert np.abs(np.delete(spec, k % n)).max() < 1e-3 * np.abs(spec).max()
+    np.testing.assert_allclose(spec[k % n] / 1.125, np.fft.fft(bootstrap(f)[520:520 + N_FFT])[k % N_FFT],
+                               atol=1e-3 * np.abs(spec).max())

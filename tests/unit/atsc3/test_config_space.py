@@ -57,7 +57,8 @@ def configs(draw):
     base = dict(num_preamble_symbols=draw(st.integers(1, 3)), l1_basic_fec_mode=draw(st.integers(1, 5)),
                 l1_detail_fec_mode=draw(st.integers(2, 6)),
                 papr_reduction=draw(st.sampled_from(["off", "TR"])), tr_iterations=5,
-                return_channel=draw(st.booleans()))
+                return_channel=draw(st.booleans()),
+                bootstrap_generation=draw(st.sampled_from(["resampled", "native"])))
     # one FEC block per PLP to probe the capacity, then as many as the subframe takes
     small = [dataclasses.replace(s, plps=tuple(dataclasses.replace(p, fec_blocks=1, ldpc_length=16200,
                                                                    modulation="QPSK")
@@ -105,6 +106,7 @@ def test_any_valid_configuration_makes_whole_frames(cfg):
     plist = [p for s in cfg.subframes for p in s.plps]
     iq = tx.modulate({p.plp_id: _payload(p, 20) for p in plist})
     assert iq.dtype == np.complex64 and iq.size and iq.size % tx.frame_samples_count == 0
+    assert tx.bootstrap.size == 4 * 3072 * cfg.sample_rate / 6.144e6
     if cfg.frame_length_ms:
         assert tx.frame_samples_count == round(cfg.frame_length_ms * 1e-3 * cfg.sample_rate)
     cells = Atsc3Transmitter(cfg).frame_cells()[0]
