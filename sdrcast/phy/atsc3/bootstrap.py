@@ -103,26 +103,34 @@ def native(fields: BootstrapFields, rate: float) -> np.ndarray:
     shifts = [0]
     for b in fields.symbol_bytes():
         shifts.append((shifts[-1] + relative_shift(b)) % N_FFT)
+    m = round(N_FFT * r)  # the A part's period in output samples
     t = np.arange(n_out) / r  # sample instants in 6.144 Msps sample units
 
-    def a_part(tau: np.ndarray, s: int) -> np.ndarray:  # A part (cyclically shifted) at tau
-        x = spectra[s, k % N_FFT]
-        return np.exp(2j * np.pi * np.outer(tau + shifts[s], k) / N_FFT) @ x / np.sqrt(N_ZC - 1)
+    def a_part(s: int, offset: float, idx: np.ndarray) -> np.ndarray:
+        """The shifted A part at instants t[idx] + offset: one m-point IFFT of its spectrum
+        (band-limited, so exact), read at those instants' grid positions."""
+        x = np.zeros(m, np.complex128)
+        x[k % m] = spectra[s, k % N_FFT] * np.exp(2j * np.pi * k * (offset + shifts[s]) / N_FFT)
+        return (np.fft.ifft(x) * m / np.sqrt(N_ZC - 1))[idx % m]
 
     out = []
     for s in range(4):
+        sym = np.empty(n_out, np.complex128)
+        idx = np.arange(n_out)
         if s == 0:  # C-A-B
-            tau = np.where(t < N_C, t + N_FFT - N_C, np.where(t < N_C + N_FFT, t - N_C,
-                                                              t - N_C - N_B))
-            sym = a_part(tau, s)
-            b = t >= N_C + N_FFT
-            sym[b] *= np.exp(2j * np.pi * (t[b] - N_C - N_FFT + N_C) / N_FFT)
+            bounds = [(0, N_C, N_FFT - N_C, 0), (N_C, N_C + N_FFT, -N_C, 0),
+                      (N_C + N_FFT, SYMBOL_SAMPLES, -N_C - N_B, 1)]
         else:  # B-C-A
-            tau = np.where(t < N_B, t + N_FFT - N_C, np.where(t < N_B + N_C, t - N_B + N_FFT - N_C,
-                                                              t - N_B - N_C))
-            sym = a_part(tau, s)
-            b = t < N_B
-            sym[b] *= np.exp(-2j * np.pi * (t[b] - N_C) / N_FFT)
+            bounds = [(0, N_B, N_FFT - N_C, -1), (N_B, N_B + N_C, N_FFT - N_C - N_B, 0),
+                      (N_B + N_C, SYMBOL_SAMPLES, -N_B - N_C, 0)]
+        for lo, hi, offset, shift in bounds:
+            sel = idx[(t >= lo) & (t < hi)]
+            part = a_part(s, offset, sel)
+            if shift == 1:  # C-A-B's B: one carrier up, phase from the C part's start
+                part *= np.exp(2j * np.pi * (t[sel] - N_FFT) / N_FFT)
+            elif shift == -1:  # B-C-A's B: one carrier down
+                part *= np.exp(-2j * np.pi * (t[sel] - N_C) / N_FFT)
+            sym[sel] = part
         out.append(-sym if s == 3 else sym)
     return np.concatenate(out).astype(np.complex64)
 
