@@ -174,18 +174,14 @@ class Atsc3Transmitter:
         return np.concatenate(parts)
 
     def _payload(self, payload) -> dict:
-        if not isinstance(payload, dict):
-            payload = {next(iter(self.plps)): payload}
-        unknown = set(payload) - set(self.plps)
-        if unknown:
-            raise ConfigError(f"payload for plp_id {sorted(unknown)}: not in the configuration "
-                              f"(PLPs {sorted(self.plps)})")
-        return payload
+        return payload if isinstance(payload, dict) else {next(iter(self.plps)): payload}
 
     def feed(self, plp_id: int, data: bytes | np.ndarray) -> None:
         """Queue input for one PLP: TS bytes, or whole IPv4 datagrams back to back."""
+        if plp_id not in self.plps:
+            raise ConfigError(f"payload for plp_id {plp_id}: not in the configuration "
+                              f"(PLPs {sorted(self.plps)})")
         data = np.frombuffer(bytes(data), np.uint8) if isinstance(data, bytes | bytearray) else data
-        self._payload({plp_id: None})
         self.plps[plp_id].push(np.asarray(data, np.uint8).reshape(-1))
 
     def frames_ready(self, plp_ids=None) -> int:

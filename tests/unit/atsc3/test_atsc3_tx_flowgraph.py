@@ -154,3 +154,14 @@ fec_blocks = 3
     assert main(["tx", "atsc3", "--config", str(tmp_path / "two.toml"), "--input", "5=x.ts",
                  "--output", str(out)]) != 0
     assert "plp_id 5 is not in the configuration" in capsys.readouterr().err
+
+
+def test_payload_for_an_unknown_plp_is_refused():
+    import pytest
+
+    from sdrcast.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="plp_id 7: not in the configuration"):
+        Atsc3Transmitter(TWO).modulate({0: sample_stream(10), 7: sample_stream(10)})
+    with pytest.raises(ConfigError, match="give the payload as"):
+        Atsc3Transmitter(TWO).modulate(sample_stream(10))
