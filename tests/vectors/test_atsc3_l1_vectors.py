@@ -11,7 +11,8 @@ import pytest
 
 from sdrcast.mac.atsc3.l1 import l1_basic, l1_detail, parse_l1_basic, parse_l1_detail
 from sdrcast.phy.atsc3.frame_builder import detail_cells
-from sdrcast.phy.atsc3.l1_fec import cell_count, encode, fec_params, information_bits
+from sdrcast.phy.atsc3.l1_fec import cell_count, encode, fec_params
+from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from tests.conftest import VECTORS
 
 
@@ -35,7 +36,7 @@ SETS = _sets()
 
 def _basic(cells, l1b_mode):
     n = fec_params("basic", l1b_mode, 200)["cells"]
-    return parse_l1_basic(information_bits(cells, "basic", l1b_mode, 200)), n
+    return parse_l1_basic(l1_decode(cells, "basic", l1b_mode, 200)[0]), n
 
 
 @pytest.mark.parametrize("sid, cells, l1b_mode, l1d_mode, n_pre", SETS, ids=[s[0] for s in SETS])
@@ -53,7 +54,7 @@ def test_l1_detail_round_trip(sid, cells, l1b_mode, l1d_mode, n_pre):
     basic, n_basic = _basic(cells, l1b_mode)
     k_sig = 8 * basic["L1B_L1_Detail_size_bytes"]
     seg = detail_cells(cells, n_pre, n_basic, basic["L1B_L1_Detail_total_cells"])
-    detail = parse_l1_detail(information_bits(seg, "detail", l1d_mode, k_sig), basic)
+    detail = parse_l1_detail(l1_decode(seg, "detail", l1d_mode, k_sig)[0], basic)
     assert detail["L1D_plp_size"][0][0] > 0
     np.testing.assert_array_equal(encode(l1_detail(detail, basic), "detail", l1d_mode), seg)
 
@@ -62,7 +63,7 @@ def test_a_flipped_bit_fails_the_crc():
     from sdrcast.errors import ConfigError
 
     sid, cells, l1b_mode, *_ = SETS[0]
-    bits = information_bits(cells, "basic", l1b_mode, 200)
+    bits = l1_decode(cells, "basic", l1b_mode, 200)[0]
     bits[17] ^= 1
     with pytest.raises(ConfigError, match="CRC"):
         parse_l1_basic(bits)

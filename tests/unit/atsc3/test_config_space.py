@@ -16,7 +16,8 @@ from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, Subframe
 from sdrcast.phy.atsc3.config import GI_MAX
 from sdrcast.phy.atsc3.frame_builder import detail_cells
 from sdrcast.phy.atsc3.framing import capacity
-from sdrcast.phy.atsc3.l1_fec import fec_params, information_bits
+from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
+from sdrcast.phy.atsc3.l1_fec import fec_params
 from sdrcast.phy.atsc3.tables import CONSTELLATIONS, RATES, ofdm
 
 
@@ -110,7 +111,7 @@ def test_any_valid_configuration_makes_whole_frames(cfg):
     if cfg.frame_length_ms:
         assert tx.frame_samples_count == round(cfg.frame_length_ms * 1e-3 * cfg.sample_rate)
     cells = Atsc3Transmitter(cfg).frame_cells()[0]
-    basic = parse_l1_basic(information_bits(cells, "basic", cfg.l1_basic_fec_mode, 200))
+    basic = parse_l1_basic(l1_decode(cells, "basic", cfg.l1_basic_fec_mode, 200)[0])
     s = cfg.subframes[0]
     assert basic["L1B_num_subframes"] == len(cfg.subframes) - 1
     assert basic["L1B_first_sub_num_ofdm_symbols"] == s.num_ofdm_symbols - 1
@@ -121,8 +122,8 @@ def test_any_valid_configuration_makes_whole_frames(cfg):
     assert basic["L1B_return_channel_flag"] == cfg.return_channel
     n_basic = fec_params("basic", cfg.l1_basic_fec_mode, 200)["cells"]
     coded = detail_cells(cells, cfg.num_preamble_symbols, n_basic, basic["L1B_L1_Detail_total_cells"])
-    detail = parse_l1_detail(information_bits(coded, "detail", cfg.l1_detail_fec_mode,
-                                              8 * basic["L1B_L1_Detail_size_bytes"]), basic)
+    detail = parse_l1_detail(l1_decode(coded, "detail", cfg.l1_detail_fec_mode,
+                                              8 * basic["L1B_L1_Detail_size_bytes"])[0], basic)
     assert detail["L1D_plp_id"] == [[p.plp_id for p in s.plps] for s in cfg.subframes]
     assert detail["L1D_plp_lls_flag"] == [[int(p.lls) for p in s.plps] for s in cfg.subframes]
     assert detail["L1D_plp_size"] == [[p.cells for p in s.plps] for s in cfg.subframes]

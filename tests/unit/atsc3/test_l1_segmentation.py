@@ -5,7 +5,8 @@ import pytest
 
 from sdrcast.mac.atsc3.l1 import parse_l1_basic, parse_l1_detail
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
-from sdrcast.phy.atsc3.l1_fec import cell_count, encode, fec_params, information_bits, segments
+from sdrcast.phy.atsc3.l1_fec import cell_count, encode, fec_params, segments
+from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 
 
 def test_segment_sizes():
@@ -24,7 +25,7 @@ def test_segmented_detail_round_trip(mode, k):
     per = fec_params("detail", mode, k_sig)["cells"]
     padded = np.concatenate([bits, np.zeros(n * k_sig - k, np.uint8)])
     np.testing.assert_array_equal(cells[-per:], encode(padded[-k_sig:], "detail", mode))
-    np.testing.assert_array_equal(information_bits(cells, "detail", mode, k), bits)
+    np.testing.assert_array_equal(l1_decode(cells, "detail", mode, k)[0], bits)
 
 
 def test_mode_1_repetition_beyond_the_parity_is_refused():
@@ -44,10 +45,10 @@ def test_frame_with_many_plps_signals_them_all():
     cells = tx.frame_cells()[0]
     mode = cfg.l1_basic_fec_mode
     n_basic = fec_params("basic", mode, 200)["cells"]
-    basic = parse_l1_basic(information_bits(cells, "basic", mode, 200))
+    basic = parse_l1_basic(l1_decode(cells, "basic", mode, 200)[0])
     k = 8 * basic["L1B_L1_Detail_size_bytes"]
     assert segments(k, 2)[0] >= 2
     assert basic["L1B_L1_Detail_total_cells"] == cell_count("detail", 2, k)
-    detail = parse_l1_detail(information_bits(cells[n_basic:], "detail", 2, k), basic)
+    detail = parse_l1_detail(l1_decode(cells[n_basic:], "detail", 2, k)[0], basic)
     assert detail["L1D_plp_id"][0] == list(range(40))
     assert detail["L1D_plp_start"][0] == [8100 * i for i in range(40)]

@@ -9,7 +9,8 @@ import pytest
 from sdrcast.errors import ConfigError
 from sdrcast.mac.atsc3.l1 import parse_l1_basic, parse_l1_detail
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
-from sdrcast.phy.atsc3.l1_fec import fec_params, information_bits
+from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
+from sdrcast.phy.atsc3.l1_fec import fec_params
 from sdrcast.phy.atsc3.time_interleaver import hybrid
 from tests.conftest import VECTORS
 
@@ -37,9 +38,9 @@ def test_ldm_layers_are_interleaved_together():
     got = framed[start:][framed[start:] != 0][:want.size]  # SBS null cells skipped
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
     n_basic = fec_params("basic", cfg.l1_basic_fec_mode, 200)["cells"]
-    basic = parse_l1_basic(information_bits(framed, "basic", cfg.l1_basic_fec_mode, 200))
-    detail = parse_l1_detail(information_bits(
-        framed[n_basic:], "detail", cfg.l1_detail_fec_mode, 8 * basic["L1B_L1_Detail_size_bytes"]),
+    basic = parse_l1_basic(l1_decode(framed, "basic", cfg.l1_basic_fec_mode, 200)[0])
+    detail = parse_l1_detail(l1_decode(
+        framed[n_basic:], "detail", cfg.l1_detail_fec_mode, 8 * basic["L1B_L1_Detail_size_bytes"])[0],
         basic)
     assert detail["L1D_plp_TI_mode"][0] == [2, 2] and detail["L1D_plp_layer"][0] == [0, 1]
 

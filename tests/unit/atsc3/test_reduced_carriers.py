@@ -6,7 +6,7 @@ import pytest
 from sdrcast.analysis.metrics import occupied_bandwidth
 from sdrcast.mac.atsc3.l1 import parse_l1_basic
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
-from sdrcast.phy.atsc3.l1_fec import information_bits
+from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from sdrcast.phy.atsc3.pilots import carrier_map
 from sdrcast.phy.atsc3.tables import ofdm
 
@@ -30,7 +30,7 @@ def test_reduced_carriers_narrow_the_spectrum_and_are_signalled():
             num_ofdm_symbols=20, plps=(PlpConfig(fec_blocks=5),)),))
         tx = Atsc3Transmitter(cfg)
         framed = tx.frame_cells()
-        basic = parse_l1_basic(information_bits(framed[0], "basic", 1, 200))
+        basic = parse_l1_basic(l1_decode(framed[0], "basic", 1, 200)[0])
         assert basic["L1B_first_sub_reduced_carriers"] == cred
         assert basic["L1B_preamble_reduced_carriers"] == cred
         iq = tx.frame_samples(framed)

@@ -11,7 +11,7 @@ from sdrcast.mac.atsc3.l1 import parse_l1_basic
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
 from sdrcast.phy.atsc3.framing import frame_timing
-from sdrcast.phy.atsc3.l1_fec import information_bits
+from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 
 SUB = SubframeConfig(fft_size=8192, guard_interval=5, scattered_pilot_pattern="SP6_2",
                      num_ofdm_symbols=20, plps=(PlpConfig(fec_blocks=5),))
@@ -25,7 +25,7 @@ def test_frame_is_exactly_its_length_with_cyclic_guard_intervals():
     assert (excess, postfix) == divmod(345600 - 13824 - 22 * 9216, 20) and postfix > 0
     iq = tx.modulate(sample_stream(3000))
     assert iq.size % tx.frame_samples_count == 0
-    basic = parse_l1_basic(information_bits(tx.frame_cells()[0], "basic", 1, 200))
+    basic = parse_l1_basic(l1_decode(tx.frame_cells()[0], "basic", 1, 200)[0])
     assert basic["L1B_frame_length_mode"] == 0 and basic["L1B_frame_length"] == 10
     assert basic["L1B_excess_samples_per_symbol"] == excess
     pos, n, g = tx.bootstrap.size, 8192, 1024

@@ -9,7 +9,7 @@ import pytest
 from sdrcast.mac.atsc3.l1 import parse_l1_basic
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, frequency_interleaver, ofdm, pilots
 from sdrcast.phy.atsc3.frame_geometry import reserved_carriers
-from sdrcast.phy.atsc3.l1_fec import information_bits
+from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from sdrcast.phy.atsc3.papr import papr_db
 
 BASE = dataclasses.replace(Atsc3Config.preset("fixed_16k_256nuc"), num_preamble_symbols=2)
@@ -31,7 +31,7 @@ def test_reserved_carriers_come_out_of_the_data_cells(fft, n_tr):
 def test_only_reserved_carriers_change_and_peaks_come_down():
     tx = Atsc3Transmitter(TR)
     cells = tx.frame_cells()[0]
-    basic = parse_l1_basic(information_bits(cells, "basic", TR.l1_basic_fec_mode, 200))
+    basic = parse_l1_basic(l1_decode(cells, "basic", TR.l1_basic_fec_mode, 200)[0])
     assert basic["L1B_papr_reduction"] == 1
     s, lay = TR.subframes[0], tx.layouts[0]
     symbols, empty = pilots.insert(frequency_interleaver.interleave(cells, lay, True), lay,
