@@ -190,6 +190,10 @@ class Decapsulator:
         self.pending = np.zeros(0, np.uint8)
         self.counters = {"ts_packets": 0, "nulls_restored": 0, "ipv4_packets": 0, "other_packets": 0}
 
+    def reset(self) -> None:
+        """Forget a partial packet (the stream was cut); counters stay."""
+        self.pending = np.zeros(0, np.uint8)
+
     @staticmethod
     def _length(buf: np.ndarray, i: int) -> int | None:
         """Total length of the ALP packet at ``i``, None if its header is incomplete."""

@@ -82,3 +82,34 @@ def payload(packet: np.ndarray) -> tuple[np.ndarray, int]:
         return p[3 + (int(p[2]) & 0x1F):], ptr
     ext = (int(p[2]) & 0x1F) | (int(p[3]) << 5)
     return p[4 + ext:], ptr  # long (and mixed: total extension length the same way)
+
+
+class BasebandDepacketizer:
+    """Baseband packets (with a good/bad flag each) -> the ALP byte stream, in pieces: after a
+    lost packet the stream restarts at the pointer of the next good one (``NO_POINTER``: no
+    ALP packet starts there, so that packet is skipped too), and the piece says so.
+    Counters: ``packets``, ``packets_lost``, ``bytes_skipped`` (resynchronising)."""
+
+    def __init__(self):
+        self.synced = True
+        self.counters = {"packets": 0, "packets_lost": 0, "bytes_skipped": 0}
+
+    def push(self, packets: np.ndarray, good: np.ndarray) -> list[tuple[np.ndarray, bool]]:
+        """-> [(ALP bytes, restarted after a loss)]."""
+        pieces: list[tuple[list[np.ndarray], bool]] = [([], False)]
+        for pkt, ok in zip(np.asarray(packets, np.uint8), good, strict=True):
+            self.counters["packets"] += 1
+            if not ok:
+                self.counters["packets_lost"] += 1
+                self.synced = False
+                continue
+            data, ptr = payload(pkt)
+            if not self.synced:
+                if ptr == NO_POINTER or ptr > data.size:
+                    self.counters["bytes_skipped"] += data.size
+                    continue
+                self.counters["bytes_skipped"] += ptr
+                data, self.synced = data[ptr:], True
+                pieces.append(([], True))
+            pieces[-1][0].append(data)
+        return [(np.concatenate(d), restart) for d, restart in pieces if d]

@@ -53,6 +53,28 @@ def detail_cells(framed: np.ndarray, n_pre: int, n_basic: int, n_detail: int) ->
     return np.concatenate([seg[:rows * n_pre].reshape(n_pre, rows).T.reshape(-1), seg[rows * n_pre:]])
 
 
+@cache
+def data_positions(layout: SymbolLayout, l1_cells: int, nulls: int) -> np.ndarray:
+    """Positions of the data cells (PLPs, then dummies) among a subframe's framed cells: after
+    the L1 cells at the start, every data cell but a boundary symbol's null cells at both ends
+    (the odd one at the top)."""
+    pos, start, first = [], 0, l1_cells
+    for kind, n in zip(layout.kinds, layout.cells, strict=True):
+        if first >= n:
+            first -= n
+        elif kind == "SBS":
+            low = nulls // 2
+            pos.append(np.arange(start + low, start + n - (nulls - low)))
+            first = 0
+        else:
+            pos.append(np.arange(start + first, start + n))
+            first = 0
+        start += n
+    out = np.concatenate(pos) if pos else np.zeros(0, np.int64)
+    out.flags.writeable = False
+    return out
+
+
 def build(layout: SymbolLayout, plp_cells: np.ndarray, nulls: int, l1_basic: np.ndarray | None = None,
           l1_detail: np.ndarray | None = None, dummy_offset: int = 0) -> np.ndarray:
     """Framed cells of one subframe (``l1_*`` for the subframe that opens the frame)."""
@@ -69,21 +91,7 @@ def build(layout: SymbolLayout, plp_cells: np.ndarray, nulls: int, l1_basic: np.
         raise ConfigError(f"PLP cells ({plp.size}) exceed the subframe's data capacity ({capacity})")
     bits = _dummy_bits(dummy_offset + capacity)[dummy_offset + plp.size:]
     dummy = (1 - 2 * bits.astype(np.float32)).astype(np.complex64)
-    data = np.concatenate([plp, dummy])
-    out, a = [l1], 0
-    first = l1.size  # L1 cells are at the start of the first preamble symbol(s)
-    for kind, n in zip(layout.kinds, layout.cells, strict=True):
-        if first >= n:
-            first -= n
-            continue
-        if kind == "SBS":  # null cells at both ends, the odd one at the top
-            low = nulls // 2
-            body = n - nulls
-            out += [np.zeros(low, np.complex64), data[a:a + body], np.zeros(nulls - low, np.complex64)]
-            a += body
-        else:
-            take = n - first
-            out.append(data[a:a + take])
-            a += take
-        first = 0
-    return np.concatenate(out)
+    out = np.zeros(layout.total_cells, np.complex64)
+    out[:l1.size] = l1
+    out[data_positions(layout, l1.size, nulls)] = np.concatenate([plp, dummy])
+    return out

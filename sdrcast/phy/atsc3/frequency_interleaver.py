@@ -87,3 +87,17 @@ def interleave(cells: np.ndarray, layout: SymbolLayout, all_symbols: bool = True
             out[a:a + n] = seg
         a += n
     return out
+
+
+def deinterleave(cells: np.ndarray, layout: SymbolLayout, all_symbols: bool = True) -> np.ndarray:
+    """Inverse of ``interleave`` (receiver side)."""
+    cells = np.asarray(cells)
+    out = np.empty_like(cells)
+    a = 0
+    for j, (kind, n) in enumerate(zip(layout.kinds, layout.cells, strict=True)):
+        if kind in ("FP", "P") or all_symbols:
+            out[a + addresses(layout.fft, j, n)] = cells[a:a + n]
+        else:
+            out[a:a + n] = cells[a:a + n]
+        a += n
+    return out

@@ -70,6 +70,30 @@ def modulate(symbols: list[np.ndarray], layout: SymbolLayout, gi: int, pattern: 
                            for row, p in zip(t, prefix, strict=True)])
 
 
+def demodulate(samples: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, boost: int,
+               cred: int, excess: int = 0) -> list[np.ndarray]:
+    """A subframe's samples (guard intervals included) -> active carriers per symbol, scaled
+    back to cell units (inverse of ``modulate`` for a perfectly synchronised signal)."""
+    n, g = layout.fft, guard_samples(gi)
+    p_data = data_symbol_energy(n, pattern, boost, cred)
+    n_pre = sum(k in ("FP", "P") for k in layout.kinds)
+    out, a = [], 0
+    for j, kind in enumerate(layout.kinds):
+        a += g + (0 if kind in ("FP", "P") else excess)
+        spec = np.fft.fftshift(np.fft.fft(np.asarray(samples[a:a + n], np.complex128)))
+        a += n
+        if kind in ("FP", "P"):
+            amp, data = carrier_map(n, kind, j - n_pre, gi, pattern, boost, cred, layout.tr)
+            scale = 1 / np.sqrt(np.sum(np.abs(amp) ** 2) + data.sum())
+            noc_j = amp.size
+        else:
+            scale = 1 / np.sqrt(p_data)
+            noc_j = noc(n, cred)
+        start = (n - noc_j) // 2 + 1
+        out.append((spec[start:start + noc_j] / (n * scale)).astype(np.complex64))
+    return out
+
+
 def _reserve_tones(t: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, cred: int,
                    scale: np.ndarray, clip_db: float, max_tone: float, iterations: int) -> None:
     n = layout.fft

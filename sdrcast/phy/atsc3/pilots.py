@@ -114,3 +114,13 @@ def insert(cells: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, boost
     capacity = sum(int(carrier_map(layout.fft, k, j - n_pre, gi, pattern, boost, cred, layout.tr)[1].sum())
                    for j, k in enumerate(layout.kinds))
     return out, capacity - cells.size
+
+
+def extract(symbols: list[np.ndarray], layout: SymbolLayout, gi: int, pattern: str, boost: int,
+            cred: int) -> np.ndarray:
+    """Active carriers per symbol -> the frame's data cells in order (inverse of ``insert``; data
+    carriers ``insert`` left empty at the end come out too)."""
+    n_pre = sum(k in ("FP", "P") for k in layout.kinds)
+    return np.concatenate([
+        np.asarray(x)[carrier_map(layout.fft, kind, j - n_pre, gi, pattern, boost, cred, layout.tr)[1]]
+        for j, (kind, x) in enumerate(zip(layout.kinds, symbols, strict=True))])

@@ -119,7 +119,7 @@ class Atsc3Transmitter:
     def padding_packets(self) -> dict[int, int]:
         return {i: e.padding_packets for i, e in self.plps.items()}
 
-    def _l1_cells(self) -> tuple[np.ndarray, np.ndarray]:
+    def l1_cells(self) -> tuple[np.ndarray, np.ndarray]:
         """L1-Basic and L1-Detail cells of the next frame (CTI PLPs signal their state)."""
         cti = {i: (e.cti.start_row, e.cti.fec_block_start()) for i, e in self.plps.items()
                if e.cti is not None}
@@ -132,7 +132,7 @@ class Atsc3Transmitter:
     def frame_cells(self) -> list[np.ndarray]:
         """Framed cells of the next frame, per subframe (before frequency interleaving); PLPs
         short of input are completed with baseband padding."""
-        l1 = self._l1_cells()
+        l1 = self.l1_cells()
         if self._dummy is None:
             l1_cells = sum(c.size for c in l1)
             self._dummy = frame_builder.dummy_offsets([

@@ -132,3 +132,48 @@ def demap_maxlog_axes(symbols, levels_i, levels_q, noise_var):
             for b in range(k):
                 out[i * 2 * k + axis * k + b] = _maxlog_bit(d, b) / nv[i]
     return out
+
+
+@njit(cache=True, nogil=True)
+def demap_maxlog_quadrant(symbols, quarter, sub_labels, bit_r, bit_i, bits_per_symbol, noise_var):
+    """Max-log LLRs for a constellation symmetric in its quadrants: label bit ``bit_r`` (MSB
+    first) flips the sign of the real part, ``bit_i`` of the imaginary part. ``quarter``: the
+    points with both sign bits 0; ``sub_labels``: their other label bits (MSB first, the sign
+    bits removed). Equal to the exhaustive max-log at M/4 points per symbol."""
+    n = symbols.size
+    eta = bits_per_symbol
+    nv = np.empty(n, np.float64)
+    nv[:] = noise_var
+    out = np.empty(n * eta, np.float32)
+    m0 = np.empty(eta - 2, np.float64)
+    m1 = np.empty(eta - 2, np.float64)
+    for i in range(n):
+        yr, yi = symbols[i].real, symbols[i].imag
+        r0 = r1 = i0 = i1 = 1e300
+        m0[:] = 1e300
+        m1[:] = 1e300
+        for q in range(quarter.size):
+            a, b = quarter[q].real, quarter[q].imag
+            dr_p, dr_m = (yr - a) ** 2, (yr + a) ** 2
+            di_p, di_m = (yi - b) ** 2, (yi + b) ** 2
+            fr, fi = min(dr_p, dr_m), min(di_p, di_m)
+            r0, r1 = min(r0, dr_p + fi), min(r1, dr_m + fi)
+            i0, i1 = min(i0, fr + di_p), min(i1, fr + di_m)
+            d = fr + fi
+            lab = sub_labels[q]
+            for j in range(eta - 2):
+                if (lab >> (eta - 3 - j)) & 1:
+                    m1[j] = min(m1[j], d)
+                else:
+                    m0[j] = min(m0[j], d)
+        j = 0
+        for b in range(eta):
+            if b == bit_r:
+                v = r1 - r0
+            elif b == bit_i:
+                v = i1 - i0
+            else:
+                v = m1[j] - m0[j]
+                j += 1
+            out[i * eta + b] = v / nv[i]
+    return out

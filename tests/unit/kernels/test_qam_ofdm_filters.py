@@ -125,3 +125,32 @@ def test_resampler_keeps_a_tone_in_band():
     peak = np.argmax(spec)
     assert abs(np.fft.fftfreq(y.size, 1 / fs_out)[peak] - 0.5e6) < 2 * fs_out / y.size
     assert abs(np.mean(np.abs(y) ** 2) - 1) < 0.02
+
+
+@pytest.mark.parametrize("name, rate", [("QPSK", "6/15"), ("16QAM", "8/15"), ("64QAM", "9/15"),
+                                        ("256QAM", "10/15"), ("1024QAM", "11/15"), ("4096QAM", "13/15")])
+def test_structured_maxlog_demapping_equals_the_exhaustive_search(name, rate):
+    """Separable (1-D NUC) and quadrant-symmetric (2-D NUC) constellations take the short
+    paths; both give the exhaustive max-log LLRs, on one thread and on two."""
+    from sdrcast.phy.atsc3.tables import constellation_points
+    from sdrcast.phy.kernels import qam as kq
+    from sdrcast.phy.mapping import Constellation
+
+    c = Constellation(constellation_points(name, rate))
+    assert c._structure is not None
+    rng = np.random.default_rng(1)
+    y = (c.points[rng.integers(0, c.points.size, 25000)]
+         + 0.2 * (rng.standard_normal(25000) + 1j * rng.standard_normal(25000))).astype(np.complex64)
+    nv = rng.uniform(0.01, 0.1, y.size)
+    ref = kq.demap_maxlog(y, c.points, c.bits_per_symbol, nv)
+    np.testing.assert_allclose(c.demap(y, nv), ref, rtol=1e-4, atol=1e-3)
+
+
+def test_unstructured_constellation_uses_the_exhaustive_search():
+    from sdrcast.phy.mapping import Constellation
+
+    rng = np.random.default_rng(2)
+    c = Constellation((rng.standard_normal(16) + 1j * rng.standard_normal(16)).astype(np.complex64))
+    assert c._structure is None
+    y = c.points[[3, 7]]
+    assert (c.demap(y, 0.01).reshape(2, 4) < 0).astype(int).tolist() == [[0, 0, 1, 1], [0, 1, 1, 1]]
