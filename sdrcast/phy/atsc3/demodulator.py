@@ -57,7 +57,7 @@ class PlpDecoder:
         llr = self.points.demap(cells, noise_var).reshape(-1, n)
         cw = np.empty_like(llr)
         cw[:, self.bit_order] = llr
-        info, rep = self.ldpc.decode(cw, self.iterations, workers=self.workers)
+        info, rep = self.ldpc.decode(cw, self.iterations, workers=self.workers, precision="int8")
         good = rep.parity_ok.copy()
         if self.cfg.fec_type == "BCH+LDPC":
             info, corrected = self.outer.decode(info, self.workers)
