@@ -1,13 +1,14 @@
 """ATSC 3.0 TX -> AWGN -> frame-synchronous receiver back end: every PLP's TS (or IPv4
-datagrams) comes back byte-exact with L1 decoded and checked, for TI off/HTI, TDM PLPs, two
-subframes, 16/64/256-NUC, and with TR, C_red and time-aligned frames; failures below
-threshold are counted, not hidden."""
+datagrams) comes back byte-exact with L1 decoded and checked, for TI off/HTI/CTI, TDM PLPs,
+two subframes, LDM, QPSK to 256-NUC, and with TR, C_red and time-aligned frames; failures
+below threshold are counted, not hidden."""
+
+import dataclasses
 
 import numpy as np
 import pytest
 
 from sdrcast.channel.awgn import Awgn
-from sdrcast.errors import ConfigError
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
 from sdrcast.phy.atsc3.demodulator import Atsc3Demodulator
@@ -76,7 +77,26 @@ def test_failures_below_threshold_are_counted():
     assert out[0].size < payload[0].size
 
 
-def test_cti_and_ldm_are_refused_clearly():
-    for preset in ("vector_s05", "vector_s08"):
-        with pytest.raises(ConfigError, match="does not decode"):
-            Atsc3Demodulator(Atsc3Config.preset(preset))
+def test_cti_stream_from_the_first_frame():
+    """The convolutional deinterleaver holds R (R - 1) cells: the output runs that much behind,
+    byte-exact, with every frame's L1 (start row and FEC block start moving) checked."""
+    payload, out, rep = _loop(Atsc3Config.preset("vector_s05"), 22.0, frames=6)
+    rows, cells = 512, 10800
+    assert out[0].size > 0
+    np.testing.assert_array_equal(out[0], payload[0][:out[0].size])
+    assert rep["plps"][0]["fec_blocks"] == (6 * 12 * cells - rows * (rows - 1)) // cells
+    assert rep["l1_errors"] == 0
+
+
+@pytest.mark.parametrize("ti", ["off", "HTI"])
+def test_ldm_layers_by_successive_cancellation(ti):
+    cfg = Atsc3Config.preset("vector_s08")
+    sub = cfg.subframes[0]
+    plps = tuple(dataclasses.replace(p, ti_mode=ti, hti_ti_blocks=2 if ti == "HTI" else 1)
+                 for p in sub.plps)
+    cfg = dataclasses.replace(cfg, subframes=(dataclasses.replace(sub, plps=plps),))
+    payload, out, rep = _loop(cfg, 25.0)
+    for i, ts in payload.items():
+        np.testing.assert_array_equal(out[i], ts[:out[i].size])
+        assert out[i].size > 0.9 * ts.size
+    assert rep["plps"][1]["ldpc_failures"] == 0

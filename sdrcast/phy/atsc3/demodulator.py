@@ -5,18 +5,18 @@ interleaver, mapping, bit interleaver, LDPC, outer code, scrambler, baseband pac
 ``Atsc3Demodulator(cfg).demodulate(iq)`` takes whole frames starting at a bootstrap, with no
 carrier, clock or timing error and a flat channel (AWGN): what the loopback tests and
 ``make demo`` use. The noise variance comes from the pilots. L1-Basic and L1-Detail are
-decoded and checked against the configuration. Not built yet: acquisition, synchronisation and
-channel estimation (a real receiver's front end), CTI and LDM on the receive side.
+decoded and checked against the configuration. CTI PLPs must be received from the
+transmitter's first frame; LDM is decoded by successive cancellation. Not built yet:
+acquisition, synchronisation and channel estimation (a real receiver's front end).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from sdrcast.errors import ConfigError
 from sdrcast.mac.atsc3.alp import Decapsulator
 from sdrcast.mac.atsc3.baseband import BasebandDepacketizer
 from sdrcast.phy.atsc3 import frequency_interleaver, ofdm, pilots
-from sdrcast.phy.atsc3.bit_interleaver import permutation
+from sdrcast.phy.atsc3.bit_interleaver import cell_words, permutation
 from sdrcast.phy.atsc3.config import Atsc3Config, PlpConfig
 from sdrcast.phy.atsc3.frame_builder import data_positions, detail_cells
 from sdrcast.phy.atsc3.framing import l1_bits
@@ -27,51 +27,85 @@ from sdrcast.phy.atsc3.transmitter import Atsc3Transmitter
 from sdrcast.phy.mapping import Constellation
 
 
+class CtiDeinterleaver:
+    """Inverse of ``ConvolutionalInterleaver`` for a stream received from the transmitter's
+    first cell: row r is delayed R (R - 1 - r) cells, so every cell is late by R (R - 1); the
+    first R (R - 1) outputs (the transmitter's start-up fill) are dropped and the rest is the
+    interleaver's input, FEC block aligned."""
+
+    def __init__(self, rows: int):
+        self.rows, self.count = rows, 0
+        self.delay = rows * (rows - 1)
+        self.history = np.zeros(0, np.complex64)
+
+    def __call__(self, cells: np.ndarray) -> np.ndarray:
+        buf = np.concatenate([self.history, np.asarray(cells, np.complex64)])
+        base = self.count - self.history.size
+        n = self.count + np.arange(len(cells))
+        src = n - self.rows * (self.rows - 1 - n % self.rows)
+        keep = src >= base  # before the first cell: start-up
+        out = np.zeros(len(cells), np.complex64)
+        out[keep] = buf[src[keep] - base]
+        self.count += len(cells)
+        self.history = buf[-self.delay:] if self.delay else buf[:0]
+        return out[n >= self.delay]
+
+
 class PlpDecoder:
-    """One PLP's frame of cells -> baseband packets -> TS bytes or IPv4 datagrams."""
+    """One PLP's cells -> LLRs -> FEC blocks -> baseband packets -> TS bytes or IPv4 datagrams.
+    LLRs wait across frames until whole FEC blocks are there (CTI moves block boundaries)."""
 
     def __init__(self, cfg: PlpConfig, workers: int, iterations: int):
         from sdrcast.phy.atsc3.transmitter import PlpEncoder
 
-        enc = PlpEncoder(cfg, workers)  # the same codes and constellation as the transmitter
+        self.enc = PlpEncoder(cfg, workers)  # the transmitter's codes and constellation
         self.cfg, self.workers, self.iterations = cfg, workers, iterations
-        self.ldpc, self.outer = enc.ldpc, enc.outer
-        self.points = Constellation(enc.points)
+        self.points = Constellation(self.enc.points)
         self.bit_order = permutation(cfg.ldpc_length, cfg.code_rate, cfg.modulation)
-        self.ti = None
+        self.hti = self.cti = None
         if cfg.ti_mode == "HTI":
-            self.ti = hybrid(np.arange(cfg.cells), cfg.cells_per_fec_block, cfg.hti_ti_blocks,
-                             cfg.hti_fec_blocks_max or cfg.fec_blocks, cfg.hti_cell_interleaver)
+            self.hti = hybrid(np.arange(cfg.cells), cfg.cells_per_fec_block, cfg.hti_ti_blocks,
+                              cfg.hti_fec_blocks_max or cfg.fec_blocks, cfg.hti_cell_interleaver)
+        elif cfg.ti_mode == "CTI":
+            self.cti = CtiDeinterleaver(cfg.cti_depth)
+        self.llr = np.zeros(0, np.float32)
         self.depacketizer = BasebandDepacketizer()
         self.alp = Decapsulator()
         self.counters = {"fec_blocks": 0, "ldpc_failures": 0, "outer_failures": 0,
                          "ldpc_iterations": 0}
 
-    def decode(self, cells: np.ndarray, noise_var: float) -> tuple[np.ndarray, list[np.ndarray]]:
-        """A frame's cells of this PLP -> (TS bytes, IPv4 datagrams)."""
-        if self.ti is not None:
+    def deinterleave(self, cells: np.ndarray) -> np.ndarray:
+        """A frame's cells as received -> in FEC-block order (time deinterleaving)."""
+        if self.hti is not None:
             out = np.empty_like(cells)
-            out[self.ti] = cells
-            cells = out
+            out[self.hti] = cells
+            return out
+        return self.cti(cells) if self.cti is not None else cells
+
+    def decode(self, cells: np.ndarray, noise_var: float) -> tuple[np.ndarray, list, np.ndarray]:
+        """Deinterleaved cells -> (TS bytes, IPv4 datagrams, LDPC information bits of the FEC
+        blocks completed)."""
         n = self.cfg.ldpc_length
-        llr = self.points.demap(cells, noise_var).reshape(-1, n)
+        self.llr = np.concatenate([self.llr, self.points.demap(cells, noise_var)])
+        blocks = self.llr.size // n
+        llr, self.llr = self.llr[:blocks * n].reshape(blocks, n), self.llr[blocks * n:]
         cw = np.empty_like(llr)
         cw[:, self.bit_order] = llr
         info, rep = self.ldpc.decode(cw, self.iterations, workers=self.workers, precision="int8")
         good = rep.parity_ok.copy()
         if self.cfg.fec_type == "BCH+LDPC":
-            info, corrected = self.outer.decode(info, self.workers)
+            msg, corrected = self.enc.outer.decode(info, self.workers)
             outer_ok = corrected >= 0
         elif self.cfg.fec_type == "CRC+LDPC":
-            info, outer_ok = self.outer.decode(info)
+            msg, outer_ok = self.enc.outer.decode(info)
         else:
-            outer_ok = np.ones(len(info), bool)
+            msg, outer_ok = info, np.ones(len(info), bool)
         self.counters["outer_failures"] += int(np.count_nonzero(~outer_ok))
         good &= outer_ok
         self.counters["fec_blocks"] += len(info)
         self.counters["ldpc_failures"] += int(np.count_nonzero(~rep.parity_ok))
         self.counters["ldpc_iterations"] += int(rep.iterations.sum())
-        packets = scramble(np.packbits(info[:, :self.cfg.k_payload], axis=1))
+        packets = scramble(np.packbits(msg[:, :self.cfg.k_payload], axis=1))
         ts, ip = [], []
         for piece, restarted in self.depacketizer.push(packets, good):
             if restarted:  # a packet was lost: drop the ALP packet it cut
@@ -79,22 +113,26 @@ class PlpDecoder:
             t, d = self.alp.push(piece)
             ts.append(t)
             ip += d
-        return (np.concatenate(ts) if ts else np.zeros(0, np.uint8)), ip
+        return (np.concatenate(ts) if ts else np.zeros(0, np.uint8)), ip, info
+
+    @property
+    def ldpc(self):
+        return self.enc.ldpc
+
+    def remodulate(self, info: np.ndarray) -> np.ndarray:
+        """LDPC information bits -> the cells the transmitter sent for them (LDM cancellation)."""
+        c = self.cfg
+        cw = self.ldpc.encode(info, self.workers)
+        return self.enc.points[cell_words(cw, c.ldpc_length, c.code_rate, c.modulation).reshape(-1)]
 
 
 class Atsc3Demodulator:
     """Whole frames of a frame-synchronous signal -> per-PLP payload and a report."""
 
     def __init__(self, cfg: Atsc3Config, workers: int = 2, iterations: int = 25):
-        for s in cfg.subframes:
-            for p in s.plps:
-                if p.layer or p.ti_mode == "CTI":
-                    raise ConfigError(f"PLP {p.plp_id}: the receiver back end does not decode "
-                                      f"{'LDM layers' if p.layer else 'CTI'} yet")
         self.cfg = cfg
         self.ref = Atsc3Transmitter(cfg)  # layouts, L1 and lengths, exactly as transmitted
         self.l1 = self.ref.l1_cells()
-        self.l1_bits = l1_bits(cfg)
         self.plps = {p.plp_id: PlpDecoder(p, workers, iterations)
                      for s in cfg.subframes for p in s.plps}
         self.frames = 0
@@ -121,15 +159,31 @@ class Atsc3Demodulator:
             out.append(frequency_interleaver.deinterleave(cells, lay, s.frequency_interleaver))
         return out, err / max(count, 1)
 
+    def _cti_state(self) -> dict[int, tuple[int, int]]:
+        """What the transmitter signals for its CTI PLPs in this frame (A/322 9.3.9.1)."""
+        out = {}
+        for s in self.cfg.subframes:
+            for p in s.plps:
+                if p.ti_mode == "CTI":
+                    count, rows = self.report["frames"] * p.cells, p.cti_depth
+                    c = (-count) % p.cells_per_fec_block
+                    out[p.plp_id] = (count % rows, c + rows * ((count % rows + c) % rows))
+        return out
+
     def _check_l1(self, framed: np.ndarray, nv: float) -> bool:
         basic, detail = self.l1
         n_pre = self.cfg.num_preamble_symbols
-        tx_basic, tx_detail = self.l1_bits
+        tx_basic, tx_detail = l1_bits(self.cfg, self._cti_state())
         b, ok_b = l1_decode(framed[:basic.size], "basic", self.cfg.l1_basic_fec_mode,
                             tx_basic.size, nv)
         d, ok_d = l1_decode(detail_cells(framed, n_pre, basic.size, detail.size), "detail",
                             self.cfg.l1_detail_fec_mode, tx_detail.size, nv)
         return ok_b and ok_d and np.array_equal(b, tx_basic) and np.array_equal(d, tx_detail)
+
+    @staticmethod
+    def _deliver(out: dict, p: PlpConfig, result: tuple) -> None:
+        ts, ip, _ = result
+        out[p.plp_id] += [ts] if p.input == "ts" else ip
 
     def demodulate(self, iq: np.ndarray) -> tuple[dict[int, np.ndarray | list], dict]:
         """Whole frames (from a bootstrap) -> ({plp_id: TS bytes, or a list of IPv4 datagrams
@@ -149,10 +203,24 @@ class Atsc3Demodulator:
                                                     self.ref.nulls, strict=True)):
                 data = framed[i][data_positions(lay, l1 if i == 0 else 0, nulls)]
                 a = 0
-                for p in s.plps:
-                    ts, ip = self.plps[p.plp_id].decode(data[a:a + p.cells], nv)
+                for k, p in enumerate(s.plps):
+                    if p.layer:
+                        continue  # decoded with its core PLP
+                    core = self.plps[p.plp_id]
+                    cells = core.deinterleave(data[a:a + p.cells])
                     a += p.cells
-                    out[p.plp_id] += [ts] if p.input == "ts" else ip
+                    enh = s.plps[k + 1] if k + 1 < len(s.plps) and s.plps[k + 1].layer else None
+                    if enh is None:
+                        self._deliver(out, p, core.decode(cells, nv))
+                        continue
+                    # LDM: the core first, the enhanced layer counted as noise; then the core
+                    # re-made from its decoded blocks and taken away
+                    alpha = 10 ** (-enh.ldm_injection_level_db / 20)
+                    beta = 1 / np.sqrt(1 + alpha ** 2)
+                    result = core.decode(cells / beta, alpha ** 2 + nv / beta ** 2)
+                    self._deliver(out, p, result)
+                    rest = (cells - beta * core.remodulate(result[2])) / (beta * alpha)
+                    self._deliver(out, enh, self.plps[enh.plp_id].decode(rest, nv / (beta * alpha) ** 2))
             self.report["frames"] += 1
         payload = {i: (np.concatenate(v) if v else np.zeros(0, np.uint8)) if self.plps[i].cfg.input == "ts"
                    else v for i, v in out.items()}
