@@ -153,8 +153,8 @@ def run_dtmb(out: Path, snr_db: float = 24.0, frames: int = 40, seed: int = 1) -
 
 def run_atsc3(out: Path, snr_db: float = 22.0, frames: int = 2) -> dict:
     """ATSC 3.0 preset ``mobile_fixed_tdm`` (two PLPs) -> AWGN -> the frame-synchronous
-    receiver back end: both PLPs' TS compared, L1 checked, the bootstrap decoded at 6.144 Msps,
-    the spectrum plotted. (Acquisition and channel estimation are not built yet, so the
+    receiver back end, configured from the signal's bootstrap and L1: both PLPs' TS compared,
+    L1 checked, the spectrum plotted. (Acquisition and channel estimation are not built yet, so the
     channel is AWGN at a known frame start.)"""
     from sdrcast.analysis.metrics import occupied_bandwidth
     from sdrcast.mac.ts import sample_stream
@@ -175,7 +175,8 @@ def run_atsc3(out: Path, snr_db: float = 22.0, frames: int = 2) -> dict:
     t_tx = time.perf_counter() - t0
     y = ChannelEmulator(ChannelConfig(sample_rate=cfg.sample_rate, snr_db=snr_db, seed=2))(iq)
     t0 = time.perf_counter()
-    got, rep = Atsc3Demodulator(cfg).demodulate(y)
+    rx_cfg = Atsc3Demodulator.from_signal(y, cfg.sample_rate)  # no configuration given
+    got, rep = rx_cfg.demodulate(y)
     t_rx = time.perf_counter() - t0
     sent = np.concatenate([ts[i] for i in sorted(ts)])
     rx = np.concatenate([np.concatenate([got[i][:ts[i].size], ~ts[i][got[i].size:]])  # missing = wrong
@@ -200,7 +201,8 @@ def run_atsc3(out: Path, snr_db: float = 22.0, frames: int = 2) -> dict:
             "occupied_bandwidth_hz":
                 occupied_bandwidth(iq[tx.bootstrap.size:], cfg.sample_rate)["bandwidth_hz"],
             "bootstrap_decoded": fields.__dict__,
-            "bootstrap_ok": fields == tx.bootstrap_fields}
+            "bootstrap_ok": fields == tx.bootstrap_fields,
+            "configuration_read_from_l1": rx_cfg.cfg == cfg}
 
 
 def run_demo(out: str | Path = "demo-output", quick: bool = False, status: bool = False) -> dict:
@@ -221,7 +223,8 @@ def run_demo(out: str | Path = "demo-output", quick: bool = False, status: bool 
               f"{r['fer']['fer']:>7.3f} {r['mer_db']:>7.1f} {r['payload_mbps']:>7.2f} "
               f"{r['x_real_time']:>6.1f}")
     a = results["atsc3"]
-    print(f"ATSC 3.0: bootstrap {'decoded' if a['bootstrap_ok'] else 'NOT decoded'}, L1 errors "
+    print(f"ATSC 3.0: bootstrap {'decoded' if a['bootstrap_ok'] else 'NOT decoded'}, configuration "
+          f"{'read from L1' if a['configuration_read_from_l1'] else 'NOT read'}, L1 errors "
           f"{a['l1_errors']}, 99 % power in {a['occupied_bandwidth_hz'] / 1e6:.2f} MHz; TX "
           f"{a['tx_x_real_time']:.1f}x, RX {a['rx_x_real_time']:.1f}x real time (FER counts FEC blocks)")
     print(f"plots and summary.json written to {out}/")

@@ -100,3 +100,39 @@ def test_ldm_layers_by_successive_cancellation(ti):
         np.testing.assert_array_equal(out[i], ts[:out[i].size])
         assert out[i].size > 0.9 * ts.size
     assert rep["plps"][1]["ldpc_failures"] == 0
+
+
+def _signalled(cfg):
+    """What L1 can carry: PLP inputs are not signalled; HTI's FEC-block maximum equal to the
+    PLP's FEC blocks is the default."""
+    subs = tuple(dataclasses.replace(s, plps=tuple(dataclasses.replace(
+        p, input="ts", hti_fec_blocks_max=None if p.hti_fec_blocks_max == p.fec_blocks
+        else p.hti_fec_blocks_max) for p in s.plps)) for s in cfg.subframes)
+    return dataclasses.replace(cfg, subframes=subs)
+
+
+@pytest.mark.parametrize("preset", ["vector_s01", "vector_s02", "vector_s05", "vector_s07",
+                                    "vector_s08", "vector_s09", "mobile_fixed_subframes"])
+def test_configuration_read_from_the_signal(preset):
+    """Bootstrap -> Annex H -> L1-Basic -> L1-Detail gives back the transmitter's
+    configuration (s09: L1-Basic mode 6, which Annex H cannot signal, found by trying)."""
+    from sdrcast.phy.atsc3.demodulator import read_configuration
+
+    cfg = Atsc3Config.preset(preset)
+    tx = Atsc3Transmitter(cfg)
+    iq = Awgn(25.0, seed=2)(tx.frame_samples(tx.frame_cells()))
+    assert _signalled(read_configuration(iq, cfg.sample_rate)) == _signalled(cfg)
+
+
+def test_configuration_read_with_tr_time_alignment_and_flags():
+    from sdrcast.phy.atsc3.demodulator import read_configuration
+
+    base = Atsc3Config.preset("mobile_fixed_tdm")
+    sub = base.subframes[0]
+    sub = dataclasses.replace(sub, reduced_carriers=1, plps=(
+        dataclasses.replace(sub.plps[0], lls=True), dataclasses.replace(sub.plps[1], fec_blocks=48)))
+    cfg = dataclasses.replace(base, papr_reduction="TR", frame_length_ms=120, return_channel=True,
+                              subframes=(sub,))
+    tx = Atsc3Transmitter(cfg)
+    got = read_configuration(Awgn(25.0, seed=3)(tx.frame_samples(tx.frame_cells())))
+    assert _signalled(got) == _signalled(dataclasses.replace(cfg, tr_clip_db=got.tr_clip_db))

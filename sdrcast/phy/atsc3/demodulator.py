@@ -2,7 +2,8 @@
 stage after synchronisation (OFDM, pilots, frequency interleaver, framing, L1, time
 interleaver, mapping, bit interleaver, LDPC, outer code, scrambler, baseband packets, ALP).
 
-``Atsc3Demodulator(cfg).demodulate(iq)`` takes whole frames starting at a bootstrap, with no
+``Atsc3Demodulator(cfg).demodulate(iq)`` (or ``Atsc3Demodulator.from_signal(iq)``, which reads
+the configuration from the bootstrap and L1) takes whole frames starting at a bootstrap, with no
 carrier, clock or timing error and a flat channel (AWGN): what the loopback tests and
 ``make demo`` use. The noise variance comes from the pilots. L1-Basic and L1-Detail are
 decoded and checked against the configuration. CTI PLPs must be received from the
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sdrcast.errors import ConfigError
 from sdrcast.mac.atsc3.alp import Decapsulator
 from sdrcast.mac.atsc3.baseband import BasebandDepacketizer
 from sdrcast.phy.atsc3 import frequency_interleaver, ofdm, pilots
@@ -180,6 +182,13 @@ class Atsc3Demodulator:
                             self.cfg.l1_detail_fec_mode, tx_detail.size, nv)
         return ok_b and ok_d and np.array_equal(b, tx_basic) and np.array_equal(d, tx_detail)
 
+    @classmethod
+    def from_signal(cls, iq: np.ndarray, sample_rate: float = 6.912e6, **kw) -> Atsc3Demodulator:
+        """A demodulator for the signal's own configuration, read from its first frame
+        (``read_configuration``). PLP payload types are not signalled in L1: every PLP is taken
+        as TS, and IPv4 packets found are counted (``ipv4_packets``)."""
+        return cls(read_configuration(iq, sample_rate), **kw)
+
     @staticmethod
     def _deliver(out: dict, p: PlpConfig, result: tuple) -> None:
         ts, ip, _ = result
@@ -230,3 +239,64 @@ class Atsc3Demodulator:
                   "plps": {i: {**d.counters, **d.depacketizer.counters, **d.alp.counters}
                            for i, d in self.plps.items()}}
         return payload, report
+
+
+def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Config:
+    """The configuration of the frame starting at ``iq[0]`` (frame-synchronous, flat channel),
+    read from the signal alone: the bootstrap (resampled to 6.144 Msps) gives the first
+    preamble symbol's FFT, guard interval, pilot spacing and L1-Basic mode (A/322 Annex H;
+    modes 6 and 7, which it cannot signal, are tried when that fails); L1-Basic gives the
+    preamble and the first subframe; L1-Detail the rest."""
+    from sdrcast.mac.atsc3.l1 import parse_l1_basic, parse_l1_detail
+    from sdrcast.phy.atsc3.bootstrap import SAMPLE_RATE, SYMBOL_SAMPLES, decode
+    from sdrcast.phy.atsc3.frame_geometry import SymbolLayout, preamble_row
+    from sdrcast.phy.atsc3.framing import annex_h, config_from_l1
+    from sdrcast.phy.atsc3.l1_fec import cell_count
+    from sdrcast.phy.atsc3.tables import ofdm as tables
+    from sdrcast.phy.resample import Resampler
+
+    iq = np.asarray(iq, np.complex64)
+    r = Resampler.from_rates(sample_rate, SAMPLE_RATE)
+    n_boot = round(4 * SYMBOL_SAMPLES * sample_rate / SAMPLE_RATE)
+    back = r(np.concatenate([iq[:n_boot], np.zeros(400, np.complex64)]))
+    d = int(round(r.delay_out))
+    boot = decode(back[d:d + 4 * SYMBOL_SAMPLES])
+    row = annex_h(boot.preamble_structure)
+    fft, gi = row["fft"], row["GI"]
+    pattern = "SP8_2" if row["preamble_Dx"] == 8 else "SP3_2"  # only picks the preamble row
+    counts = tables()["cells_per_symbol"]["preamble_cells"][preamble_row(fft, gi, pattern)]
+
+    def preamble(n_pre: int, cred: int) -> tuple[np.ndarray, float]:
+        """Preamble data cells (deinterleaved) and the noise variance on their pilots."""
+        lay = SymbolLayout(fft, ("FP",) + ("P",) * (n_pre - 1),
+                           (counts[4],) + (counts[cred],) * (n_pre - 1))
+        n = n_pre * (fft + ofdm.guard_samples(gi))
+        syms = ofdm.demodulate(iq[n_boot:n_boot + n], lay, gi, pattern, 0, cred)
+        err = [x - pilots.carrier_map(fft, k, -1, gi, pattern, 0, cred)[0] for k, x in
+               zip(lay.kinds, syms, strict=True)]
+        amps = [pilots.carrier_map(fft, k, -1, gi, pattern, 0, cred)[0] != 0 for k in lay.kinds]
+        nv = float(np.mean(np.concatenate([np.abs(e[m]) ** 2 for e, m in zip(err, amps, strict=True)])))
+        cells = pilots.extract(syms, lay, gi, pattern, 0, cred)
+        return frequency_interleaver.deinterleave(cells, lay, True), max(nv, 1e-4)
+
+    first, nv = preamble(1, 0)
+    basic = mode = None
+    for mode in dict.fromkeys([row["L1B_fec_mode"], 6, 7]):
+        n_basic = cell_count("basic", mode, 200)
+        bits, ok = l1_decode(first[:n_basic], "basic", mode, 200, nv)
+        if ok:
+            try:
+                basic = parse_l1_basic(bits)
+                break
+            except ConfigError:
+                continue
+    if basic is None:
+        raise ConfigError("L1-Basic does not decode in any mode (no ATSC 3.0 frame at iq[0]?)")
+    n_pre = basic["L1B_preamble_num_symbols"] + 1
+    cells = preamble(n_pre, basic["L1B_preamble_reduced_carriers"])[0] if n_pre > 1 else first
+    det = detail_cells(cells, n_pre, n_basic, basic["L1B_L1_Detail_total_cells"])
+    bits, ok = l1_decode(det, "detail", basic["L1B_L1_Detail_fec_type"] + 1,
+                         8 * basic["L1B_L1_Detail_size_bytes"], nv)
+    if not ok:
+        raise ConfigError("L1-Detail does not decode")
+    return config_from_l1(boot, basic, parse_l1_detail(bits, basic), mode)

@@ -162,3 +162,86 @@ def capacity(cfg: Atsc3Config, index: int = 0) -> int:
         l1 = cell_count("basic", cfg.l1_basic_fec_mode, basic.size) + \
             cell_count("detail", cfg.l1_detail_fec_mode, detail.size)
     return data_capacity(cfg.layout(index), l1, _nulls(cfg.subframes[index]))
+
+
+def config_from_l1(boot, basic: dict, detail: dict, l1_basic_fec_mode: int) -> Atsc3Config:
+    """What a receiver knows after the bootstrap, L1-Basic (decoded in ``l1_basic_fec_mode``)
+    and L1-Detail: the configuration (inverse of ``basic_fields``/``detail_fields``). Not
+    signalled, so left at their defaults: each PLP's ``input`` (the ALP packet types tell),
+    the TR algorithm settings, the bootstrap generation."""
+    from sdrcast.phy.atsc3.bootstrap import preamble_structure
+    from sdrcast.phy.atsc3.config import CTI_DEPTHS, Atsc3Config, PlpConfig, SubframeConfig
+
+    patterns = list(ofdm()["scattered_pilot_patterns"])
+    fft_of = {v: k for k, v in FFT_CODE.items()}
+    fec_of = {v: k for k, v in FEC_TYPE_CODE.items()}
+    ti_of = {v: k for k, v in TI_MODE_CODE.items()}
+    cti_of = {_cti_code(d): d for d in CTI_DEPTHS}
+    subs = []
+    for i in range(basic["L1B_num_subframes"] + 1):
+        def sub(name, _i=i):
+            return basic[f"L1B_first_sub_{name}"] if _i == 0 else detail[f"L1D_{name}"][_i]
+
+        plps = []
+        for j in range(detail["L1D_num_plp"][i] + 1):
+            def f(name, _i=i, _j=j):
+                return detail[f"L1D_plp_{name}"][_i][_j]
+
+            fec_type, n = fec_of[f("fec_type")]
+            mod, rate = CONSTELLATIONS[f("mod")], RATES[f("cod")]
+            layer, ti = f("layer"), ti_of[f("TI_mode")]
+            cells_per_block = n // {"QPSK": 2, "16QAM": 4, "64QAM": 6, "256QAM": 8, "1024QAM": 10,
+                                    "4096QAM": 12}[mod]
+            kw = {}
+            if layer == 0 and ti == "CTI":
+                kw["cti_depth"] = cti_of[(f("CTI_depth"), f("TI_extended_interleaving")
+                                          if mod == "QPSK" else 0)]
+            if layer == 0 and ti == "HTI":
+                blocks_max = f("HTI_num_fec_blocks_max") + 1
+                kw.update(hti_ti_blocks=f("HTI_num_ti_blocks") + 1, hti_cell_interleaver=bool(
+                    f("HTI_cell_interleaver")))
+                if blocks_max != f("size") // cells_per_block:
+                    kw["hti_fec_blocks_max"] = blocks_max
+            if layer:
+                kw["ldm_injection_level_db"] = LDM_LEVELS[f("ldm_injection_level")]
+                ti = plps[-1].ti_mode  # signalled with the core
+            plps.append(PlpConfig(plp_id=f("id"), lls=bool(f("lls_flag")), fec_type=fec_type,
+                                  ldpc_length=n, code_rate=rate, modulation=mod,
+                                  fec_blocks=f("size") // cells_per_block, ti_mode=ti, layer=layer,
+                                  **kw))
+        subs.append(SubframeConfig(
+            fft_size=fft_of[sub("fft_size")], guard_interval=sub("guard_interval"),
+            scattered_pilot_pattern=patterns[sub("scattered_pilot_pattern")],
+            scattered_pilot_boost=sub("scattered_pilot_boost"),
+            reduced_carriers=sub("reduced_carriers"), num_ofdm_symbols=sub("num_ofdm_symbols") + 1,
+            sbs_first=bool(sub("sbs_first")),
+            frequency_interleaver=bool(detail["L1D_frequency_interleaver"][i]), plps=tuple(plps)))
+    s0 = subs[0]
+    from sdrcast.phy.atsc3.frame_geometry import preamble_row
+
+    dx = ofdm()["preamble_pilots"]["rows"][preamble_row(s0.fft_size, s0.guard_interval,
+                                                         s0.scattered_pilot_pattern)]["preamble_Dx"]
+    try:
+        standard = preamble_structure(s0.fft_size, s0.guard_interval, dx, l1_basic_fec_mode)
+    except ConfigError:  # modes 6 and 7 have no Annex H code
+        standard = None
+    timed = basic["L1B_frame_length_mode"] == 0
+    return Atsc3Config(
+        bsr_coefficient=boot.bsr_coefficient, min_time_to_next=boot.min_time_to_next,
+        num_preamble_symbols=basic["L1B_preamble_num_symbols"] + 1,
+        l1_basic_fec_mode=l1_basic_fec_mode,
+        l1_detail_fec_mode=basic["L1B_L1_Detail_fec_type"] + 1, bsid=detail["L1D_bsid"],
+        preamble_structure=None if boot.preamble_structure == standard else boot.preamble_structure,
+        frame_length_ms=basic["L1B_frame_length"] * 5 if timed else None,
+        return_channel=bool(basic["L1B_return_channel_flag"]),
+        papr_reduction="TR" if basic["L1B_papr_reduction"] == 1 else "off", subframes=tuple(subs))
+
+
+def annex_h(preamble_structure_code: int) -> dict:
+    """A/322 Annex H row of a bootstrap preamble_structure: fft, GI, preamble_Dx, L1B mode."""
+    from sdrcast.phy.fec.tables import load_json
+
+    for row in load_json("atsc3", "bootstrap_signalling.json")["preamble_structure_table"]:
+        if row["preamble_structure"] == preamble_structure_code:
+            return row
+    raise ConfigError(f"preamble_structure={preamble_structure_code} is not in A/322 Annex H")
