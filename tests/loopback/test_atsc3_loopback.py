@@ -136,3 +136,31 @@ def test_configuration_read_with_tr_time_alignment_and_flags():
     tx = Atsc3Transmitter(cfg)
     got = read_configuration(Awgn(25.0, seed=3)(tx.frame_samples(tx.frame_cells())))
     assert _signalled(got) == _signalled(dataclasses.replace(cfg, tr_clip_db=got.tr_clip_db))
+
+
+@pytest.mark.parametrize("lead, cfo", [(31337, 23456.7), (5, -41000.0)])
+def test_capture_with_unknown_start_and_carrier_offset(lead, cfo):
+    """Acquisition on the bootstrap finds the frame start to the sample and the carrier offset;
+    the configuration is read from L1; both PLPs come back byte-exact."""
+    from sdrcast.channel.emulator import ChannelConfig, ChannelEmulator
+    from sdrcast.phy.atsc3.receiver import receive
+
+    cfg = Atsc3Config.preset("mobile_fixed_tdm")
+    tx = Atsc3Transmitter(cfg)
+    payload = _payload(tx, 2)
+    x = np.concatenate([np.zeros(lead, np.complex64), tx.modulate(payload)])
+    y = ChannelEmulator(ChannelConfig(sample_rate=cfg.sample_rate, snr_db=22.0, cfo_hz=cfo, seed=8))(x)
+    out, rep = receive(y, cfg.sample_rate)
+    assert rep["start"] == lead and abs(rep["cfo_hz"] - cfo) < 20 and rep["configuration_read"]
+    for i, ts in payload.items():
+        np.testing.assert_array_equal(out[i], ts)
+
+
+def test_acquisition_refuses_noise():
+    from sdrcast.errors import ConfigError
+    from sdrcast.phy.atsc3.sync import acquire
+
+    rng = np.random.default_rng(0)
+    noise = (rng.standard_normal(400_000) + 1j * rng.standard_normal(400_000)).astype(np.complex64)
+    with pytest.raises(ConfigError, match="no ATSC 3.0 bootstrap"):
+        acquire(noise, 6.912e6)

@@ -29,6 +29,16 @@ from sdrcast.phy.atsc3.transmitter import Atsc3Transmitter
 from sdrcast.phy.mapping import Constellation
 
 
+def equalise(x: np.ndarray, amp: np.ndarray) -> tuple[np.ndarray, float, int]:
+    """One symbol's carriers divided by the gain and phase its pilots (``amp`` != 0) show (a
+    flat channel: common gain and phase error, residual CFO); -> (carriers, squared pilot
+    error after it, pilot count)."""
+    m = amp != 0
+    h = np.vdot(amp[m], x[m]) / np.vdot(amp[m], amp[m]).real
+    y = (x / h).astype(np.complex64) if h != 0 else x
+    return y, float(np.sum(np.abs(y[m] - amp[m]) ** 2)), int(m.sum())
+
+
 class CtiDeinterleaver:
     """Inverse of ``ConvolutionalInterleaver`` for a stream received from the transmitter's
     first cell: row r is delayed R (R - 1 - r) cells, so every cell is late by R (R - 1); the
@@ -152,11 +162,10 @@ class Atsc3Demodulator:
             symbols = ofdm.demodulate(iq[a:a + n], *args, self.ref.excess)
             a += n
             n_pre = sum(k in ("FP", "P") for k in lay.kinds)
-            for j, (kind, x) in enumerate(zip(lay.kinds, symbols, strict=True)):
+            for j, kind in enumerate(lay.kinds):
                 amp, _ = pilots.carrier_map(lay.fft, kind, j - n_pre, *args[1:], lay.tr)
-                m = amp != 0
-                err += float(np.sum(np.abs(x[m] - amp[m]) ** 2))
-                count += int(m.sum())
+                symbols[j], e, c = equalise(symbols[j], amp)
+                err, count = err + e, count + c
             cells = pilots.extract(symbols, *args)[:lay.total_cells]
             out.append(frequency_interleaver.deinterleave(cells, lay, s.frequency_interleaver))
         return out, err / max(count, 1)
@@ -272,11 +281,10 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
                            (counts[4],) + (counts[cred],) * (n_pre - 1))
         n = n_pre * (fft + ofdm.guard_samples(gi))
         syms = ofdm.demodulate(iq[n_boot:n_boot + n], lay, gi, pattern, 0, cred)
-        err = [x - pilots.carrier_map(fft, k, -1, gi, pattern, 0, cred)[0] for k, x in
-               zip(lay.kinds, syms, strict=True)]
-        amps = [pilots.carrier_map(fft, k, -1, gi, pattern, 0, cred)[0] != 0 for k in lay.kinds]
-        nv = float(np.mean(np.concatenate([np.abs(e[m]) ** 2 for e, m in zip(err, amps, strict=True)])))
-        cells = pilots.extract(syms, lay, gi, pattern, 0, cred)
+        eq = [equalise(x, pilots.carrier_map(fft, k, -1, gi, pattern, 0, cred)[0])
+              for k, x in zip(lay.kinds, syms, strict=True)]
+        nv = sum(e[1] for e in eq) / sum(e[2] for e in eq)
+        cells = pilots.extract([e[0] for e in eq], lay, gi, pattern, 0, cred)
         return frequency_interleaver.deinterleave(cells, lay, True), max(nv, 1e-4)
 
     first, nv = preamble(1, 0)

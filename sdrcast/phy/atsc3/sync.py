@@ -1,0 +1,77 @@
+"""ATSC 3.0 acquisition from the A/321 bootstrap: where a frame starts and the carrier offset.
+
+1. Every bootstrap symbol repeats the last N_C samples of its A part (C), 2048 samples at
+   6.144 Msps earlier. A sliding correlation at that lag peaks on each symbol's C whatever
+   the carrier offset, and its phase gives the offset modulo the 3 kHz carrier spacing.
+2. At the peak and at the three positions where symbol 0 would start if the peak were symbol
+   1, 2 or 3, the signal is corrected by each candidate offset (the fine estimate plus whole
+   carrier spacings up to ``max_cfo_hz``) and cross-correlated with symbol 0 (Zadoff-Chu/PN,
+   unshifted, the same for every signalling). The best match gives the frame start to the
+   sample and the whole offset.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import fftconvolve
+
+from sdrcast.errors import ConfigError
+from sdrcast.phy.atsc3.bootstrap import N_B, N_C, N_FFT, SAMPLE_RATE, SYMBOL_SAMPLES, BootstrapFields
+from sdrcast.phy.atsc3.bootstrap import native as native_bootstrap
+from sdrcast.phy.kernels.mix import mix
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    start: int  # sample of the bootstrap's first sample
+    cfo_hz: float
+    quality: float  # normalised correlation with symbol 0 (1 = perfect)
+
+
+def _moving_sum(x: np.ndarray, n: int) -> np.ndarray:
+    c = np.concatenate([[0], np.cumsum(x)])
+    return c[n:] - c[:-n]
+
+
+def acquire(x: np.ndarray, sample_rate: float, max_cfo_hz: float = 50e3,
+            search: int = 48) -> Acquisition:
+    """The first bootstrap in ``x`` (at least one frame's worth of samples)."""
+    x = np.asarray(x, np.complex64)
+    r = sample_rate / SAMPLE_RATE
+    lag, width = round(N_FFT * r), round(N_C * r)
+    sym = round(SYMBOL_SAMPLES * r)
+    if x.size < 4 * sym + lag:
+        raise ConfigError(f"{x.size} samples: acquisition needs at least one bootstrap "
+                          f"({4 * sym} samples at {sample_rate / 1e6:g} Msps)")
+    z = x[:-lag].astype(np.complex128) * np.conj(x[lag:])
+    p = _moving_sum(z, width)
+    e = np.sqrt(_moving_sum(np.abs(x[:-lag]) ** 2, width) * _moving_sum(np.abs(x[lag:]) ** 2, width))
+    metric = np.abs(p) / np.maximum(e, 1e-12)
+    first = int(np.argmax(metric > 0.7 * metric.max()))  # the first bootstrap, not the best
+    peak = first + int(np.argmax(metric[first:first + sym]))
+    spacing = sample_rate / lag  # one bootstrap carrier
+    fine = -np.angle(p[peak]) * spacing / (2 * np.pi)
+    template = native_bootstrap(BootstrapFields(), sample_rate)[:sym].astype(np.complex128)
+    t_energy = np.vdot(template, template).real
+    c_offsets = [0] + [round((k * SYMBOL_SAMPLES + N_B) * r) for k in (1, 2, 3)]
+    best = (0.0, 0, 0.0)
+    n_k = int(max_cfo_hz // spacing) + 1
+    for c_off in c_offsets:
+        start = peak - c_off
+        if start < 0 or start + sym > x.size:
+            continue
+        lo = max(start - search, 0)
+        seg = x[lo:start + search + sym]
+        for k in range(-n_k, n_k + 1):
+            f = fine + k * spacing
+            y = mix(seg, -f * lo / sample_rate, -f / sample_rate).astype(np.complex128)
+            corr = np.abs(fftconvolve(y, np.conj(template[::-1]), mode="valid"))
+            energy = _moving_sum(np.abs(y) ** 2, sym)
+            q = corr / np.sqrt(np.maximum(energy * t_energy, 1e-24))
+            i = int(np.argmax(q))
+            if q[i] > best[0]:
+                best = (float(q[i]), lo + i, f)
+    if best[0] < 0.3:
+        raise ConfigError(f"no ATSC 3.0 bootstrap found (best match {best[0]:.2f})")
+    return Acquisition(best[1], best[2], best[0])
