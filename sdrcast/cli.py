@@ -175,9 +175,9 @@ def cmd_tx(args) -> int:
 
 
 def cmd_rx(args) -> int:
-    from sdrcast.flowgraphs import dtmb_rx
+    from sdrcast.flowgraphs import atsc3_rx, dtmb_rx
 
-    return dtmb_rx.run_from_args(args)
+    return (atsc3_rx if args.standard == "atsc3" else dtmb_rx).run_from_args(args)
 
 
 def cmd_demo(args) -> int:
@@ -229,6 +229,7 @@ EXAMPLES = {
         sdrcast rx dtmb --input capture.sigmf-data --output out.ts
         sdrcast rx dtmb --input dump.cs8 --output - | ffprobe -
         sdrcast rx dtmb --input zmq+sub://127.0.0.1:5555 --output udp://239.1.1.1:5000
+        sdrcast rx atsc3 --input capture.sigmf-data --plp 1 --output out.ts --report rx.json
     """,
     "demo": """
         sdrcast demo                         # writes demo-output/
@@ -324,11 +325,14 @@ def build_parser() -> argparse.ArgumentParser:
         sp = std.add_parser(name, help=help_, description=help_)
         module.add_arguments(sp)
 
-    p = add("rx", cmd_rx, "receive a standard: baseband in, TS out (DTMB, no configuration)")
-    p.add_argument("standard", choices=("dtmb",))
-    from sdrcast.flowgraphs.dtmb_rx import add_arguments as add_rx_arguments
+    p = add("rx", cmd_rx, "receive a standard: baseband in, TS out (no configuration needed)")
+    std = p.add_subparsers(dest="standard", metavar="STANDARD", required=True)
+    from sdrcast.flowgraphs import atsc3_rx, dtmb_rx
 
-    add_rx_arguments(p)
+    for name, module, help_ in (("dtmb", dtmb_rx, "DTMB (GB 20600-2006), streaming"),
+                                ("atsc3", atsc3_rx, "ATSC 3.0 capture files (flat channel)")):
+        sp = std.add_parser(name, help=help_, description=help_)
+        module.add_arguments(sp)
 
     p = add("demo", cmd_demo, "run every link through the channel emulator; summary and plots")
     p.add_argument("--out", default="demo-output", help="output folder (default demo-output)")

@@ -164,3 +164,61 @@ def test_acquisition_refuses_noise():
     noise = (rng.standard_normal(400_000) + 1j * rng.standard_normal(400_000)).astype(np.complex64)
     with pytest.raises(ConfigError, match="no ATSC 3.0 bootstrap"):
         acquire(noise, 6.912e6)
+
+
+def test_cli_receives_a_sigmf_capture(tmp_path, capsys):
+    """sdrcast tx atsc3 -> SigMF -> (offset, noise) -> sdrcast rx atsc3 -> the PLP's TS, and an
+    IP PLP's datagrams as pcap."""
+    import json
+
+    from sdrcast.cli import main
+    from sdrcast.mac.ip import udp_datagram
+    from sdrcast.sdr_io.files import write_samples
+    from sdrcast.sdr_io.payload import write_pcap
+
+    cfg_text = """
+[[subframes]]
+fft_size = 8192
+guard_interval = 5
+scattered_pilot_pattern = "SP6_2"
+num_ofdm_symbols = 14
+[[subframes.plps]]
+plp_id = 0
+ldpc_length = 16200
+code_rate = "6/15"
+modulation = "QPSK"
+fec_blocks = 6
+[[subframes.plps]]
+plp_id = 1
+input = "ip"
+code_rate = "8/15"
+modulation = "64QAM"
+fec_blocks = 3
+"""
+    (tmp_path / "cfg.toml").write_text(cfg_text)
+    ts = sample_stream(300, seed=1)
+    (tmp_path / "in.ts").write_bytes(ts.tobytes())
+    grams = [udp_datagram(bytes([i % 256]) * (100 + 7 * i), ("10.0.0.2", 9), ("239.9.9.9", 99))
+             for i in range(60)]
+    write_pcap(tmp_path / "in.pcap", grams)
+    assert main(["tx", "atsc3", "--config", str(tmp_path / "cfg.toml"), "--input", f"0={tmp_path / 'in.ts'}",
+                 "--input", f"1={tmp_path / 'in.pcap'}", "--output", str(tmp_path / "tx.cf32"),
+                 "--quiet"]) == 0
+    x = np.fromfile(tmp_path / "tx.cf32", np.complex64)
+    y = Awgn(25.0, seed=1)(np.concatenate([np.zeros(4321, np.complex64), x]))
+    write_samples(tmp_path / "cap.sigmf-data", y, 6.912e6)
+    assert main(["rx", "atsc3", "--input", str(tmp_path / "cap.sigmf-data"), "--output",
+                 str(tmp_path / "out.ts"), "--report", str(tmp_path / "rx.json")]) == 0
+    out = np.fromfile(tmp_path / "out.ts", np.uint8)
+    assert out.size > 0 and np.array_equal(out, ts[:out.size])
+    rep = json.loads((tmp_path / "rx.json").read_text())
+    assert rep["start"] == 4321 and rep["configuration"]["subframes"][0]["plps"][1]["fec_blocks"] == 3
+    assert main(["rx", "atsc3", "--input", str(tmp_path / "cap.sigmf-data"), "--plp", "1", "--ip",
+                 "--output", str(tmp_path / "out.pcap")]) == 0
+    from sdrcast.mac.ip import split_datagrams
+    from sdrcast.runtime import run_block
+    from sdrcast.runtime.testing import flatten
+    from sdrcast.sdr_io import open_source
+
+    got, _ = split_datagrams(flatten(run_block(open_source(str(tmp_path / "out.pcap"), kind="ip"))).data)
+    assert [g.tobytes() for g in got] == grams[:len(got)] and len(got) > 40

@@ -12,6 +12,8 @@ acquisition, synchronisation and channel estimation (a real receiver's front end
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from sdrcast.errors import ConfigError
@@ -24,6 +26,7 @@ from sdrcast.phy.atsc3.frame_builder import data_positions, detail_cells
 from sdrcast.phy.atsc3.framing import l1_bits
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from sdrcast.phy.atsc3.scrambler import scramble
+from sdrcast.phy.atsc3.tables import ofdm as tables_ofdm
 from sdrcast.phy.atsc3.time_interleaver import hybrid
 from sdrcast.phy.atsc3.transmitter import Atsc3Transmitter
 from sdrcast.phy.mapping import Constellation
@@ -192,11 +195,17 @@ class Atsc3Demodulator:
         return ok_b and ok_d and np.array_equal(b, tx_basic) and np.array_equal(d, tx_detail)
 
     @classmethod
-    def from_signal(cls, iq: np.ndarray, sample_rate: float = 6.912e6, **kw) -> Atsc3Demodulator:
+    def from_signal(cls, iq: np.ndarray, sample_rate: float = 6.912e6, ip_plps=(),
+                    **kw) -> Atsc3Demodulator:
         """A demodulator for the signal's own configuration, read from its first frame
-        (``read_configuration``). PLP payload types are not signalled in L1: every PLP is taken
-        as TS, and IPv4 packets found are counted (``ipv4_packets``)."""
-        return cls(read_configuration(iq, sample_rate), **kw)
+        (``read_configuration``). PLP payload types are not signalled in L1: PLPs in
+        ``ip_plps`` deliver IPv4 datagrams, the others TS (IPv4 packets in them are counted,
+        ``ipv4_packets``)."""
+        cfg = read_configuration(iq, sample_rate)
+        subs = tuple(dataclasses.replace(s, plps=tuple(
+            dataclasses.replace(p, input="ip" if p.plp_id in ip_plps else "ts") for p in s.plps))
+            for s in cfg.subframes)
+        return cls(dataclasses.replace(cfg, subframes=subs), **kw)
 
     @staticmethod
     def _deliver(out: dict, p: PlpConfig, result: tuple) -> None:
@@ -255,13 +264,14 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
     read from the signal alone: the bootstrap (resampled to 6.144 Msps) gives the first
     preamble symbol's FFT, guard interval, pilot spacing and L1-Basic mode (A/322 Annex H;
     modes 6 and 7, which it cannot signal, are tried when that fails); L1-Basic gives the
-    preamble and the first subframe; L1-Detail the rest."""
+    preamble and the first subframe; L1-Detail the rest (read on into the first subframe's data
+    symbols when L1 outgrows the preamble, with and without frequency interleaving, which
+    L1-Detail itself signals)."""
     from sdrcast.mac.atsc3.l1 import parse_l1_basic, parse_l1_detail
     from sdrcast.phy.atsc3.bootstrap import SAMPLE_RATE, SYMBOL_SAMPLES, decode
     from sdrcast.phy.atsc3.frame_geometry import SymbolLayout, preamble_row
     from sdrcast.phy.atsc3.framing import annex_h, config_from_l1
     from sdrcast.phy.atsc3.l1_fec import cell_count
-    from sdrcast.phy.atsc3.tables import ofdm as tables
     from sdrcast.phy.resample import Resampler
 
     iq = np.asarray(iq, np.complex64)
@@ -273,7 +283,7 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
     row = annex_h(boot.preamble_structure)
     fft, gi = row["fft"], row["GI"]
     pattern = "SP8_2" if row["preamble_Dx"] == 8 else "SP3_2"  # only picks the preamble row
-    counts = tables()["cells_per_symbol"]["preamble_cells"][preamble_row(fft, gi, pattern)]
+    counts = tables_ofdm()["cells_per_symbol"]["preamble_cells"][preamble_row(fft, gi, pattern)]
 
     def preamble(n_pre: int, cred: int) -> tuple[np.ndarray, float]:
         """Preamble data cells (deinterleaved) and the noise variance on their pilots."""
@@ -301,10 +311,41 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
     if basic is None:
         raise ConfigError("L1-Basic does not decode in any mode (no ATSC 3.0 frame at iq[0]?)")
     n_pre = basic["L1B_preamble_num_symbols"] + 1
+    n_detail = basic["L1B_L1_Detail_total_cells"]
     cells = preamble(n_pre, basic["L1B_preamble_reduced_carriers"])[0] if n_pre > 1 else first
-    det = detail_cells(cells, n_pre, n_basic, basic["L1B_L1_Detail_total_cells"])
-    bits, ok = l1_decode(det, "detail", basic["L1B_L1_Detail_fec_type"] + 1,
-                         8 * basic["L1B_L1_Detail_size_bytes"], nv)
-    if not ok:
+    candidates = [cells]
+    if n_basic + n_detail > cells.size:  # L1 runs on into the first subframe's data symbols
+        candidates = [_first_subframe_cells(iq[n_boot:], basic, gi, fi) for fi in (True, False)]
+    for cells in candidates:  # the frequency interleaver's setting is in L1-Detail itself
+        det = detail_cells(cells, n_pre, n_basic, n_detail)
+        bits, ok = l1_decode(det, "detail", basic["L1B_L1_Detail_fec_type"] + 1,
+                             8 * basic["L1B_L1_Detail_size_bytes"], nv)
+        if ok:
+            break
+    else:
         raise ConfigError("L1-Detail does not decode")
     return config_from_l1(boot, basic, parse_l1_detail(bits, basic), mode)
+
+
+def _first_subframe_cells(iq: np.ndarray, basic: dict, gi: int, fi: bool) -> np.ndarray:
+    """All framed cells of the first subframe as L1-Basic describes it (from after the
+    bootstrap), with or without frequency interleaving of its data symbols."""
+    from sdrcast.phy.atsc3.frame_geometry import layout
+
+    patterns = list(tables_ofdm()["scattered_pilot_patterns"])
+    fft = (8192, 16384, 32768)[basic["L1B_first_sub_fft_size"]]
+    pattern = patterns[basic["L1B_first_sub_scattered_pilot_pattern"]]
+    boost, cred = basic["L1B_first_sub_scattered_pilot_boost"], basic["L1B_first_sub_reduced_carriers"]
+    lay = layout(fft, gi, pattern, cred, basic["L1B_preamble_num_symbols"] + 1,
+                 basic["L1B_first_sub_num_ofdm_symbols"] + 1, bool(basic["L1B_first_sub_sbs_first"]),
+                 True, basic["L1B_papr_reduction"] == 1)
+    excess = basic.get("L1B_excess_samples_per_symbol", 0)
+    n = len(lay.kinds) * (fft + ofdm.guard_samples(gi)) + \
+        sum(k not in ("FP", "P") for k in lay.kinds) * excess
+    args = (lay, gi, pattern, boost, cred)
+    symbols = ofdm.demodulate(iq[:n], *args, excess)
+    n_pre = sum(k in ("FP", "P") for k in lay.kinds)
+    symbols = [equalise(x, pilots.carrier_map(fft, k, j - n_pre, gi, pattern, boost, cred, lay.tr)[0])[0]
+               for j, (k, x) in enumerate(zip(lay.kinds, symbols, strict=True))]
+    cells = pilots.extract(symbols, *args)[:lay.total_cells]
+    return frequency_interleaver.deinterleave(cells, lay, fi)

@@ -14,14 +14,15 @@ from sdrcast.phy.kernels.mix import mix
 
 
 def receive(iq: np.ndarray, sample_rate: float = 6.912e6, cfg: Atsc3Config | None = None,
-            max_cfo_hz: float = 50e3, workers: int = 2) -> tuple[dict, dict]:
+            max_cfo_hz: float = 50e3, workers: int = 2, ip_plps=()) -> tuple[dict, dict]:
     """A capture -> ({plp_id: TS bytes or [IPv4 datagrams]}, report with the acquisition, the
-    configuration found and the demodulator's counters)."""
+    configuration used (``configuration``) and the demodulator's counters). Without ``cfg``
+    the configuration is read from the signal, PLPs in ``ip_plps`` taken as IPv4."""
     acq = acquire(iq, sample_rate, max_cfo_hz)
     y = mix(np.asarray(iq[acq.start:], np.complex64), 0.0, -acq.cfo_hz / sample_rate)
     demod = Atsc3Demodulator(cfg, workers) if cfg else \
-        Atsc3Demodulator.from_signal(y, sample_rate, workers=workers)
+        Atsc3Demodulator.from_signal(y, sample_rate, ip_plps, workers=workers)
     payload, report = demod.demodulate(y)
     report.update(start=acq.start, cfo_hz=float(acq.cfo_hz), acquisition_quality=acq.quality,
-                  configuration_read=cfg is None)
+                  configuration_read=cfg is None, configuration=demod.cfg)
     return payload, report
