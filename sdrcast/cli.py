@@ -316,23 +316,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no status line")
     p.add_argument("--stats", action="store_true", help="print JSON stats at the end")
 
-    p = add("tx", cmd_tx, "transmit a standard: TS in, baseband out (DTMB, ATSC 3.0)")
-    std = p.add_subparsers(dest="standard", metavar="STANDARD", required=True)
-    from sdrcast.flowgraphs import atsc3_tx, dtmb_tx
+    from sdrcast.flowgraphs import atsc3_rx, atsc3_tx, dtmb_rx, dtmb_tx
 
-    for name, module, help_ in (("dtmb", dtmb_tx, "DTMB (GB 20600-2006), 7.56 Msps or shaped"),
-                                ("atsc3", atsc3_tx, "ATSC 3.0 (A/321, A/322, A/330)")):
-        sp = std.add_parser(name, help=help_, description=help_)
-        module.add_arguments(sp)
-
-    p = add("rx", cmd_rx, "receive a standard: baseband in, TS out (no configuration needed)")
-    std = p.add_subparsers(dest="standard", metavar="STANDARD", required=True)
-    from sdrcast.flowgraphs import atsc3_rx, dtmb_rx
-
-    for name, module, help_ in (("dtmb", dtmb_rx, "DTMB (GB 20600-2006), streaming"),
-                                ("atsc3", atsc3_rx, "ATSC 3.0 capture files (flat channel)")):
-        sp = std.add_parser(name, help=help_, description=help_)
-        module.add_arguments(sp)
+    for cmd, fn, help_, entries in (
+            ("tx", cmd_tx, "transmit a standard: TS in, baseband out (DTMB, ATSC 3.0)",
+             (("dtmb", dtmb_tx, "DTMB (GB 20600-2006), 7.56 Msps or shaped"),
+              ("atsc3", atsc3_tx, "ATSC 3.0 (A/321, A/322, A/330)"))),
+            ("rx", cmd_rx, "receive a standard: baseband in, TS out (no configuration needed)",
+             (("dtmb", dtmb_rx, "DTMB (GB 20600-2006), streaming"),
+              ("atsc3", atsc3_rx, "ATSC 3.0 capture files (flat channel)")))):
+        std = add(cmd, fn, help_).add_subparsers(dest="standard", metavar="STANDARD", required=True)
+        for name, module, about in entries:
+            module.add_arguments(std.add_parser(name, help=about, description=about))
 
     p = add("demo", cmd_demo, "run every link through the channel emulator; summary and plots")
     p.add_argument("--out", default="demo-output", help="output folder (default demo-output)")

@@ -4,6 +4,7 @@ two subframes, LDM, QPSK to 256-NUC, and with TR, C_red and time-aligned frames;
 below threshold are counted, not hidden."""
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -176,32 +177,13 @@ def test_cli_receives_a_sigmf_capture(tmp_path, capsys):
     from sdrcast.sdr_io.files import write_samples
     from sdrcast.sdr_io.payload import write_pcap
 
-    cfg_text = """
-[[subframes]]
-fft_size = 8192
-guard_interval = 5
-scattered_pilot_pattern = "SP6_2"
-num_ofdm_symbols = 14
-[[subframes.plps]]
-plp_id = 0
-ldpc_length = 16200
-code_rate = "6/15"
-modulation = "QPSK"
-fec_blocks = 6
-[[subframes.plps]]
-plp_id = 1
-input = "ip"
-code_rate = "8/15"
-modulation = "64QAM"
-fec_blocks = 3
-"""
-    (tmp_path / "cfg.toml").write_text(cfg_text)
     ts = sample_stream(300, seed=1)
     (tmp_path / "in.ts").write_bytes(ts.tobytes())
     grams = [udp_datagram(bytes([i % 256]) * (100 + 7 * i), ("10.0.0.2", 9), ("239.9.9.9", 99))
              for i in range(60)]
     write_pcap(tmp_path / "in.pcap", grams)
-    assert main(["tx", "atsc3", "--config", str(tmp_path / "cfg.toml"), "--input", f"0={tmp_path / 'in.ts'}",
+    cfg = Path(__file__).parents[1] / "data" / "atsc3_ts_ip.toml"
+    assert main(["tx", "atsc3", "--config", str(cfg), "--input", f"0={tmp_path / 'in.ts'}",
                  "--input", f"1={tmp_path / 'in.pcap'}", "--output", str(tmp_path / "tx.cf32"),
                  "--quiet"]) == 0
     x = np.fromfile(tmp_path / "tx.cf32", np.complex64)

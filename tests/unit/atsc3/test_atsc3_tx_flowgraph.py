@@ -1,6 +1,7 @@
 """The streaming ATSC 3.0 TX (block and CLI) gives the same samples as Atsc3Transmitter, frame
 by frame, with frame_start annotations in SigMF."""
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -42,10 +43,8 @@ def test_cli_writes_sigmf_with_frame_annotations(tmp_path):
     assert starts == [0, ref.size] and meta["global"]["core:sample_rate"] == 6.912e6
 
 
-TWO = Atsc3Config(subframes=(SubframeConfig(
-    fft_size=8192, guard_interval=5, scattered_pilot_pattern="SP6_2", num_ofdm_symbols=14,
-    plps=(PlpConfig(plp_id=0, ldpc_length=16200, code_rate="6/15", modulation="QPSK", fec_blocks=6),
-          PlpConfig(plp_id=1, input="ip", code_rate="8/15", modulation="64QAM", fec_blocks=3))),))
+TS_IP = Path(__file__).parents[2] / "data" / "atsc3_ts_ip.toml"
+TWO = Atsc3Config.load(TS_IP)
 
 
 def _ip_stream(n, seed=0):
@@ -127,31 +126,12 @@ def test_cli_two_plps_from_ts_and_pcap(tmp_path, capsys):
     ts, ip = sample_stream(300, seed=1), _ip_stream(60)
     (tmp_path / "a.ts").write_bytes(ts.tobytes())
     write_pcap(tmp_path / "b.pcap", [g.data.tobytes() for g in _datagram_chunks(ip)])
-    (tmp_path / "two.toml").write_text("""
-[[subframes]]
-fft_size = 8192
-guard_interval = 5
-scattered_pilot_pattern = "SP6_2"
-num_ofdm_symbols = 14
-[[subframes.plps]]
-plp_id = 0
-ldpc_length = 16200
-code_rate = "6/15"
-modulation = "QPSK"
-fec_blocks = 6
-[[subframes.plps]]
-plp_id = 1
-input = "ip"
-code_rate = "8/15"
-modulation = "64QAM"
-fec_blocks = 3
-""")
     out = tmp_path / "o.cf32"
-    assert main(["tx", "atsc3", "--config", str(tmp_path / "two.toml"), "--input", f"1={tmp_path / 'b.pcap'}",
+    assert main(["tx", "atsc3", "--config", str(TS_IP), "--input", f"1={tmp_path / 'b.pcap'}",
                  "--input", f"0={tmp_path / 'a.ts'}", "--output", str(out), "--quiet"]) == 0
     np.testing.assert_array_equal(np.fromfile(out, np.complex64),
                                   Atsc3Transmitter(TWO).modulate({0: ts, 1: ip}))
-    assert main(["tx", "atsc3", "--config", str(tmp_path / "two.toml"), "--input", "5=x.ts",
+    assert main(["tx", "atsc3", "--config", str(TS_IP), "--input", "5=x.ts",
                  "--output", str(out)]) != 0
     assert "plp_id 5 is not in the configuration" in capsys.readouterr().err
 
