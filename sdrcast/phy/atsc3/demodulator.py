@@ -32,14 +32,24 @@ from sdrcast.phy.atsc3.transmitter import Atsc3Transmitter
 from sdrcast.phy.mapping import Constellation
 
 
-def equalise(x: np.ndarray, amp: np.ndarray) -> tuple[np.ndarray, float, int]:
-    """One symbol's carriers divided by the gain and phase its pilots (``amp`` != 0) show (a
-    flat channel: common gain and phase error, residual CFO); -> (carriers, squared pilot
-    error after it, pilot count)."""
-    m = amp != 0
-    h = np.vdot(amp[m], x[m]) / np.vdot(amp[m], amp[m]).real
-    y = (x / h).astype(np.complex64) if h != 0 else x
-    return y, float(np.sum(np.abs(y[m] - amp[m]) ** 2)), int(m.sum())
+def equalise(x: np.ndarray, amp: np.ndarray, smooth: int = 5) -> tuple[np.ndarray, np.ndarray, float]:
+    """One symbol's carriers -> (equalised carriers, noise variance per carrier, noise
+    variance at unit channel gain). The channel is measured on the symbol's pilots
+    (``amp`` != 0), averaged over ``smooth`` neighbouring pilots (noise down, while the channel
+    varies little over that span: 5 scattered pilots of SP6_2 cover 50 kHz at 6 MHz), and
+    interpolated linearly between them; the noise comes from each pilot's distance to the mean
+    of its neighbours. Delay spreads up to N / (Dx Dy) samples, a symbol's pilot spacing."""
+    k = np.flatnonzero(amp)
+    h_p = x[k] / amp[k]
+    w = np.ones(min(smooth, h_p.size)) / min(smooth, h_p.size)
+    norm = np.convolve(np.ones(h_p.size), w, "same")
+    h_s = np.convolve(h_p, w, "same") / norm
+    grid = np.arange(x.size)
+    h = np.interp(grid, k, h_s.real) + 1j * np.interp(grid, k, h_s.imag)
+    d = h_p[1:-1] - (h_p[:-2] + h_p[2:]) / 2  # white noise: E|d|^2 = 1.5 nv / |amp|^2
+    nv = float(np.mean(np.abs(d) ** 2 * np.abs(amp[k[1:-1]]) ** 2) / 1.5) if d.size else 1e-4
+    gain = np.maximum(np.abs(h) ** 2, 1e-12)
+    return (x / h).astype(np.complex64), (nv / gain).astype(np.float64), max(nv, 1e-6)
 
 
 class CtiDeinterleaver:
@@ -83,21 +93,25 @@ class PlpDecoder:
                               cfg.hti_fec_blocks_max or cfg.fec_blocks, cfg.hti_cell_interleaver)
         elif cfg.ti_mode == "CTI":
             self.cti = CtiDeinterleaver(cfg.cti_depth)
+            self.cti_nv = CtiDeinterleaver(cfg.cti_depth)  # the same delays for the noise
         self.llr = np.zeros(0, np.float32)
         self.depacketizer = BasebandDepacketizer()
         self.alp = Decapsulator()
         self.counters = {"fec_blocks": 0, "ldpc_failures": 0, "outer_failures": 0,
                          "ldpc_iterations": 0}
 
-    def deinterleave(self, cells: np.ndarray) -> np.ndarray:
-        """A frame's cells as received -> in FEC-block order (time deinterleaving)."""
+    def deinterleave(self, cells: np.ndarray, noise_var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A frame's cells as received, and their noise variances -> in FEC-block order (time
+        deinterleaving)."""
         if self.hti is not None:
-            out = np.empty_like(cells)
-            out[self.hti] = cells
-            return out
-        return self.cti(cells) if self.cti is not None else cells
+            out, nv = np.empty_like(cells), np.empty_like(noise_var)
+            out[self.hti], nv[self.hti] = cells, noise_var
+            return out, nv
+        if self.cti is not None:
+            return self.cti(cells), self.cti_nv(noise_var).real
+        return cells, noise_var
 
-    def decode(self, cells: np.ndarray, noise_var: float) -> tuple[np.ndarray, list, np.ndarray]:
+    def decode(self, cells: np.ndarray, noise_var) -> tuple[np.ndarray, list, np.ndarray]:
         """Deinterleaved cells -> (TS bytes, IPv4 datagrams, LDPC information bits of the FEC
         blocks completed)."""
         n = self.cfg.ldpc_length
@@ -144,8 +158,12 @@ class PlpDecoder:
 class Atsc3Demodulator:
     """Whole frames of a frame-synchronous signal -> per-PLP payload and a report."""
 
-    def __init__(self, cfg: Atsc3Config, workers: int = 2, iterations: int = 25):
+    def __init__(self, cfg: Atsc3Config, workers: int = 2, iterations: int = 25,
+                 backoff: int | None = None):
         self.cfg = cfg
+        # FFT windows start a little into the guard interval (see ofdm.demodulate)
+        self.backoff = min(ofdm.guard_samples(s.guard_interval) for s in cfg.subframes) // 8 \
+            if backoff is None else backoff
         self.ref = Atsc3Transmitter(cfg)  # layouts, L1 and lengths, exactly as transmitted
         self.l1 = self.ref.l1_cells()
         self.plps = {p.plp_id: PlpDecoder(p, workers, iterations)
@@ -153,25 +171,30 @@ class Atsc3Demodulator:
         self.frames = 0
         self.report = {"frames": 0, "l1_errors": 0, "noise_var": [], "samples_left": 0}
 
-    def _subframe_cells(self, iq: np.ndarray) -> tuple[list[np.ndarray], float]:
-        """One frame's samples -> framed cells per subframe and the pilot-based noise variance."""
+    def _subframe_cells(self, iq: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], float]:
+        """One frame's samples -> framed cells per subframe, their noise variances, and the
+        frame's noise variance at unit channel gain (for MER)."""
         a = self.ref.bootstrap.size
-        out, err, count = [], 0.0, 0
+        cells_out, nv_out, nvs = [], [], []
         for s, lay in zip(self.cfg.subframes, self.ref.layouts, strict=True):
             n = len(lay.kinds) * (lay.fft + ofdm.guard_samples(s.guard_interval)) + \
                 sum(k not in ("FP", "P") for k in lay.kinds) * self.ref.excess
             args = (lay, s.guard_interval, s.scattered_pilot_pattern, s.scattered_pilot_boost,
                     s.reduced_carriers)
-            symbols = ofdm.demodulate(iq[a:a + n], *args, self.ref.excess)
+            symbols = ofdm.demodulate(iq[a:a + n], *args, self.ref.excess, self.backoff)
             a += n
             n_pre = sum(k in ("FP", "P") for k in lay.kinds)
+            noise = []
             for j, kind in enumerate(lay.kinds):
                 amp, _ = pilots.carrier_map(lay.fft, kind, j - n_pre, *args[1:], lay.tr)
-                symbols[j], e, c = equalise(symbols[j], amp)
-                err, count = err + e, count + c
+                symbols[j], nv_j, unit = equalise(symbols[j], amp)
+                noise.append(nv_j)
+                nvs.append(unit)
             cells = pilots.extract(symbols, *args)[:lay.total_cells]
-            out.append(frequency_interleaver.deinterleave(cells, lay, s.frequency_interleaver))
-        return out, err / max(count, 1)
+            nv = pilots.extract(noise, *args)[:lay.total_cells]
+            cells_out.append(frequency_interleaver.deinterleave(cells, lay, s.frequency_interleaver))
+            nv_out.append(frequency_interleaver.deinterleave(nv, lay, s.frequency_interleaver))
+        return cells_out, nv_out, float(np.mean(nvs))
 
     def _cti_state(self) -> dict[int, tuple[int, int]]:
         """What the transmitter signals for its CTI PLPs in this frame (A/322 9.3.9.1)."""
@@ -184,14 +207,15 @@ class Atsc3Demodulator:
                     out[p.plp_id] = (count % rows, c + rows * ((count % rows + c) % rows))
         return out
 
-    def _check_l1(self, framed: np.ndarray, nv: float) -> bool:
+    def _check_l1(self, framed: np.ndarray, nv: np.ndarray) -> bool:
         basic, detail = self.l1
         n_pre = self.cfg.num_preamble_symbols
         tx_basic, tx_detail = l1_bits(self.cfg, self._cti_state())
         b, ok_b = l1_decode(framed[:basic.size], "basic", self.cfg.l1_basic_fec_mode,
-                            tx_basic.size, nv)
+                            tx_basic.size, nv[:basic.size])
         d, ok_d = l1_decode(detail_cells(framed, n_pre, basic.size, detail.size), "detail",
-                            self.cfg.l1_detail_fec_mode, tx_detail.size, nv)
+                            self.cfg.l1_detail_fec_mode, tx_detail.size,
+                            detail_cells(nv, n_pre, basic.size, detail.size))
         return ok_b and ok_d and np.array_equal(b, tx_basic) and np.array_equal(d, tx_detail)
 
     @classmethod
@@ -221,33 +245,34 @@ class Atsc3Demodulator:
         self.report["samples_left"] += iq.size - n * size
         out: dict[int, list] = {i: [] for i in self.plps}
         for f in range(n):
-            framed, nv = self._subframe_cells(iq[f * size:(f + 1) * size])
+            framed, noise, nv = self._subframe_cells(iq[f * size:(f + 1) * size])
             self.report["noise_var"].append(nv)
-            if not self._check_l1(framed[0], nv):
+            if not self._check_l1(framed[0], noise[0]):
                 self.report["l1_errors"] += 1
             l1 = sum(c.size for c in self.l1)
             for i, (s, lay, nulls) in enumerate(zip(self.cfg.subframes, self.ref.layouts,
                                                     self.ref.nulls, strict=True)):
-                data = framed[i][data_positions(lay, l1 if i == 0 else 0, nulls)]
+                pos = data_positions(lay, l1 if i == 0 else 0, nulls)
+                data, data_nv = framed[i][pos], noise[i][pos]
                 a = 0
                 for k, p in enumerate(s.plps):
                     if p.layer:
                         continue  # decoded with its core PLP
                     core = self.plps[p.plp_id]
-                    cells = core.deinterleave(data[a:a + p.cells])
+                    cells, cnv = core.deinterleave(data[a:a + p.cells], data_nv[a:a + p.cells])
                     a += p.cells
                     enh = s.plps[k + 1] if k + 1 < len(s.plps) and s.plps[k + 1].layer else None
                     if enh is None:
-                        self._deliver(out, p, core.decode(cells, nv))
+                        self._deliver(out, p, core.decode(cells, cnv))
                         continue
                     # LDM: the core first, the enhanced layer counted as noise; then the core
                     # re-made from its decoded blocks and taken away
                     alpha = 10 ** (-enh.ldm_injection_level_db / 20)
                     beta = 1 / np.sqrt(1 + alpha ** 2)
-                    result = core.decode(cells / beta, alpha ** 2 + nv / beta ** 2)
+                    result = core.decode(cells / beta, alpha ** 2 + cnv / beta ** 2)
                     self._deliver(out, p, result)
                     rest = (cells - beta * core.remodulate(result[2])) / (beta * alpha)
-                    self._deliver(out, enh, self.plps[enh.plp_id].decode(rest, nv / (beta * alpha) ** 2))
+                    self._deliver(out, enh, self.plps[enh.plp_id].decode(rest, cnv / (beta * alpha) ** 2))
             self.report["frames"] += 1
         payload = {i: (np.concatenate(v) if v else np.zeros(0, np.uint8)) if self.plps[i].cfg.input == "ts"
                    else v for i, v in out.items()}
@@ -285,23 +310,26 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
     pattern = "SP8_2" if row["preamble_Dx"] == 8 else "SP3_2"  # only picks the preamble row
     counts = tables_ofdm()["cells_per_symbol"]["preamble_cells"][preamble_row(fft, gi, pattern)]
 
-    def preamble(n_pre: int, cred: int) -> tuple[np.ndarray, float]:
-        """Preamble data cells (deinterleaved) and the noise variance on their pilots."""
+    backoff = ofdm.guard_samples(gi) // 8
+
+    def preamble(n_pre: int, cred: int) -> tuple[np.ndarray, np.ndarray]:
+        """Preamble data cells (deinterleaved) and their noise variances."""
         lay = SymbolLayout(fft, ("FP",) + ("P",) * (n_pre - 1),
                            (counts[4],) + (counts[cred],) * (n_pre - 1))
         n = n_pre * (fft + ofdm.guard_samples(gi))
-        syms = ofdm.demodulate(iq[n_boot:n_boot + n], lay, gi, pattern, 0, cred)
+        syms = ofdm.demodulate(iq[n_boot:n_boot + n], lay, gi, pattern, 0, cred, 0, backoff)
         eq = [equalise(x, pilots.carrier_map(fft, k, -1, gi, pattern, 0, cred)[0])
               for k, x in zip(lay.kinds, syms, strict=True)]
-        nv = sum(e[1] for e in eq) / sum(e[2] for e in eq)
         cells = pilots.extract([e[0] for e in eq], lay, gi, pattern, 0, cred)
-        return frequency_interleaver.deinterleave(cells, lay, True), max(nv, 1e-4)
+        nv = pilots.extract([e[1] for e in eq], lay, gi, pattern, 0, cred)
+        return (frequency_interleaver.deinterleave(cells, lay, True),
+                frequency_interleaver.deinterleave(nv, lay, True))
 
     first, nv = preamble(1, 0)
     basic = mode = None
     for mode in dict.fromkeys([row["L1B_fec_mode"], 6, 7]):
         n_basic = cell_count("basic", mode, 200)
-        bits, ok = l1_decode(first[:n_basic], "basic", mode, 200, nv)
+        bits, ok = l1_decode(first[:n_basic], "basic", mode, 200, nv[:n_basic])
         if ok:
             try:
                 basic = parse_l1_basic(bits)
@@ -312,14 +340,15 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
         raise ConfigError("L1-Basic does not decode in any mode (no ATSC 3.0 frame at iq[0]?)")
     n_pre = basic["L1B_preamble_num_symbols"] + 1
     n_detail = basic["L1B_L1_Detail_total_cells"]
-    cells = preamble(n_pre, basic["L1B_preamble_reduced_carriers"])[0] if n_pre > 1 else first
-    candidates = [cells]
+    cells, nv = preamble(n_pre, basic["L1B_preamble_reduced_carriers"]) if n_pre > 1 else (first, nv)
+    candidates = [(cells, nv)]
     if n_basic + n_detail > cells.size:  # L1 runs on into the first subframe's data symbols
-        candidates = [_first_subframe_cells(iq[n_boot:], basic, gi, fi) for fi in (True, False)]
-    for cells in candidates:  # the frequency interleaver's setting is in L1-Detail itself
+        candidates = [_first_subframe_cells(iq[n_boot:], basic, gi, fi, backoff) for fi in (True, False)]
+    for cells, nv in candidates:  # the frequency interleaver's setting is in L1-Detail itself
         det = detail_cells(cells, n_pre, n_basic, n_detail)
         bits, ok = l1_decode(det, "detail", basic["L1B_L1_Detail_fec_type"] + 1,
-                             8 * basic["L1B_L1_Detail_size_bytes"], nv)
+                             8 * basic["L1B_L1_Detail_size_bytes"],
+                             detail_cells(nv, n_pre, n_basic, n_detail))
         if ok:
             break
     else:
@@ -327,9 +356,11 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
     return config_from_l1(boot, basic, parse_l1_detail(bits, basic), mode)
 
 
-def _first_subframe_cells(iq: np.ndarray, basic: dict, gi: int, fi: bool) -> np.ndarray:
+def _first_subframe_cells(iq: np.ndarray, basic: dict, gi: int, fi: bool,
+                          backoff: int) -> tuple[np.ndarray, np.ndarray]:
     """All framed cells of the first subframe as L1-Basic describes it (from after the
-    bootstrap), with or without frequency interleaving of its data symbols."""
+    bootstrap), with or without frequency interleaving of its data symbols, and their noise
+    variances."""
     from sdrcast.phy.atsc3.frame_geometry import layout
 
     patterns = list(tables_ofdm()["scattered_pilot_patterns"])
@@ -343,9 +374,11 @@ def _first_subframe_cells(iq: np.ndarray, basic: dict, gi: int, fi: bool) -> np.
     n = len(lay.kinds) * (fft + ofdm.guard_samples(gi)) + \
         sum(k not in ("FP", "P") for k in lay.kinds) * excess
     args = (lay, gi, pattern, boost, cred)
-    symbols = ofdm.demodulate(iq[:n], *args, excess)
+    symbols = ofdm.demodulate(iq[:n], *args, excess, backoff)
     n_pre = sum(k in ("FP", "P") for k in lay.kinds)
-    symbols = [equalise(x, pilots.carrier_map(fft, k, j - n_pre, gi, pattern, boost, cred, lay.tr)[0])[0]
-               for j, (k, x) in enumerate(zip(lay.kinds, symbols, strict=True))]
-    cells = pilots.extract(symbols, *args)[:lay.total_cells]
-    return frequency_interleaver.deinterleave(cells, lay, fi)
+    eq = [equalise(x, pilots.carrier_map(fft, k, j - n_pre, gi, pattern, boost, cred, lay.tr)[0])
+          for j, (k, x) in enumerate(zip(lay.kinds, symbols, strict=True))]
+    cells = pilots.extract([e[0] for e in eq], *args)[:lay.total_cells]
+    nv = pilots.extract([e[1] for e in eq], *args)[:lay.total_cells]
+    return (frequency_interleaver.deinterleave(cells, lay, fi),
+            frequency_interleaver.deinterleave(nv, lay, fi))

@@ -71,16 +71,22 @@ def modulate(symbols: list[np.ndarray], layout: SymbolLayout, gi: int, pattern: 
 
 
 def demodulate(samples: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, boost: int,
-               cred: int, excess: int = 0) -> list[np.ndarray]:
+               cred: int, excess: int = 0, backoff: int = 0) -> list[np.ndarray]:
     """A subframe's samples (guard intervals included) -> active carriers per symbol, scaled
-    back to cell units (inverse of ``modulate`` for a perfectly synchronised signal)."""
+    back to cell units (inverse of ``modulate`` for a perfectly synchronised signal). The FFT
+    window starts ``backoff`` samples into the guard interval early (a linear phase across the
+    carriers, which channel estimation absorbs), so that echoes before the main path do not
+    reach into the previous symbol; the phase ramp the early start puts across the carriers
+    is taken out again here."""
     n, g = layout.fft, guard_samples(gi)
     p_data = data_symbol_energy(n, pattern, boost, cred)
     n_pre = sum(k in ("FP", "P") for k in layout.kinds)
     out, a = [], 0
+    ramp = np.exp(2j * np.pi * (np.arange(n) - n // 2) * backoff / n) if backoff else 1.0
     for j, kind in enumerate(layout.kinds):
         a += g + (0 if kind in ("FP", "P") else excess)
-        spec = np.fft.fftshift(np.fft.fft(np.asarray(samples[a:a + n], np.complex128)))
+        spec = np.fft.fftshift(np.fft.fft(np.asarray(samples[a - backoff:a - backoff + n],
+                                                     np.complex128))) * ramp
         a += n
         if kind in ("FP", "P"):
             amp, data = carrier_map(n, kind, j - n_pre, gi, pattern, boost, cred, layout.tr)

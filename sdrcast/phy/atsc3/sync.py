@@ -30,7 +30,10 @@ class Acquisition:
 
 
 def _moving_sum(x: np.ndarray, n: int) -> np.ndarray:
-    c = np.concatenate([[0], np.cumsum(x)])
+    """Sums of ``n`` consecutive values (in double precision: float32 running sums over a
+    frame lose the small windows)."""
+    x = np.asarray(x)
+    c = np.concatenate([[0], np.cumsum(x.astype(np.complex128 if np.iscomplexobj(x) else np.float64))])
     return c[n:] - c[:-n]
 
 
