@@ -38,19 +38,42 @@ def _moving_sum(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def acquire(x: np.ndarray, sample_rate: float, max_cfo_hz: float = 50e3,
-            search: int = 48) -> Acquisition:
-    """The first bootstrap in ``x`` (at least one frame's worth of samples)."""
+            search: int = 48, window: int = 1 << 19) -> Acquisition:
+    """The first bootstrap in ``x``: looked for in the first ``window`` samples, then in twice
+    as many, and so on (long captures are not scanned whole)."""
     x = np.asarray(x, np.complex64)
+    r = sample_rate / SAMPLE_RATE
+    sym = round(SYMBOL_SAMPLES * r)
+    need = 4 * sym + round(N_FFT * r)
+    if x.size < need:
+        raise ConfigError(f"{x.size} samples: acquisition needs at least one bootstrap "
+                          f"({4 * sym} samples at {sample_rate / 1e6:g} Msps)")
+    best = None
+    while True:
+        seg = x[:window + need]
+        found = _candidate(seg, sample_rate, max_cfo_hz, search)
+        if found is not None and (best is None or found.quality > best.quality):
+            best = found
+        if (best is not None and best.quality >= 0.3) or seg.size == x.size:
+            break
+        window *= 2
+    if best is None or best.quality < 0.3:
+        raise ConfigError(f"no ATSC 3.0 bootstrap found (best match "
+                          f"{0.0 if best is None else best.quality:.2f})")
+    return best
+
+
+def _candidate(x: np.ndarray, sample_rate: float, max_cfo_hz: float,
+               search: int) -> Acquisition | None:
     r = sample_rate / SAMPLE_RATE
     lag, width = round(N_FFT * r), round(N_C * r)
     sym = round(SYMBOL_SAMPLES * r)
-    if x.size < 4 * sym + lag:
-        raise ConfigError(f"{x.size} samples: acquisition needs at least one bootstrap "
-                          f"({4 * sym} samples at {sample_rate / 1e6:g} Msps)")
     z = x[:-lag].astype(np.complex128) * np.conj(x[lag:])
     p = _moving_sum(z, width)
     e = np.sqrt(_moving_sum(np.abs(x[:-lag]) ** 2, width) * _moving_sum(np.abs(x[lag:]) ** 2, width))
     metric = np.abs(p) / np.maximum(e, 1e-12)
+    if metric.max() < 0.2:  # nothing periodic at the bootstrap's lag here
+        return None
     first = int(np.argmax(metric > 0.7 * metric.max()))  # the first bootstrap, not the best
     peak = first + int(np.argmax(metric[first:first + sym]))
     spacing = sample_rate / lag  # one bootstrap carrier
@@ -75,6 +98,4 @@ def acquire(x: np.ndarray, sample_rate: float, max_cfo_hz: float = 50e3,
             i = int(np.argmax(q))
             if q[i] > best[0]:
                 best = (float(q[i]), lo + i, f)
-    if best[0] < 0.3:
-        raise ConfigError(f"no ATSC 3.0 bootstrap found (best match {best[0]:.2f})")
     return Acquisition(best[1], best[2], best[0])
