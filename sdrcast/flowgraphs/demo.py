@@ -160,9 +160,9 @@ def run_atsc3(out: Path, snr_db: float = 24.0, frames: int = 2) -> dict:
     from sdrcast.analysis.metrics import occupied_bandwidth
     from sdrcast.mac.ts import sample_stream
     from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
-    from sdrcast.phy.atsc3.bootstrap import SAMPLE_RATE, SYMBOL_SAMPLES, decode
+    from sdrcast.phy.atsc3.ofdm import decode_bootstrap_at
     from sdrcast.phy.atsc3.receiver import receive
-    from sdrcast.phy.resample import Resampler
+    from sdrcast.phy.kernels.mix import mix
 
     cfg = Atsc3Config.preset("mobile_fixed_tdm")
     warm = Atsc3Transmitter(cfg).modulate({0: sample_stream(10), 1: sample_stream(10)})
@@ -185,10 +185,8 @@ def run_atsc3(out: Path, snr_db: float = 24.0, frames: int = 2) -> dict:
                          for i in sorted(ts)])
     blocks = sum(p["fec_blocks"] for p in rep["plps"].values())
     failed = sum(p["ldpc_failures"] for p in rep["plps"].values())
-    r = Resampler.from_rates(cfg.sample_rate, SAMPLE_RATE)
-    back = r(np.concatenate([iq[:tx.bootstrap.size], np.zeros(200, np.complex64)]))
-    d = int(round(r.delay_out))
-    fields = decode(back[d:d + 4 * SYMBOL_SAMPLES])
+    start = y[rep["start"]:rep["start"] + tx.bootstrap.size]  # as received, offset taken out
+    fields = decode_bootstrap_at(mix(start, 0.0, -rep["cfo_hz"] / cfg.sample_rate), cfg.sample_rate)
     plots.spectrum(y[lead + tx.bootstrap.size:lead + tx.frame_samples_count], cfg.sample_rate,
                    out / "atsc3_spectrum.png", title="ATSC 3.0 16K GI5 SP6_2, two PLPs, AWGN")
     dur = iq.size / cfg.sample_rate

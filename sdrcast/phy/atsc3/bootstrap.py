@@ -62,6 +62,15 @@ def preamble_structure(fft: int, gi: int, preamble_dx: int, l1b_mode: int) -> in
                       "1..5; give preamble_structure explicitly to send another code)")
 
 
+def annex_h(code: int) -> dict:
+    """The A/322 Annex H row a ``preamble_structure`` code signals: fft, GI, preamble_Dx,
+    L1B_fec_mode (the inverse of ``preamble_structure``)."""
+    for row in load_json("atsc3", "bootstrap_signalling.json")["preamble_structure_table"]:
+        if row["preamble_structure"] == code:
+            return row
+    raise ConfigError(f"preamble_structure={code} is not in A/322 Annex H")
+
+
 @cache
 def _spectra(minor_version: int, symbols: int) -> np.ndarray:
     """Frequency-domain symbols (2048 bins, numpy order, DC at 0)."""

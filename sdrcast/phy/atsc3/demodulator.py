@@ -3,12 +3,11 @@ stage after synchronisation (OFDM, pilots, frequency interleaver, framing, L1, t
 interleaver, mapping, bit interleaver, LDPC, outer code, scrambler, baseband packets, ALP).
 
 ``Atsc3Demodulator(cfg).demodulate(iq)`` (or ``Atsc3Demodulator.from_signal(iq)``, which reads
-the configuration from the bootstrap and L1) takes whole frames starting at a bootstrap, with no
-carrier, clock or timing error and a flat channel (AWGN): what the loopback tests and
-``make demo`` use. The noise variance comes from the pilots. L1-Basic and L1-Detail are
-decoded and checked against the configuration. CTI PLPs must be received from the
-transmitter's first frame; LDM is decoded by successive cancellation. Not built yet:
-acquisition, synchronisation and channel estimation (a real receiver's front end).
+the configuration from the bootstrap and L1) takes whole frames starting at a bootstrap, with
+no carrier or clock error (``receiver.receive`` finds the start and the offset first). Each
+symbol's channel and noise come from its own pilots. L1-Basic and L1-Detail are decoded and
+checked against the configuration. CTI PLPs must be received from the transmitter's first
+frame; LDM is decoded by successive cancellation.
 """
 from __future__ import annotations
 
@@ -23,6 +22,7 @@ from sdrcast.phy.atsc3 import frequency_interleaver, ofdm, pilots
 from sdrcast.phy.atsc3.bit_interleaver import cell_words, permutation
 from sdrcast.phy.atsc3.config import Atsc3Config, PlpConfig
 from sdrcast.phy.atsc3.frame_builder import data_positions, detail_cells
+from sdrcast.phy.atsc3.frame_geometry import SymbolLayout
 from sdrcast.phy.atsc3.framing import l1_bits
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from sdrcast.phy.atsc3.scrambler import scramble
@@ -50,6 +50,29 @@ def equalise(x: np.ndarray, amp: np.ndarray, smooth: int = 5) -> tuple[np.ndarra
     nv = float(np.mean(np.abs(d) ** 2 * np.abs(amp[k[1:-1]]) ** 2) / 1.5) if d.size else 1e-4
     gain = np.maximum(np.abs(h) ** 2, 1e-12)
     return (x / h).astype(np.complex64), (nv / gain).astype(np.float64), max(nv, 1e-6)
+
+
+def subframe_samples(lay: SymbolLayout, gi: int, excess: int = 0) -> int:
+    """Samples of a subframe (``excess``: time-aligned frames' extra guard samples)."""
+    return len(lay.kinds) * (lay.fft + ofdm.guard_samples(gi)) + \
+        sum(k not in ("FP", "P") for k in lay.kinds) * excess
+
+
+def subframe_cells(iq: np.ndarray, lay: SymbolLayout, gi: int, pattern: str, boost: int,
+                   cred: int, fi: bool, excess: int = 0,
+                   backoff: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
+    """A subframe's samples -> (its framed cells, equalised and frequency-deinterleaved
+    (``fi``: data symbols interleaved); their noise variances; the mean noise variance at unit
+    channel gain)."""
+    symbols = ofdm.demodulate(iq, lay, gi, pattern, boost, cred, excess, backoff)
+    n_pre = sum(k in ("FP", "P") for k in lay.kinds)
+    eq = [equalise(x, pilots.carrier_map(lay.fft, k, j - n_pre, gi, pattern, boost, cred, lay.tr)[0])
+          for j, (k, x) in enumerate(zip(lay.kinds, symbols, strict=True))]
+    args = (lay, gi, pattern, boost, cred)
+    cells = pilots.extract([e[0] for e in eq], *args)[:lay.total_cells]
+    nv = pilots.extract([e[1] for e in eq], *args)[:lay.total_cells]
+    return (frequency_interleaver.deinterleave(cells, lay, fi),
+            frequency_interleaver.deinterleave(nv, lay, fi), float(np.mean([e[2] for e in eq])))
 
 
 class CtiDeinterleaver:
@@ -168,33 +191,25 @@ class Atsc3Demodulator:
         self.l1 = self.ref.l1_cells()
         self.plps = {p.plp_id: PlpDecoder(p, workers, iterations)
                      for s in cfg.subframes for p in s.plps}
-        self.frames = 0
         self.report = {"frames": 0, "l1_errors": 0, "noise_var": [], "samples_left": 0}
+        cti = any(p.ti_mode == "CTI" for s in cfg.subframes for p in s.plps)
+        self.l1_bits = None if cti else l1_bits(cfg)  # CTI fields change every frame
 
     def _subframe_cells(self, iq: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], float]:
         """One frame's samples -> framed cells per subframe, their noise variances, and the
         frame's noise variance at unit channel gain (for MER)."""
         a = self.ref.bootstrap.size
-        cells_out, nv_out, nvs = [], [], []
+        cells, noise, unit = [], [], []
         for s, lay in zip(self.cfg.subframes, self.ref.layouts, strict=True):
-            n = len(lay.kinds) * (lay.fft + ofdm.guard_samples(s.guard_interval)) + \
-                sum(k not in ("FP", "P") for k in lay.kinds) * self.ref.excess
-            args = (lay, s.guard_interval, s.scattered_pilot_pattern, s.scattered_pilot_boost,
-                    s.reduced_carriers)
-            symbols = ofdm.demodulate(iq[a:a + n], *args, self.ref.excess, self.backoff)
+            n = subframe_samples(lay, s.guard_interval, self.ref.excess)
+            c, nv, u = subframe_cells(iq[a:a + n], lay, s.guard_interval, s.scattered_pilot_pattern,
+                                      s.scattered_pilot_boost, s.reduced_carriers,
+                                      s.frequency_interleaver, self.ref.excess, self.backoff)
             a += n
-            n_pre = sum(k in ("FP", "P") for k in lay.kinds)
-            noise = []
-            for j, kind in enumerate(lay.kinds):
-                amp, _ = pilots.carrier_map(lay.fft, kind, j - n_pre, *args[1:], lay.tr)
-                symbols[j], nv_j, unit = equalise(symbols[j], amp)
-                noise.append(nv_j)
-                nvs.append(unit)
-            cells = pilots.extract(symbols, *args)[:lay.total_cells]
-            nv = pilots.extract(noise, *args)[:lay.total_cells]
-            cells_out.append(frequency_interleaver.deinterleave(cells, lay, s.frequency_interleaver))
-            nv_out.append(frequency_interleaver.deinterleave(nv, lay, s.frequency_interleaver))
-        return cells_out, nv_out, float(np.mean(nvs))
+            cells.append(c)
+            noise.append(nv)
+            unit.append(u)
+        return cells, noise, float(np.mean(unit))
 
     def _cti_state(self) -> dict[int, tuple[int, int]]:
         """What the transmitter signals for its CTI PLPs in this frame (A/322 9.3.9.1)."""
@@ -210,7 +225,7 @@ class Atsc3Demodulator:
     def _check_l1(self, framed: np.ndarray, nv: np.ndarray) -> bool:
         basic, detail = self.l1
         n_pre = self.cfg.num_preamble_symbols
-        tx_basic, tx_detail = l1_bits(self.cfg, self._cti_state())
+        tx_basic, tx_detail = self.l1_bits or l1_bits(self.cfg, self._cti_state())
         b, ok_b = l1_decode(framed[:basic.size], "basic", self.cfg.l1_basic_fec_mode,
                             tx_basic.size, nv[:basic.size])
         d, ok_d = l1_decode(detail_cells(framed, n_pre, basic.size, detail.size), "detail",
@@ -292,44 +307,33 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
     preamble and the first subframe; L1-Detail the rest (read on into the first subframe's data
     symbols when L1 outgrows the preamble, with and without frequency interleaving, which
     L1-Detail itself signals)."""
-    from sdrcast.mac.atsc3.l1 import parse_l1_basic, parse_l1_detail
-    from sdrcast.phy.atsc3.bootstrap import SAMPLE_RATE, SYMBOL_SAMPLES, decode
-    from sdrcast.phy.atsc3.frame_geometry import SymbolLayout, preamble_row
-    from sdrcast.phy.atsc3.framing import annex_h, config_from_l1
+    from sdrcast.mac.atsc3.l1 import L1B_BITS, parse_l1_basic, parse_l1_detail
+    from sdrcast.phy.atsc3.bootstrap import SAMPLE_RATE, SYMBOL_SAMPLES, annex_h
+    from sdrcast.phy.atsc3.frame_geometry import preamble_row
+    from sdrcast.phy.atsc3.framing import config_from_l1
     from sdrcast.phy.atsc3.l1_fec import cell_count
-    from sdrcast.phy.resample import Resampler
 
     iq = np.asarray(iq, np.complex64)
-    r = Resampler.from_rates(sample_rate, SAMPLE_RATE)
-    n_boot = round(4 * SYMBOL_SAMPLES * sample_rate / SAMPLE_RATE)
-    back = r(np.concatenate([iq[:n_boot], np.zeros(400, np.complex64)]))
-    d = int(round(r.delay_out))
-    boot = decode(back[d:d + 4 * SYMBOL_SAMPLES])
+    boot = ofdm.decode_bootstrap_at(iq, sample_rate)
+    iq = iq[round(4 * SYMBOL_SAMPLES * sample_rate / SAMPLE_RATE):]  # from the preamble on
     row = annex_h(boot.preamble_structure)
     fft, gi = row["fft"], row["GI"]
     pattern = "SP8_2" if row["preamble_Dx"] == 8 else "SP3_2"  # only picks the preamble row
     counts = tables_ofdm()["cells_per_symbol"]["preamble_cells"][preamble_row(fft, gi, pattern)]
-
     backoff = ofdm.guard_samples(gi) // 8
 
     def preamble(n_pre: int, cred: int) -> tuple[np.ndarray, np.ndarray]:
         """Preamble data cells (deinterleaved) and their noise variances."""
         lay = SymbolLayout(fft, ("FP",) + ("P",) * (n_pre - 1),
                            (counts[4],) + (counts[cred],) * (n_pre - 1))
-        n = n_pre * (fft + ofdm.guard_samples(gi))
-        syms = ofdm.demodulate(iq[n_boot:n_boot + n], lay, gi, pattern, 0, cred, 0, backoff)
-        eq = [equalise(x, pilots.carrier_map(fft, k, -1, gi, pattern, 0, cred)[0])
-              for k, x in zip(lay.kinds, syms, strict=True)]
-        cells = pilots.extract([e[0] for e in eq], lay, gi, pattern, 0, cred)
-        nv = pilots.extract([e[1] for e in eq], lay, gi, pattern, 0, cred)
-        return (frequency_interleaver.deinterleave(cells, lay, True),
-                frequency_interleaver.deinterleave(nv, lay, True))
+        return subframe_cells(iq[:subframe_samples(lay, gi)], lay, gi, pattern, 0, cred, True,
+                              backoff=backoff)[:2]
 
     first, nv = preamble(1, 0)
     basic = mode = None
     for mode in dict.fromkeys([row["L1B_fec_mode"], 6, 7]):
-        n_basic = cell_count("basic", mode, 200)
-        bits, ok = l1_decode(first[:n_basic], "basic", mode, 200, nv[:n_basic])
+        n_basic = cell_count("basic", mode, L1B_BITS)
+        bits, ok = l1_decode(first[:n_basic], "basic", mode, L1B_BITS, nv[:n_basic])
         if ok:
             try:
                 basic = parse_l1_basic(bits)
@@ -343,7 +347,7 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
     cells, nv = preamble(n_pre, basic["L1B_preamble_reduced_carriers"]) if n_pre > 1 else (first, nv)
     candidates = [(cells, nv)]
     if n_basic + n_detail > cells.size:  # L1 runs on into the first subframe's data symbols
-        candidates = [_first_subframe_cells(iq[n_boot:], basic, gi, fi, backoff) for fi in (True, False)]
+        candidates = [_first_subframe_cells(iq, basic, gi, fi, backoff) for fi in (True, False)]
     for cells, nv in candidates:  # the frequency interleaver's setting is in L1-Detail itself
         det = detail_cells(cells, n_pre, n_basic, n_detail)
         bits, ok = l1_decode(det, "detail", basic["L1B_L1_Detail_fec_type"] + 1,
@@ -371,14 +375,5 @@ def _first_subframe_cells(iq: np.ndarray, basic: dict, gi: int, fi: bool,
                  basic["L1B_first_sub_num_ofdm_symbols"] + 1, bool(basic["L1B_first_sub_sbs_first"]),
                  True, basic["L1B_papr_reduction"] == 1)
     excess = basic.get("L1B_excess_samples_per_symbol", 0)
-    n = len(lay.kinds) * (fft + ofdm.guard_samples(gi)) + \
-        sum(k not in ("FP", "P") for k in lay.kinds) * excess
-    args = (lay, gi, pattern, boost, cred)
-    symbols = ofdm.demodulate(iq[:n], *args, excess, backoff)
-    n_pre = sum(k in ("FP", "P") for k in lay.kinds)
-    eq = [equalise(x, pilots.carrier_map(fft, k, j - n_pre, gi, pattern, boost, cred, lay.tr)[0])
-          for j, (k, x) in enumerate(zip(lay.kinds, symbols, strict=True))]
-    cells = pilots.extract([e[0] for e in eq], *args)[:lay.total_cells]
-    nv = pilots.extract([e[1] for e in eq], *args)[:lay.total_cells]
-    return (frequency_interleaver.deinterleave(cells, lay, fi),
-            frequency_interleaver.deinterleave(nv, lay, fi))
+    return subframe_cells(iq[:subframe_samples(lay, gi, excess)], lay, gi, pattern, boost, cred, fi,
+                          excess, backoff)[:2]

@@ -9,7 +9,7 @@ from sdrcast.errors import ConfigError
 from sdrcast.mac.atsc3.l1 import MIN_DETAIL_BYTES, l1_basic, l1_detail
 from sdrcast.phy.atsc3.frame_builder import data_capacity, sbs_null_cells
 from sdrcast.phy.atsc3.l1_fec import cell_count
-from sdrcast.phy.atsc3.tables import CONSTELLATIONS, LDM_LEVELS, RATES, ofdm
+from sdrcast.phy.atsc3.tables import BITS_PER_CELL, CONSTELLATIONS, LDM_LEVELS, RATES, ofdm
 
 if TYPE_CHECKING:
     from sdrcast.phy.atsc3.config import Atsc3Config
@@ -190,8 +190,7 @@ def config_from_l1(boot, basic: dict, detail: dict, l1_basic_fec_mode: int) -> A
             fec_type, n = fec_of[f("fec_type")]
             mod, rate = CONSTELLATIONS[f("mod")], RATES[f("cod")]
             layer, ti = f("layer"), ti_of[f("TI_mode")]
-            cells_per_block = n // {"QPSK": 2, "16QAM": 4, "64QAM": 6, "256QAM": 8, "1024QAM": 10,
-                                    "4096QAM": 12}[mod]
+            cells_per_block = n // BITS_PER_CELL[mod]
             kw = {}
             if layer == 0 and ti == "CTI":
                 kw["cti_depth"] = cti_of[(f("CTI_depth"), f("TI_extended_interleaving")
@@ -235,13 +234,3 @@ def config_from_l1(boot, basic: dict, detail: dict, l1_basic_fec_mode: int) -> A
         frame_length_ms=basic["L1B_frame_length"] * 5 if timed else None,
         return_channel=bool(basic["L1B_return_channel_flag"]),
         papr_reduction="TR" if basic["L1B_papr_reduction"] == 1 else "off", subframes=tuple(subs))
-
-
-def annex_h(preamble_structure_code: int) -> dict:
-    """A/322 Annex H row of a bootstrap preamble_structure: fft, GI, preamble_Dx, L1B mode."""
-    from sdrcast.phy.fec.tables import load_json
-
-    for row in load_json("atsc3", "bootstrap_signalling.json")["preamble_structure_table"]:
-        if row["preamble_structure"] == preamble_structure_code:
-            return row
-    raise ConfigError(f"preamble_structure={preamble_structure_code} is not in A/322 Annex H")

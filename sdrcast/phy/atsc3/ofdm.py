@@ -135,3 +135,14 @@ def bootstrap_at(rate: float, fields: bs.BootstrapFields) -> np.ndarray:
     delay = int(round(r.delay_out))
     y = r(np.concatenate([b, np.zeros(int(np.ceil(delay * r.down / r.up)) + 2, np.complex64)]))
     return y[delay:delay + b.size * r.up // r.down]
+
+
+def decode_bootstrap_at(samples: np.ndarray, rate: float) -> bs.BootstrapFields:
+    """The fields of a bootstrap received at ``rate`` from ``samples[0]`` (resampled back to
+    6.144 Msps, then ``bootstrap.decode``)."""
+    r = Resampler.from_rates(rate, bs.SAMPLE_RATE)
+    n = round(4 * bs.SYMBOL_SAMPLES * rate / bs.SAMPLE_RATE)
+    back = r(np.concatenate([np.asarray(samples[:n], np.complex64),
+                             np.zeros(int(np.ceil(r.delay_out * r.down / r.up)) + 2, np.complex64)]))
+    d = int(round(r.delay_out))
+    return bs.decode(back[d:d + 4 * bs.SYMBOL_SAMPLES])

@@ -70,7 +70,8 @@ def _candidate(x: np.ndarray, sample_rate: float, max_cfo_hz: float,
     sym = round(SYMBOL_SAMPLES * r)
     z = x[:-lag].astype(np.complex128) * np.conj(x[lag:])
     p = _moving_sum(z, width)
-    e = np.sqrt(_moving_sum(np.abs(x[:-lag]) ** 2, width) * _moving_sum(np.abs(x[lag:]) ** 2, width))
+    power = _moving_sum(np.abs(x) ** 2, width)  # window energies, at n and at n + lag
+    e = np.sqrt(power[:p.size] * power[lag:lag + p.size])
     metric = np.abs(p) / np.maximum(e, 1e-12)
     if metric.max() < 0.2:  # nothing periodic at the bootstrap's lag here
         return None

@@ -90,9 +90,6 @@ def hybrid(cells: np.ndarray, n_cells: int, n_ti: int, n_fec_max: int,
     return np.concatenate(out)
 
 
-CTI_ROWS = {0: 512, 1: 724, 2: 887, 3: 1024}  # L1D_plp_CTI_depth code -> rows (normal)
-
-
 class ConvolutionalInterleaver:
     """A/322 7.1.5 convolutional time interleaver over one PLP's cell stream, across frames.
 

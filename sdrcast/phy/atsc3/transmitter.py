@@ -205,10 +205,10 @@ class Atsc3Transmitter:
 
     def next_frames(self, n: int, finish: bool = False) -> np.ndarray:
         """The next ``n`` frames; PLPs whose input falls short are completed with baseband
-        padding packets (their partial data first when ``finish``)."""
-        for e in self.plps.values():
-            if finish or len(e.packets) < n * e.cfg.fec_blocks:
-                e.pad(n * e.cfg.fec_blocks, end=finish)
+        padding packets (``frame_cells``), after their partial ALP packet when ``finish``."""
+        if finish:
+            for e in self.plps.values():
+                e.pad(n * e.cfg.fec_blocks, end=True)
         out = [self.frame_samples(self.frame_cells()) for _ in range(n)]
         self.frames += n
         return np.concatenate(out) if out else np.zeros(0, np.complex64)
