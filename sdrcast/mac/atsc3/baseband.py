@@ -44,11 +44,12 @@ class BasebandPacketizer:
         self.buf = np.concatenate([self.buf, np.asarray(alp, np.uint8)])
         n = self.buf.size // self.payload
         out = np.empty((n, self.size), np.uint8)
+        begin = np.arange(n) * self.payload
+        k = np.searchsorted(self.starts, begin)  # the first ALP start at or after each packet
+        first = np.append(self.starts, np.iinfo(np.int64).max)[k] - begin
         for i in range(n):
-            first = self.starts[(self.starts >= i * self.payload) & (self.starts < (i + 1) * self.payload)]
-            ptr = int(first[0]) - i * self.payload if first.size else NO_POINTER
-            out[i, :2] = header(ptr)
-            out[i, 2:] = self.buf[i * self.payload:(i + 1) * self.payload]
+            out[i, :2] = header(int(first[i]) if first[i] < self.payload else NO_POINTER)
+        out[:, 2:] = self.buf[:n * self.payload].reshape(n, self.payload)
         self.buf = self.buf[n * self.payload:]
         self.starts = self.starts[self.starts >= n * self.payload] - n * self.payload
         self.counters["packets"] += n
