@@ -9,26 +9,8 @@ import textwrap
 import numpy as np
 
 from sdrcast import __version__
-from sdrcast.errors import ConfigError, SdrcastError
-
-
-def parse_gain(text: str | None):
-    """``30`` -> 30.0; ``LNA=20,VGA=10`` -> {"LNA": 20.0, "VGA": 10.0}."""
-    if text is None:
-        return None
-    if "=" not in text:
-        try:
-            return float(text)
-        except ValueError:
-            raise ConfigError(f"--gain {text!r}: expected dB or NAME=dB[,NAME=dB…]") from None
-    out = {}
-    for part in text.split(","):
-        name, _, value = part.partition("=")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise ConfigError(f"--gain {text!r}: {part!r} is not NAME=dB") from None
-    return out
+from sdrcast.errors import ConfigError
+from sdrcast.flowgraphs.common import parse_gain, run_guarded
 
 
 def _add_radio_args(p: argparse.ArgumentParser) -> None:
@@ -343,26 +325,3 @@ def main(argv: list[str] | None = None) -> int:
         ap.print_help()
         return 2
     return run_guarded(lambda: args.fn(args))
-
-
-def flowgraph_main(module: str, doc: str, add_arguments, run, argv: list[str] | None) -> int:
-    """``python -m sdrcast.flowgraphs.X``: parse with the flowgraph's own arguments and run."""
-    ap = argparse.ArgumentParser(prog=f"python -m {module}", description=doc,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(ap)
-    args = ap.parse_args(argv)
-    return run_guarded(lambda: run(args))
-
-
-def run_guarded(fn) -> int:
-    """Run ``fn``; user errors become one line on stderr and exit 2, Ctrl-C exit 130."""
-    try:
-        return fn()
-    except SdrcastError as exc:
-        print(f"sdrcast: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("sdrcast: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0

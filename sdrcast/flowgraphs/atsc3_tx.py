@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from sdrcast.errors import ConfigError
+from sdrcast.flowgraphs.common import add_level_argument, level_scale
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
 from sdrcast.phy.atsc3.config import PRESETS
 from sdrcast.runtime import Block, Chunk, Tag
@@ -38,13 +39,15 @@ from sdrcast.runtime import Block, Chunk, Tag
 class Atsc3TxBlock(Block):
     """Payload chunks in (tagged ``plp_id``; untagged ones feed ``inputs[0]``), complex baseband
     out, one frame per chunk. ``inputs``: the PLPs that have a source (default: the first);
-    ``live``: frames by the clock (see the module doc)."""
+    ``live``: frames by the clock (see the module doc); ``level_dbfs``: output RMS (None:
+    as the transmitter makes it, unit power)."""
 
     def __init__(self, cfg: Atsc3Config, inputs: list[int] | None = None, live: bool = False,
                  max_backlog_s: float = 1.0, clock: Callable[[], float] = time.monotonic,
-                 name: str = "atsc3_tx"):
+                 level_dbfs: float | None = None, name: str = "atsc3_tx"):
         super().__init__(name, cfg.sample_rate)
         self.tx = Atsc3Transmitter(cfg)
+        self.scale = level_scale(level_dbfs, self.tx.nominal_power)
         self.inputs = list(inputs) if inputs else [cfg.subframes[0].plps[0].plp_id]
         unknown = sorted(set(self.inputs) - set(self.tx.plps))
         if unknown:
@@ -62,6 +65,8 @@ class Atsc3TxBlock(Block):
                               "empty_carriers": self.tx.empty_carriers,
                               **{f"plp{k}_{n}": v for k, e in self.tx.plps.items()
                                  for n, v in e.alp.counters.items()}})
+        if self.scale is not None:
+            iq = iq * np.float32(self.scale)
         for i in range(iq.size // n):
             yield Chunk(iq[i * n:(i + 1) * n], [Tag(0, "frame_start", self.tx.frames - iq.size // n + i)])
 
@@ -122,8 +127,9 @@ def parse_inputs(cfg: Atsc3Config, specs: list[str]) -> dict[int, str]:
 
 
 def run(cfg: Atsc3Config, inputs: str | dict[int, str], output_spec: str, freq: float | None = None,
-        gain=None, status: bool = True, repeat: bool = False, live: bool | None = None) -> dict:
-    """``inputs``: a spec for the first PLP, or {plp_id: spec}."""
+        gain=None, status: bool = True, repeat: bool = False, live: bool | None = None,
+        level_dbfs: float | None = -15.0) -> dict:
+    """``inputs``: a spec for the first PLP, or {plp_id: spec}; output RMS ``level_dbfs``."""
     from sdrcast.mac.ts_rate import TsRateAdapter
     from sdrcast.runtime import Flowgraph, Label
     from sdrcast.sdr_io import open_sink, open_source
@@ -134,7 +140,7 @@ def run(cfg: Atsc3Config, inputs: str | dict[int, str], output_spec: str, freq: 
     if live and any(kinds[i] == "ip" and not s.startswith("udp://") for i, s in inputs.items()):
         raise ConfigError("live operation takes IP input from udp:// only (a pcap capture has no "
                           "pacing); omit --live")
-    block = Atsc3TxBlock(cfg, list(inputs), live)
+    block = Atsc3TxBlock(cfg, list(inputs), live, level_dbfs=level_dbfs)
     rates = block.tx.payload_bitrates()
     g = Flowgraph(status_interval=1.0 if status else None)
     snk = open_sink(output_spec, sample_rate=cfg.sample_rate, freq=freq, gain=gain)
@@ -158,21 +164,22 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--live", action="store_true", help="frames by the clock, TS paced at its PLP's "
                     "payload rate with null stuffing, drops counted (default for udp:// input)")
     ap.add_argument("--quiet", action="store_true", help="no status line")
+    add_level_argument(ap)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sdrcast.cli import flowgraph_main
+    from sdrcast.flowgraphs.common import flowgraph_main
 
     return flowgraph_main("sdrcast.flowgraphs.atsc3_tx", __doc__, add_arguments, run_from_args, argv)
 
 
 def run_from_args(args) -> int:
-    from sdrcast.cli import parse_gain
+    from sdrcast.flowgraphs.common import parse_gain
 
     cfg = config_from_args(args.config, args.preset)
     print(describe(cfg, Atsc3Transmitter(cfg)), file=sys.stderr)
     stats = run(cfg, parse_inputs(cfg, args.input), args.output, args.freq, parse_gain(args.gain),
-                not args.quiet, args.repeat, True if args.live else None)
+                not args.quiet, args.repeat, True if args.live else None, args.level)
     blocks = stats["blocks"]
     c = blocks["atsc3_tx"]["counters"]
     print(f"frames out: {c.get('frames', 0)}, padding packets: {c.get('padding_packets', 0)}",

@@ -22,6 +22,7 @@ import numpy as np
 
 from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
+from sdrcast.flowgraphs.common import add_level_argument, level_scale
 from sdrcast.mac.ts import null_packets
 from sdrcast.phy.dtmb import PRESETS, DtmbConfig, DtmbTransmitter, stages
 from sdrcast.phy.dtmb.config import SYMBOL_RATE
@@ -30,17 +31,19 @@ from sdrcast.runtime import Block, Chunk, FrameAdapter, Tag
 
 class DtmbTxBlock(Block):
     """TS bytes in, complex baseband out at ``cfg.sample_rate``, one FEC group of frames per
-    chunk, a ``frame_start`` tag (value: index in the superframe) where each frame begins."""
+    chunk, a ``frame_start`` tag (value: index in the superframe) where each frame begins.
+    At the end of input the time interleaver is flushed with null frames, so every input packet
+    is on air. ``level_dbfs``: output RMS (None: as the transmitter makes it)."""
 
-    def __init__(self, cfg: DtmbConfig, name: str = "dtmb_tx"):
+    def __init__(self, cfg: DtmbConfig, level_dbfs: float | None = None, name: str = "dtmb_tx"):
         super().__init__(name, cfg.sample_rate)
         self.tx = DtmbTransmitter(cfg)
+        self.scale = level_scale(level_dbfs, self.tx.nominal_power)
         self.framer = FrameAdapter(self.tx.bytes_per_group, tail="emit")
         self.symbols_in = 0  # symbols (7.56 Msps) and samples produced so far, for tag offsets
         self.samples_out = 0
 
     def process(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
-        cfg = self.tx.cfg
         for group in self.framer.process(chunks):
             self.poll()
             ts = group.data
@@ -50,21 +53,32 @@ class DtmbTxBlock(Block):
                 self.counters.add("trailing_bytes_dropped", ts.size - whole)
                 ts = np.concatenate([ts[:whole], null_packets(-whole % self.tx.bytes_per_group // 188)])
                 self.counters.add("null_packets_added", (ts.size - whole) // 188)
-            first = self.tx.frame
-            iq = self.tx.modulate(ts)
-            n = ts.size // cfg.ts_bytes_per_frame
-            sf = stages.frames_per_superframe(cfg)
-            ratio = cfg.sample_rate / SYMBOL_RATE
-            delay = self.tx.shaper.delay_out if self.tx.shaper is not None else 0.0
-            tags = []
-            for i in range(n):  # frame starts in output samples (shaped: through the filter)
-                at = round((self.symbols_in + i * cfg.frame_symbols) * ratio + delay) - self.samples_out
-                if 0 <= at < iq.size:
-                    tags.append(Tag(at, "frame_start", (first + i) % sf))
-            self.counters.add("frames", n)
-            self.symbols_in += n * cfg.frame_symbols
-            self.samples_out += iq.size
-            yield Chunk(iq, tags)
+            yield self._frames(self.tx.modulate(ts), ts.size // self.tx.cfg.ts_bytes_per_frame)
+        if self.symbols_in:  # end of input: the interleaver's content goes on air too
+            before = self.tx.flush_packets_added
+            iq = self.tx.flush()
+            self.counters.add("flush_packets_added", self.tx.flush_packets_added - before)
+            yield self._frames(iq, (self.tx.flush_packets_added - before) * 188
+                               // self.tx.cfg.ts_bytes_per_frame)
+
+    def _frames(self, iq: np.ndarray, n: int) -> Chunk:
+        """``n`` frames just modulated as one chunk, scaled, tagged at each frame start."""
+        cfg = self.tx.cfg
+        sf = stages.frames_per_superframe(cfg)
+        first = (self.tx.frame - n) % sf
+        if self.scale is not None:
+            iq = iq * np.float32(self.scale)
+        ratio = cfg.sample_rate / SYMBOL_RATE
+        delay = self.tx.shaper.delay_out if self.tx.shaper is not None else 0.0
+        tags = []
+        for i in range(n):  # frame starts in output samples (shaped: through the filter)
+            at = round((self.symbols_in + i * cfg.frame_symbols) * ratio + delay) - self.samples_out
+            if 0 <= at < iq.size:
+                tags.append(Tag(at, "frame_start", (first + i) % sf))
+        self.counters.add("frames", n)
+        self.symbols_in += n * cfg.frame_symbols
+        self.samples_out += iq.size
+        return Chunk(iq, tags)
 
 
 def config_from_args(config: str | None, preset: str | None) -> DtmbConfig:
@@ -85,9 +99,10 @@ def describe(cfg: DtmbConfig) -> str:
 
 
 def run(cfg: DtmbConfig, input_spec: str, output_spec: str, freq: float | None = None,
-        gain=None, status: bool = True, repeat: bool = False, live: bool | None = None) -> dict:
+        gain=None, status: bool = True, repeat: bool = False, live: bool | None = None,
+        level_dbfs: float | None = -15.0) -> dict:
     """TS source -> (live input: TsRateAdapter at the payload rate) -> DtmbTxBlock -> sink.
-    ``live`` defaults to True for UDP input."""
+    ``live`` defaults to True for UDP input; output RMS ``level_dbfs``."""
     from sdrcast.mac.ts_rate import TsRateAdapter
     from sdrcast.runtime import Flowgraph
     from sdrcast.sdr_io import open_sink, open_source
@@ -97,7 +112,7 @@ def run(cfg: DtmbConfig, input_spec: str, output_spec: str, freq: float | None =
     chain = [src, TsRateAdapter(cfg.payload_bitrate)] if live else [src]
     snk = open_sink(output_spec, sample_rate=cfg.sample_rate, freq=freq, gain=gain)
     g = Flowgraph(status_interval=1.0 if status else None)
-    g.connect(*chain, DtmbTxBlock(cfg), snk)
+    g.connect(*chain, DtmbTxBlock(cfg, level_dbfs), snk)
     return g.run()
 
 
@@ -114,23 +129,24 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--live", action="store_true", help="pace the input at the payload rate, "
                     "stuffing null packets and counting drops (default for udp:// input)")
     ap.add_argument("--quiet", action="store_true", help="no status line")
+    add_level_argument(ap)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sdrcast.cli import flowgraph_main
+    from sdrcast.flowgraphs.common import flowgraph_main
 
     return flowgraph_main("sdrcast.flowgraphs.dtmb_tx", __doc__, add_arguments, run_from_args, argv)
 
 
 def run_from_args(args) -> int:
-    from sdrcast.cli import parse_gain
+    from sdrcast.flowgraphs.common import parse_gain
 
     cfg = config_from_args(args.config, args.preset)
     if args.rate:
         cfg = replace(cfg, sample_rate=args.rate)
     print(describe(cfg), file=sys.stderr)
     stats = run(cfg, args.input, args.output, args.freq, parse_gain(args.gain), not args.quiet,
-                args.repeat, True if args.live else None)
+                args.repeat, True if args.live else None, args.level)
     c = stats["blocks"]["dtmb_tx"]["counters"]
     r = stats["blocks"].get("ts_rate", {}).get("counters", {})
     print(f"frames out: {c.get('frames', 0)}, null packets added at the end: "

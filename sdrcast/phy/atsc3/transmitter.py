@@ -213,6 +213,8 @@ class Atsc3Transmitter:
         self.frames += n
         return np.concatenate(out) if out else np.zeros(0, np.complex64)
 
+    nominal_power = 1.0  # mean output power (OFDM symbols and bootstrap are normalised)
+
     def modulate(self, payload: bytes | np.ndarray | dict) -> np.ndarray:
         """TS bytes (one PLP) or ``{plp_id: TS bytes}`` -> whole frames of baseband samples."""
         if not isinstance(payload, dict) and len(self.plps) != 1:

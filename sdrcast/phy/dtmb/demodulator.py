@@ -14,12 +14,14 @@ second case drops that frame.
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sdrcast.mac.ts import set_transport_error
 from sdrcast.phy.dtmb import stages, tables
+from sdrcast.phy.dtmb.stages import latency_frames
 from sdrcast.phy.dtmb.config import CODEWORD_BITS, DATA_SYMBOLS, DtmbConfig
 from sdrcast.phy.fec import BchCode, LdpcCode
 from sdrcast.phy.interleave import ConvolutionalInterleaver
@@ -46,13 +48,6 @@ def _axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
-def latency_frames(cfg: DtmbConfig) -> int:
-    """Frames into the deinterleaver before the first decoded frame comes out (4QAM-NR: the
-    interleaver runs on bits, two per symbol)."""
-    per_frame = 2 * DATA_SYMBOLS if cfg.constellation == "4QAM-NR" else DATA_SYMBOLS
-    return -(-52 * 51 * cfg.interleaver_unit // per_frame)
-
-
 def nr_soft_decode(llr: np.ndarray) -> np.ndarray:
     """Max-log LLRs of the 8 bits behind each Nordstrom-Robinson word (4QAM-NR), MSB first,
     from the LLRs of its 16 coded bits (``llr``: multiple of 16, positive = 0)."""
@@ -65,27 +60,35 @@ def nr_soft_decode(llr: np.ndarray) -> np.ndarray:
     return out.reshape(-1)
 
 
+HISTORY = 2000  # per-codeword / per-frame measurements kept (the newest)
+
+
 @dataclass
 class DemodReport:
+    """Decoder counters; the per-codeword LDPC iterations and per-frame MER keep the newest
+    ``HISTORY`` values, so a report stays small however long the stream."""
+
     frames: int = 0
     frames_lost: int = 0  # fed as erasures (missed during re-acquisition)
     frames_out: int = 0
+    frames_dropped: int = 0  # deinterleaved but not decoded: the decoder was behind a live signal
     frames_skipped_for_pairing: int = 0  # 32QAM/4QAM-NR joined on an odd frame
-    ldpc_iterations: list[int] = field(default_factory=list)
+    ldpc_iterations: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
     ldpc_failures: int = 0
     bch_failures: int = 0
     bch_corrected: int = 0
     ts_packets_marked: int = 0
     pre_ldpc_bit_errors: int = 0  # hard channel decisions against corrected codewords
     pre_ldpc_bits: int = 0
-    mer_db: list[float] = field(default_factory=list)
+    mer_db: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
 
     @property
     def pre_ldpc_ber(self) -> float | None:
         return self.pre_ldpc_bit_errors / self.pre_ldpc_bits if self.pre_ldpc_bits else None
 
     def to_dict(self) -> dict:
-        return {**self.__dict__, "pre_ldpc_ber": self.pre_ldpc_ber}
+        return {**self.__dict__, "ldpc_iterations": list(self.ldpc_iterations),
+                "mer_db": list(self.mer_db), "pre_ldpc_ber": self.pre_ldpc_ber}
 
 
 class DtmbDemodulator:
@@ -98,7 +101,7 @@ class DtmbDemodulator:
     """
 
     def __init__(self, cfg: DtmbConfig, iterations: int = 30, precision: str = "int8",
-                 workers: int = 2):
+                 workers: int = 2, report: DemodReport | None = None):
         self.cfg = cfg
         self.iterations, self.precision, self.workers = iterations, precision, workers
         self.bch, self.ldpc = BchCode.dtmb(), LdpcCode.dtmb(cfg.ldpc_rate)
@@ -115,7 +118,7 @@ class DtmbDemodulator:
         self.frame = 0  # frames received
         self.phase: int | None = None if cfg.frames_per_group > 1 else 0
         self.pending = np.zeros(0, np.float32)  # LLRs waiting for a whole codeword group
-        self.report = DemodReport()
+        self.report = report if report is not None else DemodReport()
 
     def _llr(self, sym: np.ndarray, nv: np.ndarray) -> np.ndarray:
         """Max-log LLRs, first bit of each label first."""
@@ -144,7 +147,10 @@ class DtmbDemodulator:
         return self.decode(np.zeros((frames, DATA_SYMBOLS), np.complex64),
                            np.full((frames, DATA_SYMBOLS), ERASED_NOISE_VAR, np.float32))
 
-    def decode(self, symbols: np.ndarray, noise_var: np.ndarray) -> tuple[np.ndarray, DemodReport]:
+    def decode(self, symbols: np.ndarray, noise_var: np.ndarray,
+               drop: bool = False) -> tuple[np.ndarray, DemodReport]:
+        """Deinterleave and decode; ``drop``: deinterleave only (the interleaver stays aligned)
+        and count the frames whose packets are given up."""
         symbols = np.asarray(symbols, np.complex64).reshape(-1, DATA_SYMBOLS)
         noise_var = np.asarray(noise_var, np.float32).reshape(-1, DATA_SYMBOLS)
         llrs = []
@@ -169,6 +175,12 @@ class DtmbDemodulator:
             self._find_phase()
             if self.phase is None:
                 return np.zeros(0, np.uint8), self.report
+        if drop:
+            group = self.cfg.ldpc_bits_per_frame * self.cfg.frames_per_group
+            n = self.pending.size // group * group
+            self.pending = self.pending[n:]
+            self.report.frames_dropped += n // self.cfg.ldpc_bits_per_frame
+            return np.zeros(0, np.uint8), self.report
         return self._decode_pending(), self.report
 
     def _find_phase(self) -> None:
@@ -197,7 +209,7 @@ class DtmbDemodulator:
         llr = use.reshape(-1, self.ldpc.n)
         bits, rep = self.ldpc.decode(llr, iterations=self.iterations, precision=self.precision,
                                      workers=self.workers)
-        self.report.ldpc_iterations += rep.iterations.tolist()
+        self.report.ldpc_iterations.extend(rep.iterations.tolist())
         self.report.ldpc_failures += int((~rep.parity_ok).sum())
         ok = rep.parity_ok
         if ok.any():  # channel bit errors, from the codewords LDPC corrected (erasures excluded)
@@ -211,8 +223,10 @@ class DtmbDemodulator:
         payload = msg.reshape(-1, cfg.ts_bytes_per_frame * 8)
         out = np.concatenate([np.packbits(stages.scramble_frame(f)) for f in payload])
         # a TS packet is two BCH blocks (188 = 2 x 94 bytes, frames hold whole packets): mark
-        # packets with an uncorrectable block with transport_error_indicator, never drop them
-        bad = (fixed < 0).reshape(-1, 2).any(axis=1)
+        # packets with a block BCH could not correct, or from a codeword LDPC did not bring to
+        # a valid one (the t=1 BCH "corrects" most random words), never drop them
+        unsure = (fixed < 0) | np.repeat(~ok, self.ldpc.k // 762)
+        bad = unsure.reshape(-1, 2).any(axis=1)
         if bad.any():
             set_transport_error(out, bad)
             self.report.ts_packets_marked += int(bad.sum())

@@ -46,6 +46,7 @@ LOST_AFTER = 4  # consecutive frames without a header before re-acquisition
 MIN_PEAK_TO_FLOOR = 40.0  # strongest channel tap over the per-tap noise floor for a valid header
 MAX_SI_ERRORS = 14  # of 36 SI bits (a wrong frame averages 18), for a frame of the signal tracked
 DECODE_BATCH = 32  # frames per decoding job
+MAX_PENDING_JOBS = 4  # decoding jobs queued at most (bounded memory; see ``live``)
 PDP_ALPHA = 0.1  # tap-power averaging over frames (about ten)
 PDP_FACTOR = 3.0  # averaged tap power over the noise floor for a tap to be kept
 _CFO_GAIN = 0.5
@@ -97,8 +98,20 @@ def _lag_corr(x: np.ndarray, lag: int, win: int) -> tuple[np.ndarray, np.ndarray
 
 
 def _fold(v: np.ndarray, period: int) -> np.ndarray:
+    """The best of ``v`` at each position modulo ``period`` (the signal may fill only the
+    last few periods: a mean would favour positions partly inside every period)."""
     n = (v.size // period) * period
-    return v[:n].reshape(-1, period).mean(axis=0)
+    return v[:n].reshape(-1, period).max(axis=0)
+
+
+def _first_strong(v: np.ndarray, k: int, period: int) -> tuple[int, float]:
+    """(first position, score): the first of ``k, k + period, ...`` where ``v`` reaches half its
+    best there, and the mean of ``v`` from there on (0 unless the header recurs). With noise
+    before the signal, the header grid found by folding starts in the noise and the fold's
+    mean is diluted by it."""
+    at = v[k::period]
+    j = int(np.argmax(at >= 0.5 * at.max()))
+    return k + period * j, float(at[j:].mean()) if at.size - j >= 2 else 0.0
 
 
 def _rotate(x: np.ndarray, cfo: float, fs: float) -> np.ndarray:
@@ -117,18 +130,24 @@ class DtmbReceiver:
     to 7.56 Msps (e.g. 10e6, 15.12e6); sample indices in reports count 7.56 Msps samples.
 
     ``push(iq) -> ts bytes`` as samples arrive; ``flush()`` at the end; ``demodulate(iq) ->
-    (ts bytes, report)`` for a whole recording. ``config`` skips mode detection (timing and
+    (ts bytes, report)`` for a whole recording; ``close()`` drops the decoding not yet done.
+
+    Decoding runs in a thread beside tracking with at most ``MAX_PENDING_JOBS`` jobs queued.
+    When it falls behind, ``push`` waits for it (files and pipes: backpressure), or with
+    ``live=True`` (radios, network streams) the frames of the job that does not fit pass the
+    deinterleaver undecoded and their packets are dropped and counted (``frames_dropped``). ``config`` skips mode detection (timing and
     carrier are still acquired). ``report()`` gives the sync state, the last ``history``
     frames' measurements (SNR, CFO, SCO, delay spread, SI errors) and the decoder's counters.
     """
 
     def __init__(self, sample_rate: float = SYMBOL_RATE, config: DtmbConfig | None = None,
-                 iterations: int = 30, workers: int = 2, history: int = 2000):
+                 iterations: int = 30, workers: int = 2, history: int = 2000,
+                 live: bool = False):
         # other rates: SRRC matched filter down to 7.56 Msps, where everything else runs
         self.matched = matched_filter(sample_rate) if abs(sample_rate - SYMBOL_RATE) > 1 else None
         self.fs = SYMBOL_RATE
         self.known = config
-        self.iterations, self.workers = iterations, workers
+        self.iterations, self.workers, self.live = iterations, workers, live
         self.sync: SyncResult | None = None  # the latest acquisition
         self.syncs: list[SyncResult] = []  # every acquisition, the first one first
         self.cfg: DtmbConfig | None = None
@@ -143,6 +162,7 @@ class DtmbReceiver:
         self._lost = 0  # frames missed during a re-acquisition, to erase
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="dtmb-decode")
         self._jobs: deque[Future] = deque()
+        self._done: list[np.ndarray] = []  # TS bytes of jobs waited for, not yet returned
         self._reset_tracking()
 
     # -- acquisition -------------------------------------------------------------------------
@@ -171,11 +191,14 @@ class DtmbReceiver:
         score = _fold(norm[:n], period)
         k0 = int(np.argmax(score))
         # exact timing: the unnormalised correlation peaks where the whole window overlaps
+        # (around k0 on the circle of the frame period: the peak may wrap)
         mag = _fold(np.abs(p[:n]), period)
-        lo, hi = max(0, k0 - win), min(period, k0 + win)
-        k = lo + int(np.argmax(mag[lo:hi]))
+        near = (k0 + np.arange(-win, win)) % period
+        k = int(near[np.argmax(mag[near])])
         frac = -float(np.angle(np.sum(p[k:n:period]))) * self.fs / (2 * np.pi * lag)
-        return float(score[k0]), name, k, self._resolve_cfo(x, name, k, frac, lag)
+        strength = _first_strong(norm[:n], k0, period)[1]
+        k = _first_strong(norm[:n], k, period)[0]
+        return strength, name, k, self._resolve_cfo(x, name, k, frac, lag)
 
     def _resolve_cfo(self, x: np.ndarray, name: str, start: int, frac: float, lag: int) -> float:
         """The lag correlation gives the CFO modulo fs/lag; pick the alias whose de-rotated
@@ -213,9 +236,11 @@ class DtmbReceiver:
             k = int(np.argmax(score))
             if best is None or score[k] > best[0]:
                 best = (float(score[k]), k, float(f))
-        score, k, f = best
+        _, k, f = best
         d = _rotate(x, f, self.fs)
-        return score, "pn595", k, f + self._cfo_from_header(d, ref, k)
+        k, strength = _first_strong(
+            np.abs(np.correlate(d[:n + len(ref)], ref, mode="valid")[:n]) / norm, k, period)
+        return strength, "pn595", k, f + self._cfo_from_header(d, ref, k)
 
     def _cfo_from_header(self, x: np.ndarray, ref: np.ndarray, start: int) -> float:
         """CFO from the phase drift between the two halves of a known header."""
@@ -303,8 +328,6 @@ class DtmbReceiver:
         sf = stages.frames_per_superframe(base)
         if start < 0:
             start, sf_index = start + fs, (sf_index + 1) % sf
-        elif start >= fs:  # the header found was the second one: keep the first frame
-            start, sf_index = start - fs, (sf_index - 1) % sf
         seg = x[start:start + fs + base.header_symbols]
         if seg.size < fs + base.header_symbols:
             raise SyncLost("not enough samples after the first DTMB header to read its frame")
@@ -351,8 +374,10 @@ class DtmbReceiver:
         seg = self._derotate(self._raw[rel:rel + cfg.header_symbols], start)
         self._target = equaliser.estimate_cir(cfg, seg, stages.header(cfg, self._index)).keep().centroid()
         if self.demod is not None and self.demod.cfg == cfg:
-            if cfg.header_rotating:  # the superframe index counts the frames missed exactly
-                lost = (s.superframe_index - gap[1]) % stages.frames_per_superframe(cfg)
+            sf = stages.frames_per_superframe(cfg)
+            if cfg.header_rotating:  # the superframe index counts the frames missed modulo sf:
+                est = round(gap[0] / cfg.frame_symbols)  # the count nearest the time elapsed
+                lost = est + (s.superframe_index - gap[1] - est + sf // 2) % sf - sf // 2
             elif abs(gap[0] - round(gap[0] / cfg.frame_symbols) * cfg.frame_symbols) < 8:
                 lost = round(gap[0] / cfg.frame_symbols)  # frame grid kept: a fade, not a drop
             else:
@@ -361,7 +386,9 @@ class DtmbReceiver:
                 self._lost += lost
                 self.counters["frames_lost_in_resync"] += lost
                 return
-        self.demod = DtmbDemodulator(cfg, iterations=self.iterations, workers=self.workers)
+        # a new decoder (the counters carry on across re-acquisitions)
+        self.demod = DtmbDemodulator(cfg, iterations=self.iterations, workers=self.workers,
+                                     report=self.demod.report if self.demod else None)
 
     def _track(self, seg: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
         """Equalise one frame (``seg``: frame + next header, derotated); update the loops.
@@ -394,7 +421,7 @@ class DtmbReceiver:
         # agree (a header of another frame looks like a shifted channel)
         same = abs(np.vdot(cur.taps, nxt.taps)) / max(
             float(np.linalg.norm(cur.taps) * np.linalg.norm(nxt.taps)), 1e-30)
-        ok = min(cur.peak_to_floor, nxt.peak_to_floor) > MIN_PEAK_TO_FLOOR and same > 0.5
+        ok = bool(min(cur.peak_to_floor, nxt.peak_to_floor) > MIN_PEAK_TO_FLOOR and same > 0.5)
         rec = FrameRecord(start, self._index, ok, cur.snr_db, self._cfo,
                           self._rate / cfg.frame_symbols * 1e6, 0.0, -1)
         self._index = (self._index + 1) % stages.frames_per_superframe(cfg)
@@ -471,7 +498,7 @@ class DtmbReceiver:
             if self.cfg is None:
                 if not self._try_acquire():
                     break
-                continue
+                continue  # acquired, or another window to search
             cfg = self.cfg
             start = round(self._pos)
             rel = start - self._base
@@ -499,21 +526,32 @@ class DtmbReceiver:
         self._lost = 0
         sym = np.stack(syms) if syms else None
         nv = np.stack(nvs) if nvs else None
+        drop = False
+        while len(self._jobs) >= MAX_PENDING_JOBS:
+            if self.live:  # decoding is behind the signal: this job's frames are dropped
+                drop = True
+                break
+            self._done.append(self._jobs.popleft().result())  # backpressure
 
         def job() -> np.ndarray:
             parts = [demod.erase(lost)[0]] if lost else []
             if sym is not None:
-                parts.append(demod.decode(sym, nv)[0])
+                parts.append(demod.decode(sym, nv, drop=drop)[0])
             return np.concatenate(parts)
 
         self._jobs.append(self._pool.submit(job))
 
     def _collect(self, wait: bool) -> np.ndarray:
         """TS bytes of the decoding jobs finished (all of them when ``wait``), in order."""
-        parts = []
+        parts, self._done = self._done, []
         while self._jobs and (wait or self._jobs[0].done()):
             parts.append(self._jobs.popleft().result())
         return np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+
+    def close(self) -> None:
+        """Stop: decoding jobs not started are cancelled, the running one is let finish."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._jobs.clear()
 
     def _lose(self, resume: int) -> None:
         """Sync lost: search again from ``resume`` (absolute)."""
@@ -524,16 +562,18 @@ class DtmbReceiver:
         self._raw, self._base = self._raw[drop:], self._base + drop
 
     def _try_acquire(self) -> bool:
+        """Search the first ``ACQUIRE_SAMPLES`` buffered; when nothing is found, slide on by
+        that window less one frame (a header may straddle the cut) and tell the caller to try
+        again while enough samples are buffered."""
         if self._raw.size < ACQUIRE_SAMPLES:
             return False
         try:
             cfg = self.acquire(self._raw[:ACQUIRE_SAMPLES])
         except SyncLost:
-            keep = 4725  # a header may straddle the cut
-            drop = self._raw.size - keep
+            drop = ACQUIRE_SAMPLES - 4725
             self.counters["samples_unsynced"] += drop
             self._raw, self._base = self._raw[drop:], self._base + drop
-            return False
+            return self._raw.size >= ACQUIRE_SAMPLES
         self.counters["acquisitions"] += 1
         self.counters["samples_unsynced"] += self.sync.start
         self.sync.start += self._base  # absolute (7.56 Msps samples since the first pushed)
@@ -577,7 +617,8 @@ class DtmbReceiver:
     def counters_now(self) -> dict:
         """The receiver's and the decoder's counters (cheap; for status lines)."""
         rep = self.demod.report if self.demod is not None else None
-        dec = {k: getattr(rep, k, 0) for k in ("frames_out", "frames_lost", "ldpc_failures",
+        dec = {k: getattr(rep, k, 0) for k in ("frames_out", "frames_lost", "frames_dropped",
+                                                "ldpc_failures",
                                                 "bch_failures", "bch_corrected", "ts_packets_marked",
                                                 "pre_ldpc_ber")}
         return {**self.counters, **dec}

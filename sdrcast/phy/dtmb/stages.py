@@ -12,7 +12,7 @@ from functools import cache
 import numpy as np
 
 from sdrcast.phy.dtmb import tables
-from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DtmbConfig
+from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, DtmbConfig
 from sdrcast.phy.kernels.prbs import lfsr_fibonacci
 
 SCRAMBLER_POLY = (1 << 15) | (1 << 14) | 1  # 1 + x^14 + x^15
@@ -93,3 +93,12 @@ def header(cfg: DtmbConfig, frame_index: int) -> np.ndarray:
 
 def frames_per_superframe(cfg: DtmbConfig) -> int:
     return {"pn420": 225, "pn595": 216, "pn945": 200}[cfg.header]
+
+
+def latency_frames(cfg: DtmbConfig) -> int:
+    """Delay of the time interleaver in frames (52*51*M symbols, rounded up): frames into the
+    deinterleaver before the first decoded frame comes out, and null frames the transmitter
+    sends after the input so that all of it leaves (4QAM-NR: the interleaver runs on bits, two
+    per symbol)."""
+    per_frame = 2 * DATA_SYMBOLS if cfg.constellation == "4QAM-NR" else DATA_SYMBOLS
+    return -(-52 * 51 * cfg.interleaver_unit // per_frame)

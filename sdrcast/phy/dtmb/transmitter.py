@@ -18,7 +18,9 @@ class DtmbTransmitter:
 
     ``modulate(ts)`` takes whole TS packets; input that does not fill the last group of frames
     (``cfg.frames_per_group`` frames, 2 for 32QAM and 4QAM-NR) is completed with null packets,
-    counted in ``null_packets_added``. LDPC encoding is spread over ``workers`` threads. The
+    counted in ``null_packets_added``. The time interleaver delays symbols by up to
+    ``latency_frames`` frames: ``flush()`` at the end of input sends that many frames of null
+    packets so that every input packet is on air (``flush_packets_added``). LDPC encoding is spread over ``workers`` threads. The
     time interleaver starts from zero state with symbol 0
     on branch 0, so the first ``52*51*M`` symbols out carry zeros, as in any DTMB exciter start-up.
     """
@@ -37,6 +39,18 @@ class DtmbTransmitter:
                                                     np.uint8 if nr else np.complex64)
         self.frame = 0
         self.null_packets_added = 0
+        self.flush_packets_added = 0
+
+    @property
+    def nominal_power(self) -> float:
+        """Mean power of the output (frame header and body; SRRC shaping keeps it), for
+        setting the output level."""
+        cfg = self.cfg
+        header = np.mean(np.abs(stages.header(cfg, 0)) ** 2)
+        points = stages.tables.constellation_points(
+            "4QAM" if cfg.constellation == "4QAM-NR" else cfg.constellation)
+        body = np.mean(np.abs(points) ** 2)
+        return float((cfg.header_symbols * header + BODY_SYMBOLS * body) / cfg.frame_symbols)
 
     @property
     def bytes_per_group(self) -> int:
@@ -86,6 +100,15 @@ class DtmbTransmitter:
         return {"scrambled": scrambled, "bch": bch, "ldpc": ldpc, "mapped": mapped,
                 "interleaved": interleaved, "body_logical": logical, "body": body,
                 "framed": framed}
+
+    def flush(self) -> np.ndarray:
+        """End of input: null packets through the time interleaver until every input symbol
+        has left it (``latency_frames`` frames, whole FEC groups)."""
+        group = self.cfg.frames_per_group
+        frames = -(-stages.latency_frames(self.cfg) // group) * group
+        n = frames * self.cfg.ts_bytes_per_frame // TS_PACKET
+        self.flush_packets_added += n
+        return self.modulate(null_packets(n))
 
     def modulate(self, ts: bytes | np.ndarray) -> np.ndarray:
         """TS packets -> complex64 baseband at ``cfg.sample_rate`` (7.56 Msps: the symbols,

@@ -4,6 +4,7 @@ import pytest
 from sdrcast.errors import ConfigError
 from sdrcast.mac.ts import NULL_PID, pids, sample_stream
 from sdrcast.phy.dtmb import PRESETS, DtmbConfig, DtmbTransmitter, stages
+from sdrcast.phy.dtmb.stages import latency_frames
 
 
 def test_bit_rates_match_the_published_range_and_presets():
@@ -79,8 +80,9 @@ def test_tx_block_is_chunk_invariant_and_tags_frames():
     ts = sample_stream(3 * cfg.ts_bytes_per_frame // 188 + 3)
     out = assert_chunk_invariant(lambda: DtmbTxBlock(cfg), ts, trials=3, max_len=5000)
     starts = [t for t in out.tags if t.key == "frame_start"]
-    assert [t.offset for t in starts] == [i * cfg.frame_symbols for i in range(4)]
-    assert [t.value for t in starts] == [0, 1, 2, 3]
+    n = 4 + 2 * -(-latency_frames(cfg) // 2)  # the input's 4 frames, then the interleaver flush
+    assert [t.offset for t in starts] == [i * cfg.frame_symbols for i in range(n)]
+    assert [t.value for t in starts] == [i % 200 for i in range(n)]
 
 
 def test_cli_tx_writes_an_annotated_sigmf_recording(tmp_path):
@@ -93,7 +95,7 @@ def test_cli_tx_writes_an_annotated_sigmf_recording(tmp_path):
                  "--output", str(out), "--freq", "586e6", "--quiet"]) == 0
     iq, meta = read_samples(out)
     cfg = PRESETS["mode2"]
-    n_frames = -(-40 // (cfg.ts_bytes_per_frame // 188))
+    n_frames = -(-40 // (cfg.ts_bytes_per_frame // 188)) + latency_frames(cfg)  # + flush
     assert iq.size == n_frames * cfg.frame_symbols
     assert meta.sample_rate == 7.56e6 and meta.center_freq == 586e6
     assert [a["core:sample_start"] for a in meta.annotations] == \

@@ -1,0 +1,141 @@
+"""What every flowgraph program shares: argument helpers, the guarded run with honest exit
+codes, and report files.
+
+Exit codes: 0 something useful was produced; 1 the run ended but produced nothing useful
+(no signal found, empty input); 2 bad input or arguments (one line naming the field);
+130 interrupted (SIGINT or SIGTERM).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from sdrcast.errors import ConfigError, SdrcastError
+
+EXIT_OK, EXIT_NOTHING, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_LEVEL_DBFS = -15.0  # transmitters' output RMS: OFDM peaks (PAPR ~12 dB) stay below 0 dBFS
+LIVE_PREFIXES = ("soapy:", "zmq+", "udp://")
+
+
+class NothingProduced(SdrcastError):
+    """The run ended without producing anything useful (exit 1)."""
+
+
+def level_scale(level_dbfs: float | None, nominal_power: float) -> float | None:
+    """Gain that puts a signal of mean power ``nominal_power`` at ``level_dbfs`` RMS (full
+    scale = 1.0 per I/Q component); None keeps the signal as the transmitter makes it."""
+    if level_dbfs is None:
+        return None
+    if not -60.0 <= level_dbfs <= 0.0:
+        raise ConfigError(f"--level {level_dbfs:g}: allowed -60 to 0 dBFS (RMS)")
+    return float(10 ** (level_dbfs / 20) / np.sqrt(nominal_power))
+
+
+def add_level_argument(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--level", type=float, default=DEFAULT_LEVEL_DBFS,
+                    help=f"output RMS in dBFS (default {DEFAULT_LEVEL_DBFS:g}; peaks of OFDM "
+                    "run ~12 dB above it; clipped samples are counted and warned about)")
+
+
+def is_live(spec: str) -> bool:
+    """A source that runs at the signal's pace (radio, network) rather than a file or pipe."""
+    return spec.startswith(LIVE_PREFIXES)
+
+
+def parse_gain(text: str | None):
+    """``30`` -> 30.0; ``LNA=20,VGA=10`` -> {"LNA": 20.0, "VGA": 10.0}."""
+    if text is None:
+        return None
+    if "=" not in text:
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(f"--gain {text!r}: expected dB or NAME=dB[,NAME=dB…]") from None
+    out = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--gain {text!r}: {part!r} is not NAME=dB") from None
+    return out
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (set, tuple)):
+        return list(obj)
+    return str(obj)
+
+
+def to_json(obj, indent: int | None = 1) -> str:
+    """JSON of a report (numpy scalars and arrays as plain numbers and lists)."""
+    return json.dumps(obj, indent=indent, default=_json_default)
+
+
+def check_writable(path: str | None, what: str = "--report") -> None:
+    """Fail before a run, not after it, when ``path`` cannot be written."""
+    if not path:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"{what} {path}: is a folder; give a file path")
+    try:
+        existed = p.exists()
+        with open(p, "a"):
+            pass
+        if not existed:
+            p.unlink()
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot write ({exc.strerror})") from None
+
+
+def write_report(path: str | None, report: dict) -> None:
+    if path:
+        Path(path).write_text(to_json(report))
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run_guarded(fn) -> int:
+    """Run ``fn``; user errors become one line on stderr and exit 2, nothing produced exit 1,
+    Ctrl-C or SIGTERM exit 130."""
+    try:
+        old = signal.signal(signal.SIGTERM, _sigterm)
+    except ValueError:  # not the main thread
+        old = None
+    try:
+        return fn()
+    except NothingProduced as exc:
+        print(f"sdrcast: {exc}", file=sys.stderr)
+        return EXIT_NOTHING
+    except SdrcastError as exc:
+        print(f"sdrcast: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("sdrcast: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+
+
+def flowgraph_main(module: str, doc: str, add_arguments, run, argv: list[str] | None) -> int:
+    """``python -m sdrcast.flowgraphs.X``: parse with the flowgraph's own arguments and run."""
+    ap = argparse.ArgumentParser(prog=f"python -m {module}", description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(ap)
+    args = ap.parse_args(argv)
+    return run_guarded(lambda: run(args))
