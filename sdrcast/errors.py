@@ -13,6 +13,11 @@ class DeviceError(SdrcastError):
     """A radio, socket or file could not be opened or used."""
 
 
+class ParseError(SdrcastError, ValueError):
+    """Received or user-supplied data does not follow its format (the message names the field);
+    receivers count such data and go on."""
+
+
 class SyncLost(SdrcastError):
     """A receiver lost synchronisation and could not recover within its budget."""
 

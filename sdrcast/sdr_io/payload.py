@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from sdrcast.config import require_one_of
-from sdrcast.errors import ConfigError, DeviceError
+from sdrcast.errors import ConfigError, DeviceError, ParseError
 from sdrcast.mac.ip import udp_datagram
 from sdrcast.mac.ts import TS_PACKET, sync_ok
 from sdrcast.runtime.block import Chunk, Sink, Source
@@ -164,7 +164,9 @@ class PcapSource(Source):
     """IPv4 datagrams from a classic pcap capture (Ethernet, VLAN-tagged Ethernet, raw IP or
     Linux cooked capture), ``datagrams_per_chunk`` at a time, in capture order. Records that
     are not IPv4 (``non_ipv4_records``) or are cut short by the capture's snap length
-    (``truncated_records``) are skipped and counted."""
+    (``truncated_records``) are skipped and counted. A record header whose length exceeds the
+    snap length, or runs past the end of the file, is a corrupt capture: ``ParseError`` naming
+    the record (the rest of the file cannot be framed)."""
 
     def __init__(self, path: str | Path, datagrams_per_chunk: int = 64, repeat: bool = False,
                  name: str | None = None):
@@ -180,6 +182,7 @@ class PcapSource(Source):
         if len(head) < 24 or head[:4] not in _PCAP_MAGIC:
             raise ConfigError(f"{str(self.path)!r} is not a pcap capture (magic {head[:4].hex()})")
         self.endian = _PCAP_MAGIC[head[:4]]
+        self.snaplen = struct.unpack(self.endian + "I", head[16:20])[0] or 0x40000
         self.link = struct.unpack(self.endian + "I", head[20:24])[0] & 0x0FFFFFFF
         if self.link not in _LINK_IP_OFFSET:
             raise ConfigError(f"{str(self.path)!r}: link type {self.link} is not supported; "
@@ -204,12 +207,21 @@ class PcapSource(Source):
             with open(self.path, "rb") as f:
                 f.seek(24)
                 grams: list[bytes] = []
+                record = 0
                 while not self.stopping:
+                    at = f.tell()
                     rh = f.read(16)
-                    if len(rh) < 16:
+                    if not rh:
                         break
-                    incl, orig = struct.unpack(self.endian + "II", rh[8:16])
-                    rec = f.read(incl)
+                    incl = struct.unpack(self.endian + "I", rh[8:12])[0] if len(rh) == 16 else -1
+                    rec = f.read(incl) if 0 <= incl <= max(self.snaplen, 0x40000) else b""
+                    if len(rh) < 16 or len(rec) != incl:
+                        if grams:  # what was read before it still goes out
+                            yield Chunk(np.frombuffer(b"".join(grams), np.uint8).copy())
+                        raise ParseError(f"{str(self.path)!r}: pcap record {record} at byte {at} "
+                                         f"is corrupt (incl_len {incl}, snaplen {self.snaplen}, "
+                                         "or cut short); the capture cannot be read past it")
+                    record += 1
                     ip = self._ipv4(rec)
                     if ip is None:
                         self.counters.add("non_ipv4_records")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sdrcast.errors import SdrcastError
+from sdrcast.errors import ParseError
 
 T_TRUE, T_FALSE, T_SYMBOL, T_INT32, T_DOUBLE, T_COMPLEX, T_NULL, T_PAIR, T_VECTOR, T_DICT = range(10)
 T_UNIFORM_VECTOR, T_UINT64, T_TUPLE, T_INT64 = 0x0A, 0x0B, 0x0C, 0x0D
@@ -28,7 +28,7 @@ _UVEC_TYPES = [np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.u
 _UVEC_CODE = {np.dtype(t): i for i, t in enumerate(_UVEC_TYPES)}
 
 
-class PmtError(SdrcastError):
+class PmtError(ParseError):
     """A PMT could not be serialised or parsed."""
 
 
@@ -133,5 +133,9 @@ def deserialize(buf: bytes, pos: int = 0) -> tuple[Any, int]:
                 raise PmtError(f"truncated PMT at byte {pos}")
             return np.frombuffer(buf[pos:end], dtype).astype(dtype.newbyteorder("=")), end
         raise PmtError(f"unsupported PMT type byte 0x{t:02x} at byte {pos - 1}")
+    except PmtError:
+        raise
     except (IndexError, struct.error) as exc:
         raise PmtError(f"truncated PMT at byte {pos}") from exc
+    except (TypeError, ValueError, RecursionError) as exc:  # e.g. an unhashable dict key
+        raise PmtError(f"malformed PMT at byte {pos}: {exc}") from exc

@@ -185,7 +185,7 @@ def test_cli_receives_a_sigmf_capture(tmp_path, capsys):
     cfg = Path(__file__).parents[1] / "data" / "atsc3_ts_ip.toml"
     assert main(["tx", "atsc3", "--config", str(cfg), "--input", f"0={tmp_path / 'in.ts'}",
                  "--input", f"1={tmp_path / 'in.pcap'}", "--output", str(tmp_path / "tx.cf32"),
-                 "--quiet"]) == 0
+                 "--quiet", "--level", "0"]) == 0  # unit power: the AWGN below is set for it
     x = np.fromfile(tmp_path / "tx.cf32", np.complex64)
     y = Awgn(25.0, seed=1)(np.concatenate([np.zeros(4321, np.complex64), x]))
     write_samples(tmp_path / "cap.sigmf-data", y, 6.912e6)

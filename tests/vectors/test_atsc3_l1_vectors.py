@@ -60,10 +60,10 @@ def test_l1_detail_round_trip(sid, cells, l1b_mode, l1d_mode, n_pre):
 
 
 def test_a_flipped_bit_fails_the_crc():
-    from sdrcast.errors import ConfigError
+    from sdrcast.errors import ParseError
 
     sid, cells, l1b_mode, *_ = SETS[0]
     bits = l1_decode(cells, "basic", l1b_mode, 200)[0]
     bits[17] ^= 1
-    with pytest.raises(ConfigError, match="CRC"):
+    with pytest.raises(ParseError, match="CRC"):
         parse_l1_basic(bits)

@@ -247,7 +247,7 @@ class Decapsulator:
                 pkts = [first]
                 for k in range(1, numts):
                     h = head.copy()
-                    h[2] = (h[2] & 0xF0) | ((h[2] + k) & 0x0F)
+                    h[2] = (int(h[2]) & 0xF0) | ((int(h[2]) + k) & 0x0F)
                     pkts.append(np.concatenate([[SYNC], h, body[187 + 184 * (k - 1):187 + 184 * k]]))
             else:
                 pkts = [np.concatenate([[SYNC], body[187 * k:187 * (k + 1)]]) for k in range(numts)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sdrcast.errors import ConfigError
+from sdrcast.errors import ConfigError, ParseError
 
 NO_POINTER = 8191
 
@@ -71,29 +71,41 @@ class BasebandPacketizer:
 
 
 def payload(packet: np.ndarray) -> tuple[np.ndarray, int]:
-    """One baseband packet -> (its ALP bytes after any extension, pointer)."""
+    """One baseband packet -> (its ALP bytes after any extension, pointer); ``ParseError``
+    when the packet is shorter than its header says."""
     p = np.asarray(packet, np.uint8)
+    if p.size < 1:
+        raise ParseError("baseband packet: empty")
     if p[0] & 0x80 == 0:  # MODE=0: 1-byte base field, pointer < 128
         return p[1:], int(p[0] & 0x7F)
+    if p.size < 2:
+        raise ParseError("baseband packet: 1 byte, but MODE=1 needs a 2-byte base field")
     ptr = int(p[0] & 0x7F) | (int(p[1] >> 2) << 7)
     ofi = p[1] & 0x03
     if ofi == 0:
         return p[2:], ptr
+    if p.size < 4:
+        raise ParseError(f"baseband packet: {p.size} bytes, too short for OFI={ofi}")
     if ofi == 0b01:  # short: EXT_TYPE 3 + EXT_LEN 5, then EXT_LEN bytes
-        return p[3 + (int(p[2]) & 0x1F):], ptr
-    ext = (int(p[2]) & 0x1F) | (int(p[3]) << 5)
-    return p[4 + ext:], ptr  # long (and mixed: total extension length the same way)
+        start = 3 + (int(p[2]) & 0x1F)
+    else:
+        start = 4 + ((int(p[2]) & 0x1F) | (int(p[3]) << 5))  # long (and mixed)
+    if start > p.size:
+        raise ParseError(f"baseband packet: extension of {start} bytes in a {p.size}-byte packet")
+    return p[start:], ptr
 
 
 class BasebandDepacketizer:
-    """Baseband packets (with a good/bad flag each) -> the ALP byte stream, in pieces: after a
-    lost packet the stream restarts at the pointer of the next good one (``NO_POINTER``: no
-    ALP packet starts there, so that packet is skipped too), and the piece says so.
-    Counters: ``packets``, ``packets_lost``, ``bytes_skipped`` (resynchronising)."""
+    """Baseband packets (with a good/bad flag each) -> the ALP byte stream, in pieces: the
+    stream starts, and after a lost packet restarts, at the pointer of the next good one
+    (``NO_POINTER``: no ALP packet starts there, so that packet is skipped too), and the piece
+    says so. A packet whose header does not parse counts as lost (``packets_bad`` too).
+    Counters: ``packets``, ``packets_lost``, ``packets_bad``, ``bytes_skipped``
+    (synchronising)."""
 
     def __init__(self):
-        self.synced = True
-        self.counters = {"packets": 0, "packets_lost": 0, "bytes_skipped": 0}
+        self.synced = False  # joining a stream: the first ALP packet starts at a pointer
+        self.counters = {"packets": 0, "packets_lost": 0, "packets_bad": 0, "bytes_skipped": 0}
 
     def push(self, packets: np.ndarray, good: np.ndarray) -> list[tuple[np.ndarray, bool]]:
         """-> [(ALP bytes, restarted after a loss)]."""
@@ -104,7 +116,13 @@ class BasebandDepacketizer:
                 self.counters["packets_lost"] += 1
                 self.synced = False
                 continue
-            data, ptr = payload(pkt)
+            try:
+                data, ptr = payload(pkt)
+            except ParseError:
+                self.counters["packets_bad"] += 1
+                self.counters["packets_lost"] += 1
+                self.synced = False
+                continue
             if not self.synced:
                 if ptr == NO_POINTER or ptr > data.size:
                     self.counters["bytes_skipped"] += data.size

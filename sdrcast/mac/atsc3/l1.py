@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from sdrcast.errors import ConfigError
+from sdrcast.errors import ConfigError, ParseError
 from sdrcast.phy.fec.crc_outer import ATSC3_CRC32
 from sdrcast.phy.fec.tables import load_json
 from sdrcast.phy.kernels.crc import crc_bits
@@ -65,10 +65,12 @@ def l1_basic(fields: Mapping[str, int]) -> np.ndarray:
 
 def parse_l1_basic(bits: np.ndarray) -> dict[str, int]:
     """The fields of 200 L1-Basic bits (mode read from the frame_length_mode bit); raises
-    ``ConfigError`` on a CRC mismatch."""
+    ``ParseError`` on a CRC mismatch or a wrong length."""
     bits = np.asarray(bits, np.uint8)
+    if bits.size != L1B_BITS:
+        raise ParseError(f"L1-Basic: {bits.size} bits, expected {L1B_BITS}")
     if not np.array_equal(_crc(bits[:-32]), bits[-32:]):
-        raise ConfigError("L1-Basic CRC-32 mismatch")
+        raise ParseError("L1-Basic CRC-32 mismatch")
     out, a = {}, 0
     for name, width in l1_basic_layout(int(bits[10])):  # L1B_frame_length_mode
         out[name] = int("".join(map(str, bits[a:a + width])), 2)
@@ -173,11 +175,16 @@ def l1_detail(fields: Mapping, l1b: Mapping[str, int], size_bytes: int | None = 
 
 def parse_l1_detail(bits: np.ndarray, l1b: Mapping[str, int]) -> dict:
     """The fields of L1-Detail ``bits`` (CRC checked), in the layout ``l1_detail`` takes
-    (the trailing reserved bits are not returned)."""
+    (the trailing reserved bits are not returned). A CRC mismatch, or fields that run past the
+    bits or do not fit L1-Basic (possible with a valid CRC on corrupted or foreign data), raise
+    ``ParseError``."""
     bits = np.asarray(bits, np.uint8)
-    if not np.array_equal(_crc(bits[:-32]), bits[-32:]):
-        raise ConfigError("L1-Detail CRC-32 mismatch")
+    if bits.size < 32 or not np.array_equal(_crc(bits[:-32]), bits[-32:]):
+        raise ParseError("L1-Detail CRC-32 mismatch")
     fields: dict = {}
     w = _Writer(fields, l1b, bits[:-32])
-    w.run(load_json("atsc3", "l1_signalling.json")["L1_Detail"]["syntax_A322_2024_edition"])
+    try:
+        w.run(load_json("atsc3", "l1_signalling.json")["L1_Detail"]["syntax_A322_2024_edition"])
+    except (ValueError, IndexError, KeyError, TypeError, OverflowError) as exc:
+        raise ParseError(f"L1-Detail does not parse against L1-Basic: {exc}") from None
     return fields

@@ -15,7 +15,7 @@ import dataclasses
 
 import numpy as np
 
-from sdrcast.errors import ConfigError
+from sdrcast.errors import ConfigError, ParseError
 from sdrcast.mac.atsc3.alp import Decapsulator
 from sdrcast.mac.atsc3.baseband import BasebandDepacketizer
 from sdrcast.phy.atsc3 import frequency_interleaver, ofdm, pilots
@@ -338,7 +338,7 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
             try:
                 basic = parse_l1_basic(bits)
                 break
-            except ConfigError:
+            except ParseError:
                 continue
     if basic is None:
         raise ConfigError("L1-Basic does not decode in any mode (no ATSC 3.0 frame at iq[0]?)")

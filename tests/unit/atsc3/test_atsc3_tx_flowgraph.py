@@ -33,7 +33,8 @@ def test_cli_writes_sigmf_with_frame_annotations(tmp_path):
     d = VECTORS / "atsc3" / "atsc3_s01_8k_gi1024_sp3_4_ldpc64k_r9_nuc256_tioff"
     out = tmp_path / "a.sigmf-data"
     assert main(["tx", "atsc3", "--config", str(d / "config.toml"), "--input",
-                 str(d / "00_input_ts.bin"), "--output", str(out), "--freq", "593e6", "--quiet"]) == 0
+                 str(d / "00_input_ts.bin"), "--output", str(out), "--freq", "593e6", "--quiet",
+                 "--level", "0"]) == 0  # 0 dBFS RMS: ATSC 3.0's own unit power, as the vector
     iq = np.fromfile(out, np.complex64)
     ref = np.fromfile(d / "10_baseband_6912ksps.cf32", np.complex64)
     assert iq.size == 2 * ref.size  # the input fills one frame and starts a second
@@ -129,8 +130,9 @@ def test_cli_two_plps_from_ts_and_pcap(tmp_path, capsys):
     out = tmp_path / "o.cf32"
     assert main(["tx", "atsc3", "--config", str(TS_IP), "--input", f"1={tmp_path / 'b.pcap'}",
                  "--input", f"0={tmp_path / 'a.ts'}", "--output", str(out), "--quiet"]) == 0
-    np.testing.assert_array_equal(np.fromfile(out, np.complex64),
-                                  Atsc3Transmitter(TWO).modulate({0: ts, 1: ip}))
+    np.testing.assert_array_equal(np.fromfile(out, np.complex64),  # at the default -15 dBFS RMS
+                                  Atsc3Transmitter(TWO).modulate({0: ts, 1: ip})
+                                  * np.float32(10 ** (-15 / 20)))
     assert main(["tx", "atsc3", "--config", str(TS_IP), "--input", "5=x.ts",
                  "--output", str(out)]) != 0
     assert "plp_id 5 is not in the configuration" in capsys.readouterr().err

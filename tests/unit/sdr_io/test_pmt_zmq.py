@@ -174,3 +174,40 @@ def test_push_sink_without_peer_applies_backpressure_and_stops_cleanly():
     g.wait()
     assert g.stats()["blocks"][snk.name]["items_in"] < 1_000_000
     assert not [t for t in threading.enumerate() if t.name.startswith("sdrcast-")]
+
+
+def test_malformed_tag_header_is_skipped_and_counted_and_lost_items_counted():
+    """Issue 11 item 9: one bad header must not end the stream (it did: struct.error); a jump
+    in the header's item offset (PUB/SUB dropped messages) is counted as items_lost."""
+    a = _addr()
+    ctx = zmq.Context.instance()
+    push = ctx.socket(zmq.PUSH)
+    push.bind(f"tcp://{a}")
+    src = ZmqSource(f"tcp://{a}", "pull", pass_tags=True, idle_timeout=0.5)
+    x = np.arange(30, dtype=np.complex64)
+    push.send(encode_tag_header(0, []) + x[:10].tobytes())
+    push.send(struct.pack("<HBQQ", 0x5FF0, 1, 10, 3) + b"\x00\x01")  # 3 tags announced, none there
+    push.send(encode_tag_header(20, [Tag(0, "k", 1)]) + x[20:30].tobytes())  # 10 items lost
+    got = list(src.generate())
+    src.close()
+    push.close(0)
+    data = np.concatenate([c.data for c in got])
+    np.testing.assert_array_equal(data, np.concatenate([x[:10], x[20:30]]))
+    assert src.counters["bad_messages"] == 1 and src.counters["items_lost"] == 10
+    assert [t.offset for c in got for t in c.tags] in ([10], [0])  # one chunk, or two
+
+
+def test_only_malformed_headers_name_the_pass_tags_mismatch():
+    from sdrcast.errors import SdrcastError
+
+    a = _addr()
+    ctx = zmq.Context.instance()
+    push = ctx.socket(zmq.PUSH)
+    push.bind(f"tcp://{a}")
+    src = ZmqSource(f"tcp://{a}", "pull", pass_tags=True, idle_timeout=0.5)
+    for _ in range(ZmqSource.MISMATCH_AFTER):
+        push.send(np.zeros(100, np.complex64).tobytes())
+    with pytest.raises(SdrcastError, match="pass_tags"):
+        list(src.generate())
+    src.close()
+    push.close(0)

@@ -1,0 +1,129 @@
+"""Random-input fuzzing of every parser of received data: each must return, or reject its input
+with ``ParseError`` (the receivers count such input and go on) — never raise anything else.
+
+``run(cases, seed)`` feeds each target ``cases`` inputs (random bytes, and for checksummed
+formats random content with a valid checksum, so the parser behind the check is reached) and
+returns, per target, how many were accepted, rejected and escaped (with the first escapes).
+``tests/unit/test_parser_fuzz.py`` runs a few thousand cases; ``benchmarks/fuzz.py`` 20,000+.
+"""
+from __future__ import annotations
+
+import struct
+import traceback
+from collections.abc import Callable
+from functools import cache
+
+import numpy as np
+
+from sdrcast.errors import ParseError
+
+
+def _random_bytes(rng: np.random.Generator, max_len: int) -> bytes:
+    return rng.integers(0, 256, int(rng.integers(0, max_len + 1)), np.uint8).tobytes()
+
+
+def _pmt(rng: np.random.Generator) -> None:
+    from sdrcast.sdr_io import pmt
+
+    if rng.random() < 0.5:
+        buf = _random_bytes(rng, 64)
+    else:  # a valid PMT, mutated: deeper into the parser than random bytes get
+        value = {"freq": 586e6, "tags": [1, 2.5, "x", (3, None)],
+                 "v": np.arange(int(rng.integers(0, 9)), dtype=np.int16)}
+        b = bytearray(pmt.serialize(value))
+        for _ in range(int(rng.integers(1, 4))):
+            b[int(rng.integers(0, len(b)))] = int(rng.integers(0, 256))
+        buf = bytes(b[:int(rng.integers(0, len(b) + 1))])
+    pmt.deserialize(buf)
+
+
+def _tag_header(rng: np.random.Generator) -> None:
+    from sdrcast.sdr_io.zmq import MAGIC, VERSION, decode_tag_header
+
+    body = _random_bytes(rng, 96)
+    if rng.random() < 0.7:  # get past the magic, with a few tags announced
+        body = (struct.pack("<HBQQ", MAGIC, VERSION, int(rng.integers(0, 1 << 20)),
+                            int(rng.integers(0, 4))) + body)
+    decode_tag_header(body)
+
+
+def _crc_valid(bits: np.ndarray) -> np.ndarray:
+    from sdrcast.mac.atsc3.l1 import _crc
+
+    return np.concatenate([bits, _crc(bits)])
+
+
+@cache
+def _l1b() -> dict:
+    from sdrcast.mac.atsc3.l1 import parse_l1_basic
+    from sdrcast.phy.atsc3 import Atsc3Config
+    from sdrcast.phy.atsc3.framing import l1_bits
+
+    return parse_l1_basic(l1_bits(Atsc3Config.preset("mobile_fixed_tdm"))[0])
+
+
+def _l1_basic(rng: np.random.Generator) -> None:
+    from sdrcast.mac.atsc3.l1 import L1B_BITS, parse_l1_basic
+
+    n = L1B_BITS - 32 if rng.random() < 0.9 else int(rng.integers(0, 300))
+    parse_l1_basic(_crc_valid(rng.integers(0, 2, n, np.uint8)))
+
+
+def _l1_detail(rng: np.random.Generator) -> None:
+    from sdrcast.mac.atsc3.l1 import parse_l1_detail
+
+    n = int(rng.integers(0, 3000))
+    parse_l1_detail(_crc_valid(rng.integers(0, 2, n, np.uint8)), _l1b())
+
+
+def _baseband(rng: np.random.Generator) -> None:
+    from sdrcast.mac.atsc3.baseband import BasebandDepacketizer, payload
+
+    payload(np.frombuffer(_random_bytes(rng, 8), np.uint8))
+    n, size = int(rng.integers(1, 6)), int(rng.integers(1, 40))
+    packets = rng.integers(0, 256, (n, size), np.uint8)
+    BasebandDepacketizer().push(packets, rng.random(n) < 0.8)
+
+
+def _alp(rng: np.random.Generator) -> None:
+    from sdrcast.mac.atsc3.alp import Decapsulator
+
+    d = Decapsulator()
+    for _ in range(3):
+        d.push(np.frombuffer(_random_bytes(rng, 600), np.uint8))
+
+
+def _ipv4(rng: np.random.Generator) -> None:
+    from sdrcast.mac.ip import split_datagrams
+
+    split_datagrams(np.frombuffer(_random_bytes(rng, 200), np.uint8))
+
+
+TARGETS: dict[str, Callable[[np.random.Generator], None]] = {
+    "pmt.deserialize": _pmt, "zmq.decode_tag_header": _tag_header,
+    "l1.parse_l1_basic": _l1_basic, "l1.parse_l1_detail": _l1_detail,
+    "baseband.payload+depacketizer": _baseband, "alp.Decapsulator": _alp,
+    "ip.split_datagrams": _ipv4,
+}
+
+
+def run(cases: int, seed: int = 0, targets: dict | None = None) -> dict[str, dict]:
+    """Fuzz each target ``cases`` times; per target {"accepted", "rejected", "escaped",
+    "examples"} (examples: the first three escaped exceptions with their tracebacks)."""
+    out = {}
+    for i, (name, target) in enumerate((targets or TARGETS).items()):
+        rng = np.random.default_rng([seed, i])
+        res = {"accepted": 0, "rejected": 0, "escaped": 0, "examples": []}
+        for _ in range(cases):
+            try:
+                target(rng)
+                res["accepted"] += 1
+            except ParseError:
+                res["rejected"] += 1
+            except Exception as exc:  # noqa: BLE001 - what the fuzzing is looking for
+                res["escaped"] += 1
+                if len(res["examples"]) < 3:
+                    res["examples"].append(f"{type(exc).__name__}: {exc}\n"
+                                           + traceback.format_exc(limit=-3))
+        out[name] = res
+    return out
