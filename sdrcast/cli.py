@@ -85,10 +85,30 @@ def cmd_plot(args) -> int:
     return 0
 
 
+def _same_file(a: str, b: str) -> bool:
+    """``a`` and ``b`` name the same file (SigMF: either half of the same recording)."""
+    from pathlib import Path
+
+    from sdrcast.sdr_io.files import _sigmf_paths
+
+    if "-" in (a, b) or "://" in a + b or a.startswith("soapy:") or b.startswith("soapy:"):
+        return False
+    pa, pb = (_sigmf_paths(x)[0] if ".sigmf" in x else Path(x) for x in (a, b))
+    return pa.resolve() == pb.resolve()
+
+
 def cmd_convert(args) -> int:
-    from sdrcast.runtime import Flowgraph, Head
+    from sdrcast.flowgraphs.common import finish
+    from sdrcast.runtime import Flowgraph, Head, Throttle
     from sdrcast.sdr_io import open_sink, open_source
 
+    if _same_file(args.input, args.output):
+        raise ConfigError(f"output {args.output!r} is the input file: writing it would destroy "
+                          "the input; choose another output path")
+    for name in ("num_samples", "duration", "rate", "timeout", "throttle"):
+        v = getattr(args, name)
+        if v is not None and not v > 0:
+            raise ConfigError(f"--{name.replace('_', '-')} {v:g}: must be > 0")
     src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, freq=args.freq,
                       gain=parse_gain(args.gain), timeout=args.timeout, repeat=args.repeat)
     rate = args.rate or src.sample_rate
@@ -97,14 +117,22 @@ def cmd_convert(args) -> int:
         if args.duration and not rate:
             raise ConfigError("--duration needs a known sample rate (--rate)")
         blocks.append(Head(args.num_samples or int(round(args.duration * rate))))
+    if args.throttle:
+        blocks.append(Throttle(args.throttle))
     snk = open_sink(args.output, fmt=args.out_format, sample_rate=rate, freq=args.freq,
                     gain=parse_gain(args.gain))
     g = Flowgraph(status_interval=None if args.quiet else 1.0)
     g.connect(*blocks, snk)
     stats = g.run()
-    if args.stats:
-        print(json.dumps(stats, indent=2))
-    return 130 if g.interrupted else 0
+    if args.stats:  # never into a sample stream on stdout
+        print(json.dumps(stats, indent=2), file=sys.stderr if args.output == "-" else sys.stdout)
+    for name, b in stats["blocks"].items():  # losses are never silent
+        lost = {k: v for k, v in b["counters"].items() if v and k != "clipped" and (
+            "drop" in k or "lost" in k or "bad" in k or "overflow" in k or "underflow" in k)}
+        if lost:
+            print(f"sdrcast: warning: {name}: " + ", ".join(f"{k} {v}" for k, v in lost.items()),
+                  file=sys.stderr)
+    return finish(stats, stats["blocks"][snk.name]["items_in"], args.input)
 
 
 def cmd_sweep(args) -> int:
@@ -295,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None,
                    help="network sources: fail if no data, end after S s idle")
     p.add_argument("--repeat", action="store_true", help="loop a file source")
+    p.add_argument("--throttle", type=float, metavar="RATE",
+                   help="pace the stream at RATE samples/s (as GNU Radio's throttle), e.g. to "
+                   "feed a file to a ZeroMQ receiver in real time")
     p.add_argument("--quiet", action="store_true", help="no status line")
     p.add_argument("--stats", action="store_true", help="print JSON stats at the end")
 

@@ -34,20 +34,39 @@ def load_mapping(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist")
-    if path.suffix == ".toml":
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    if path.suffix == ".json":
-        return json.loads(path.read_text())
+    try:
+        if path.suffix == ".toml":
+            with path.open("rb") as f:
+                return tomllib.load(f)
+        if path.suffix == ".json":
+            data = json.loads(path.read_text())
+            if not isinstance(data, dict):
+                raise ConfigError(f"config file {str(path)!r}: expected a JSON object at the top")
+            return data
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r}: TOML syntax error: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r}: JSON syntax error: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {str(path)!r} is not text (UTF-8)") from None
     raise ConfigError(f"config file {str(path)!r}: unknown extension; use .toml or .json")
 
 
-def from_mapping(cls: type[T], data: dict, where: str = "") -> T:
+def from_mapping(cls: type[T], data: dict, where: str = "",
+                 required: dict[str, tuple[str, ...]] | None = None) -> T:
     """Build dataclass ``cls`` from ``data``, recursing into dataclass-typed fields and lists of them.
 
-    Unknown keys raise ``ConfigError`` naming the key and the allowed ones.
+    Unknown keys, and values of the wrong type (``"26"`` for an int, ``2.0`` for an int,
+    ``"no"`` for a bool), raise ``ConfigError`` naming the field; ``required`` names fields
+    (per dataclass name) that a file must give rather than take from the defaults.
     """
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where or cls.__name__}: expected a table of fields, got {data!r}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    missing = [n for n in (required or {}).get(cls.__name__, ()) if n not in data]
+    if missing:
+        raise ConfigError(f"{where or cls.__name__}: {missing} must be given (no default is "
+                          "assumed for them)")
     unknown = set(data) - set(fields)
     if unknown:
         raise ConfigError(f"{where or cls.__name__}: unknown field(s) {sorted(unknown)}; "
@@ -59,13 +78,36 @@ def from_mapping(cls: type[T], data: dict, where: str = "") -> T:
         sub = _dataclass_of(hint)
         label = f"{where}.{name}" if where else name
         if sub is not None and isinstance(value, dict):
-            value = from_mapping(sub, value, label)
+            value = from_mapping(sub, value, label, required)
         elif sub is not None and isinstance(value, list):
-            value = tuple(from_mapping(sub, v, f"{label}[{i}]") for i, v in enumerate(value))
+            value = tuple(from_mapping(sub, v, f"{label}[{i}]", required)
+                          for i, v in enumerate(value))
         elif isinstance(value, list):
             value = tuple(value)
+        else:
+            _check_type(label, value, hint)
         kwargs[name] = value
     return cls(**kwargs)
+
+
+_SCALARS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
+def _check_type(label: str, value: Any, hint: Any) -> None:
+    """Refuse a scalar of the wrong type for ``hint`` (bool, int, float, str, or X | None)."""
+    import typing
+
+    options = typing.get_args(hint) if typing.get_args(hint) else (hint,)
+    scalars = [t for t in options if t in _SCALARS]
+    if not scalars or (value is None and type(None) in options):
+        return
+    ok = any(isinstance(value, bool) if t is bool else
+             (isinstance(value, int) and not isinstance(value, bool)) if t is int else
+             (isinstance(value, int | float) and not isinstance(value, bool)) if t is float else
+             isinstance(value, str) for t in scalars)
+    if not ok:
+        want = " or ".join(_SCALARS[t] for t in scalars)
+        raise ConfigError(f"{label}={value!r}: expected {want}")
 
 
 def _type_hints(cls: type) -> dict:

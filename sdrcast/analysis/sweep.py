@@ -27,11 +27,14 @@ def parse_range(text: str) -> list[float]:
     try:
         if ":" in text:
             a, b, s = (float(v) for v in text.split(":"))
-            if s <= 0:
-                raise ValueError
+            if s <= 0 or b < a:
+                raise ConfigError(f"SNR range {text!r}: STOP must be >= START and STEP > 0 "
+                                  "(START:STOP:STEP, e.g. 0:20:0.5)")
             n = int(round((b - a) / s)) + 1
             return [round(a + i * s, 6) for i in range(n)]
         return [float(v) for v in text.split(",")]
+    except ConfigError:
+        raise
     except ValueError:
         raise ConfigError(f"SNR range {text!r}: use START:STOP:STEP or a comma list") from None
 
@@ -61,6 +64,8 @@ def _summary(params: dict, snr: float, batches: dict[int, dict]) -> dict:
 @contextmanager
 def executor_for(workers: int = 1, cluster: str | None = None):
     """A local process pool, or the executor of a Dask cluster at ``cluster``."""
+    if not cluster and workers < 1:
+        raise ConfigError(f"--workers {workers}: must be >= 1")
     if cluster:
         try:
             from distributed import Client

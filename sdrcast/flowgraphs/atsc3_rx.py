@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 
 import numpy as np
@@ -33,14 +32,18 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 def run_from_args(args) -> int:
     from sdrcast.errors import ConfigError
+    from sdrcast.flowgraphs.common import NothingProduced, check_writable, to_json
     from sdrcast.phy.atsc3.receiver import receive
     from sdrcast.runtime import run_block
     from sdrcast.runtime.testing import flatten
     from sdrcast.sdr_io import open_sink, open_source
     from sdrcast.sdr_io.payload import write_pcap
 
+    check_writable(args.report)
     src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate)
     iq = flatten(run_block(src)).data.astype(np.complex64)
+    if iq.size == 0:
+        raise NothingProduced(f"{args.input}: no samples")
     payload, rep = receive(iq, src.sample_rate or args.rate, max_cfo_hz=args.max_cfo,
                            ip_plps=(args.plp,) if args.ip else ())
     cfg = rep.pop("configuration")
@@ -62,5 +65,7 @@ def run_from_args(args) -> int:
         print(f"PLP {i}: " + ", ".join(f"{k} {v}" for k, v in c.items()), file=sys.stderr)
     if args.report:
         with open(args.report, "w") as f:
-            json.dump({**rep, "configuration": dataclasses.asdict(cfg)}, f, indent=1, default=str)
+            f.write(to_json({**rep, "configuration": dataclasses.asdict(cfg)}))
+    if not len(data):
+        raise NothingProduced(f"ATSC 3.0 found, but PLP {plp} delivered nothing")
     return 0

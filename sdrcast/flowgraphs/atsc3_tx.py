@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from sdrcast.errors import ConfigError
-from sdrcast.flowgraphs.common import add_level_argument, level_scale
+from sdrcast.flowgraphs.common import add_level_argument, finish, level_scale
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
 from sdrcast.phy.atsc3.config import PRESETS
 from sdrcast.runtime import Block, Chunk, Tag
@@ -189,7 +189,7 @@ def run_from_args(args) -> int:
                                                                  "too_long" in k or "bad" in k)}
         if shown:
             print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in shown.items()), file=sys.stderr)
-    return 0
+    return finish(stats, c.get("frames", 0), ", ".join(args.input))
 
 
 if __name__ == "__main__":

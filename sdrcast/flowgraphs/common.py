@@ -2,7 +2,7 @@
 codes, and report files.
 
 Exit codes: 0 something useful was produced; 1 the run ended but produced nothing useful
-(no signal found, empty input); 2 bad input or arguments (one line naming the field);
+(no signal found — ``SyncLost`` —, empty input); 2 bad input or arguments (one line naming the field);
 130 interrupted (SIGINT or SIGTERM).
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sdrcast.errors import ConfigError, SdrcastError
+from sdrcast.errors import ConfigError, SdrcastError, SyncLost
 
 EXIT_OK, EXIT_NOTHING, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_LEVEL_DBFS = -15.0  # transmitters' output RMS: OFDM peaks (PAPR ~12 dB) stay below 0 dBFS
@@ -98,6 +98,21 @@ def check_writable(path: str | None, what: str = "--report") -> None:
         raise ConfigError(f"{what} {path}: cannot write ({exc.strerror})") from None
 
 
+def finish(stats: dict, produced: int, source: str) -> int:
+    """A transmitter run's exit code: 130 when interrupted, ``NothingProduced`` when no frame
+    went out (empty input), else 0; warns when samples were clipped."""
+    clipped = sum(b["counters"].get("clipped", 0) for b in stats["blocks"].values())
+    if clipped:
+        print(f"sdrcast: warning: {clipped} samples clipped at full scale; lower --level",
+              file=sys.stderr)
+    if stats["interrupted"]:
+        print("sdrcast: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if not produced:
+        raise NothingProduced(f"nothing sent: no input from {source}")
+    return EXIT_OK
+
+
 def write_report(path: str | None, report: dict) -> None:
     if path:
         Path(path).write_text(to_json(report))
@@ -116,7 +131,7 @@ def run_guarded(fn) -> int:
         old = None
     try:
         return fn()
-    except NothingProduced as exc:
+    except (NothingProduced, SyncLost) as exc:  # ran, but no signal or nothing to show
         print(f"sdrcast: {exc}", file=sys.stderr)
         return EXIT_NOTHING
     except SdrcastError as exc:

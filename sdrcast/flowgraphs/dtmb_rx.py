@@ -13,7 +13,6 @@ file's rate is used when ``--rate`` is not given.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator
 
@@ -77,7 +76,13 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 def run_from_args(args) -> int:
     from sdrcast.flowgraphs.common import (
-        EXIT_INTERRUPTED, NothingProduced, check_writable, is_live, parse_gain, write_report)
+        EXIT_INTERRUPTED,
+        NothingProduced,
+        check_writable,
+        is_live,
+        parse_gain,
+        write_report,
+    )
     from sdrcast.runtime import Flowgraph, Head
     from sdrcast.sdr_io import open_sink, open_source
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
-from sdrcast.flowgraphs.common import add_level_argument, level_scale
+from sdrcast.flowgraphs.common import add_level_argument, finish, level_scale
 from sdrcast.mac.ts import null_packets
 from sdrcast.phy.dtmb import PRESETS, DtmbConfig, DtmbTransmitter, stages
 from sdrcast.phy.dtmb.config import SYMBOL_RATE
@@ -149,11 +149,14 @@ def run_from_args(args) -> int:
                 args.repeat, True if args.live else None, args.level)
     c = stats["blocks"]["dtmb_tx"]["counters"]
     r = stats["blocks"].get("ts_rate", {}).get("counters", {})
-    print(f"frames out: {c.get('frames', 0)}, null packets added at the end: "
-          f"{c.get('null_packets_added', 0)}, stuffed: {r.get('null_packets_stuffed', 0)}, "
-          f"input packets dropped (faster than capacity): {r.get('ts_packets_dropped', 0)}",
+    clipped = sum(b["counters"].get("clipped", 0) for b in stats["blocks"].values())
+    print(f"TS packets in: {stats['blocks']['dtmb_tx']['items_in'] // 188}, frames out: "
+          f"{c.get('frames', 0)}, null packets added at the end: "
+          f"{c.get('null_packets_added', 0)} + {c.get('flush_packets_added', 0)} (interleaver "
+          f"flush), stuffed: {r.get('null_packets_stuffed', 0)}, input packets dropped (faster "
+          f"than capacity): {r.get('ts_packets_dropped', 0)}, clipped samples: {clipped}",
           file=sys.stderr)
-    return 0
+    return finish(stats, c.get("frames", 0), args.input)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from sdrcast.runtime.block import (
                                    Sink,
                                    Source,
                                    Tag,
+                                   Throttle,
                                    VectorSink,
                                    VectorSource,
                                    run_block,
@@ -15,4 +16,4 @@ from sdrcast.runtime.frames import FrameAdapter, FrameBlock
 from sdrcast.runtime.graph import Flowgraph
 
 __all__ = ["Block", "Head", "Chunk", "FrameAdapter", "FrameBlock", "Flowgraph", "Label", "Sink",
-           "Source", "Tag", "VectorSink", "VectorSource", "run_block"]
+           "Source", "Tag", "Throttle", "VectorSink", "VectorSource", "run_block"]

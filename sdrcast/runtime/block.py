@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from sdrcast.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,32 @@ class Head(Block):
                 return
             left -= len(c)
             yield c
+
+
+class Throttle(Block):
+    """Pass items at ``rate`` items per second by the wall clock (GNU Radio's throttle): for
+    feeding a file to a live consumer. Chunks are split so that none waits longer than
+    ``max_wait_s``."""
+
+    def __init__(self, rate: float, max_wait_s: float = 0.05, clock=time.monotonic,
+                 sleep=time.sleep, name: str | None = None):
+        super().__init__(name or "throttle", rate)
+        if not rate > 0:
+            raise ConfigError(f"throttle rate={rate:g}: must be > 0 items/s")
+        self.rate, self.step = float(rate), max(1, int(rate * max_wait_s))
+        self.clock, self.sleep = clock, sleep
+
+    def process(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+        t0, sent = None, 0
+        for c in chunks:
+            for i in range(0, len(c), self.step):
+                piece = c.slice(i, i + self.step)
+                t0 = self.clock() if t0 is None else t0
+                wait = t0 + sent / self.rate - self.clock()
+                if wait > 0:
+                    self.sleep(wait)
+                sent += len(piece)
+                yield piece
 
 
 class Label(Block):

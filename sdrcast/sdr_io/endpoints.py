@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 
-from sdrcast.errors import ConfigError, DeviceError
+from sdrcast.errors import ConfigError
 from sdrcast.runtime.block import Sink, Source
 
 KINDS = ("samples", "ts", "ip")
@@ -36,28 +36,42 @@ def _zmq(spec: str, allowed: tuple[str, ...], direction: str):
         raise ConfigError(f"{spec!r}: ZeroMQ pattern {pattern!r} cannot be a {direction}; "
                           f"use one of {[f'zmq+{p}://' for p in allowed]}")
     parts = urlsplit("tcp://" + rest)
-    if not parts.hostname or not parts.port:
-        raise DeviceError(f"bad ZeroMQ address {spec!r}; expected zmq+{pattern}://HOST:PORT")
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or beyond 65535
+        port = None
+    if not parts.hostname or not port:
+        raise ConfigError(f"bad ZeroMQ address {spec!r}; expected zmq+{pattern}://HOST:PORT "
+                          "with PORT 1..65535")
     opts = dict(parse_qsl(parts.query))
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    address = f"tcp://{host}:{parts.port}"
+    address = f"tcp://{host}:{port}"
     known = {"pass_tags", "hwm", "bind", "key", "timeout"}
     if set(opts) - known:
         raise ConfigError(f"{spec!r}: unknown option(s) {sorted(set(opts) - known)}; "
                           f"allowed {sorted(known)}")
     kw = {"pass_tags": opts.get("pass_tags", "0") in ("1", "true", "yes")}
     if "hwm" in opts:
+        if not opts["hwm"].lstrip("-").isdigit():
+            raise ConfigError(f"{spec!r}: hwm={opts['hwm']!r}; allowed an integer (messages, "
+                              "-1 for the ZeroMQ default)")
         kw["hwm"] = int(opts["hwm"])
     if "bind" in opts:
         kw["bind"] = opts["bind"] in ("1", "true", "yes")
     if "key" in opts:
         kw["key"] = opts["key"]
-    return pattern, address, kw, float(opts["timeout"]) if "timeout" in opts else None
+    try:
+        timeout = float(opts["timeout"]) if "timeout" in opts else None
+    except ValueError:
+        raise ConfigError(f"{spec!r}: timeout={opts['timeout']!r}; allowed seconds > 0") from None
+    return pattern, address, kw, timeout
 
 
 def _soapy_kw(spec: str, rate: float | None, freq, gain, what: str) -> dict:
     if not rate:
         raise ConfigError(f"{spec!r}: a SoapySDR {what} needs a sample rate (--rate)")
+    if not rate > 0:
+        raise ConfigError(f"--rate {rate:g}: a sample rate must be > 0 Hz")
     return {"args": spec.removeprefix("soapy:"), "rate": rate, "freq": freq, "gain": gain}
 
 

@@ -55,18 +55,22 @@ def decode_samples(raw: bytes | np.ndarray, fmt: str) -> np.ndarray:
 
 
 def encode_samples(iq: np.ndarray, fmt: str) -> tuple[bytes, int]:
-    """complex64 -> raw interleaved bytes, and the number of samples clipped."""
+    """complex64 -> raw interleaved bytes, and the number of samples clipped (integer formats:
+    beyond full scale, or NaN/Inf, which are written as 0)."""
     iq = np.ascontiguousarray(iq, np.complex64)
     if fmt == "cf32":
         return iq.tobytes(), 0
     f = iq.view(np.float32)
+    bad = ~np.isfinite(f)
+    if bad.any():
+        f = np.where(bad, np.float32(0), f)
     if fmt == "cs16":
         scaled, lo, hi = f * 32768, -32768, 32767
     elif fmt == "cs8":
         scaled, lo, hi = f * 128, -128, 127
     else:
         scaled, lo, hi = f * 128 + 127.5, 0, 255
-    clipped = int(np.count_nonzero(((scaled < lo) | (scaled > hi)).reshape(-1, 2).any(axis=1)))
+    clipped = int(np.count_nonzero(((scaled < lo) | (scaled > hi) | bad).reshape(-1, 2).any(axis=1)))
     out = np.clip(np.rint(scaled), lo, hi).astype(_RAW_DTYPE[fmt])
     return out.tobytes(), clipped
 
@@ -114,6 +118,10 @@ def read_meta(path: str | Path, fmt: str | None = None, sample_rate: float | Non
     if dtype not in SIGMF_DATATYPES:
         raise ConfigError(f"{str(meta)!r}: SigMF datatype {dtype!r} is not supported; "
                           f"supported: {sorted(SIGMF_DATATYPES)}")
+    channels = rec.get_global_field("core:num_channels") or 1
+    if channels != 1:
+        raise ConfigError(f"{str(meta)!r}: core:num_channels={channels}; sdrcast reads "
+                          "single-channel recordings (allowed: 1)")
     caps = rec.get_captures()
     raw_fmt = SIGMF_DATATYPES[dtype]
     n = data.stat().st_size // _BYTES_PER_SAMPLE[raw_fmt] if data.is_file() else 0
@@ -130,6 +138,10 @@ def read_samples(path: str | Path, fmt: str | None = None, offset: int = 0,
     """Load samples (complex64) and metadata from a raw or SigMF file."""
     meta = read_meta(path, fmt)
     bps = _BYTES_PER_SAMPLE[meta.format]
+    if not 0 <= offset < max(meta.n_samples, 1) or (count is not None and count < 1):
+        raise ConfigError(f"{str(path)!r}: offset {offset} / count {count} do not fit its "
+                          f"{meta.n_samples} samples (allowed offset 0..{meta.n_samples - 1}, "
+                          "count >= 1)")
     with open(meta.data_path, "rb") as f:
         f.seek(offset * bps)
         raw = f.read(-1 if count is None else count * bps)

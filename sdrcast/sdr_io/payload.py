@@ -3,7 +3,8 @@ IPv4 from UDP sockets and pcap captures.
 
 TS sources emit chunks of whole 188-byte packets (uint8); bytes that do not complete a packet at
 the end of a file are counted (``trailing_bytes_dropped``). Packets whose first byte is not 0x47
-are passed on and counted (``sync_errors``): downstream decides what to do with them. IPv4
+are dropped and counted (``sync_errors``); a file whose first packets are mostly without it is
+not MPEG-TS (IQ samples, random bytes) and is refused with ``ParseError``. IPv4
 sources emit chunks of whole IPv4 datagrams back to back (each delimited by its total length).
 """
 from __future__ import annotations
@@ -27,6 +28,8 @@ from sdrcast.runtime.block import Chunk, Sink, Source
 class TsFileSource(Source):
     """Read TS packets from a file or stdin (``-``), ``packets_per_chunk`` at a time."""
 
+    MIN_SYNC_SHARE = 0.9  # of the first chunk's packets, for the input to count as MPEG-TS
+
     def __init__(self, path: str | Path, packets_per_chunk: int = 348, repeat: bool = False,
                  name: str | None = None):
         super().__init__(name or "ts_source")
@@ -35,6 +38,7 @@ class TsFileSource(Source):
             raise DeviceError(f"TS file {self.path!r} does not exist")
 
     def generate(self) -> Iterator[Chunk]:
+        first = True
         while True:
             f = sys.stdin.buffer if self.path == "-" else open(self.path, "rb")
             rest = b""
@@ -48,10 +52,18 @@ class TsFileSource(Source):
                     rest = data[whole:]
                     if whole:
                         pkts = np.frombuffer(data[:whole], np.uint8).copy()
-                        bad = int(np.count_nonzero(~sync_ok(pkts)))
-                        if bad:
-                            self.counters.add("sync_errors", bad)
-                        yield Chunk(pkts)
+                        ok = sync_ok(pkts)
+                        if first and ok.mean() < self.MIN_SYNC_SHARE:
+                            raise ParseError(
+                                f"{self.path}: not MPEG-TS ({int((~ok).sum())} of {ok.size} "
+                                "packets lack the 0x47 sync byte every 188 bytes); TS input "
+                                "must be a transport stream, not IQ samples or other data")
+                        first = False
+                        if not ok.all():
+                            self.counters.add("sync_errors", int((~ok).sum()))
+                            pkts = pkts.reshape(-1, TS_PACKET)[ok].reshape(-1)
+                        if pkts.size:
+                            yield Chunk(pkts)
                 if rest:
                     self.counters.add("trailing_bytes_dropped", len(rest))
             finally:

@@ -158,12 +158,12 @@ def test_capture_with_unknown_start_and_carrier_offset(lead, cfo):
 
 
 def test_acquisition_refuses_noise():
-    from sdrcast.errors import ConfigError
+    from sdrcast.errors import SyncLost
     from sdrcast.phy.atsc3.sync import acquire
 
     rng = np.random.default_rng(0)
     noise = (rng.standard_normal(400_000) + 1j * rng.standard_normal(400_000)).astype(np.complex64)
-    with pytest.raises(ConfigError, match="no ATSC 3.0 bootstrap"):
+    with pytest.raises(SyncLost, match="no ATSC 3.0 bootstrap"):
         acquire(noise, 6.912e6)
 
 

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from sdrcast.channel.emulator import ChannelConfig, ChannelEmulator
-from sdrcast.channel.impairments import SampleGaps
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.dtmb import PRESETS, DtmbConfig, DtmbTransmitter
 from sdrcast.phy.dtmb.receiver import DtmbReceiver

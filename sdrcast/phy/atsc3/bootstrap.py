@@ -18,7 +18,7 @@ from functools import cache
 import numpy as np
 
 from sdrcast.config import require_range
-from sdrcast.errors import ConfigError
+from sdrcast.errors import ConfigError, SyncLost
 from sdrcast.phy.fec.tables import load_json
 
 SAMPLE_RATE = 6.144e6
@@ -181,7 +181,7 @@ def decode(samples: np.ndarray, minor_version: int = 0) -> BootstrapFields:
         corr = np.fft.ifft(np.fft.fft(a) * np.conj(np.fft.fft(ref)))  # peak at -M (mod N)
         peak = int(np.argmax(np.abs(corr)))
         if np.abs(corr[peak]) < 0.5 * np.vdot(ref, ref).real:
-            raise ConfigError(f"bootstrap symbol {s} does not match its Zadoff-Chu/PN sequence")
+            raise SyncLost(f"bootstrap symbol {s} does not match its Zadoff-Chu/PN sequence")
         shifts.append((-peak) % N_FFT)
     if shifts[0] != 0:
         raise ConfigError(f"bootstrap symbol 0 is cyclically shifted by {shifts[0]}; expected 0")

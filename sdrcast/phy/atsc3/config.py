@@ -198,7 +198,7 @@ class Atsc3Config:
 
     @classmethod
     def load(cls, path) -> Atsc3Config:
-        return from_mapping(cls, load_mapping(path))
+        return from_mapping(cls, load_mapping(path), required={"SubframeConfig": ("plps",)})
 
     @classmethod
     def preset(cls, name: str) -> Atsc3Config:

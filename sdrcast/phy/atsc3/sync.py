@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import fftconvolve
 
-from sdrcast.errors import ConfigError
+from sdrcast.errors import SyncLost
 from sdrcast.phy.atsc3.bootstrap import N_B, N_C, N_FFT, SAMPLE_RATE, SYMBOL_SAMPLES, BootstrapFields
 from sdrcast.phy.atsc3.bootstrap import native as native_bootstrap
 from sdrcast.phy.kernels.mix import mix
@@ -46,7 +46,7 @@ def acquire(x: np.ndarray, sample_rate: float, max_cfo_hz: float = 50e3,
     sym = round(SYMBOL_SAMPLES * r)
     need = 4 * sym + round(N_FFT * r)
     if x.size < need:
-        raise ConfigError(f"{x.size} samples: acquisition needs at least one bootstrap "
+        raise SyncLost(f"{x.size} samples: acquisition needs at least one bootstrap "
                           f"({4 * sym} samples at {sample_rate / 1e6:g} Msps)")
     best = None
     while True:
@@ -58,7 +58,7 @@ def acquire(x: np.ndarray, sample_rate: float, max_cfo_hz: float = 50e3,
             break
         window *= 2
     if best is None or best.quality < 0.3:
-        raise ConfigError(f"no ATSC 3.0 bootstrap found (best match "
+        raise SyncLost(f"no ATSC 3.0 bootstrap found (best match "
                           f"{0.0 if best is None else best.quality:.2f})")
     return best
 

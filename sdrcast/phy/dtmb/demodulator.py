@@ -21,8 +21,8 @@ import numpy as np
 
 from sdrcast.mac.ts import set_transport_error
 from sdrcast.phy.dtmb import stages, tables
-from sdrcast.phy.dtmb.stages import latency_frames
 from sdrcast.phy.dtmb.config import CODEWORD_BITS, DATA_SYMBOLS, DtmbConfig
+from sdrcast.phy.dtmb.stages import latency_frames
 from sdrcast.phy.fec import BchCode, LdpcCode
 from sdrcast.phy.interleave import ConvolutionalInterleaver
 from sdrcast.phy.kernels.qam import demap_maxlog_axes

@@ -135,9 +135,11 @@ class DtmbReceiver:
     Decoding runs in a thread beside tracking with at most ``MAX_PENDING_JOBS`` jobs queued.
     When it falls behind, ``push`` waits for it (files and pipes: backpressure), or with
     ``live=True`` (radios, network streams) the frames of the job that does not fit pass the
-    deinterleaver undecoded and their packets are dropped and counted (``frames_dropped``). ``config`` skips mode detection (timing and
-    carrier are still acquired). ``report()`` gives the sync state, the last ``history``
-    frames' measurements (SNR, CFO, SCO, delay spread, SI errors) and the decoder's counters.
+    deinterleaver undecoded and their packets are dropped and counted (``frames_dropped``).
+
+    ``config`` skips mode detection (timing and carrier are still acquired). ``report()``
+    gives the sync state, the last ``history`` frames' measurements (SNR, CFO, SCO, delay
+    spread, SI errors) and the decoder's counters.
     """
 
     def __init__(self, sample_rate: float = SYMBOL_RATE, config: DtmbConfig | None = None,

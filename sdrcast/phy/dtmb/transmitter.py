@@ -20,9 +20,10 @@ class DtmbTransmitter:
     (``cfg.frames_per_group`` frames, 2 for 32QAM and 4QAM-NR) is completed with null packets,
     counted in ``null_packets_added``. The time interleaver delays symbols by up to
     ``latency_frames`` frames: ``flush()`` at the end of input sends that many frames of null
-    packets so that every input packet is on air (``flush_packets_added``). LDPC encoding is spread over ``workers`` threads. The
-    time interleaver starts from zero state with symbol 0
-    on branch 0, so the first ``52*51*M`` symbols out carry zeros, as in any DTMB exciter start-up.
+    packets so that every input packet is on air (``flush_packets_added``). LDPC encoding is
+    spread over ``workers`` threads. The time interleaver starts from zero state with symbol 0
+    on branch 0, so the first ``52*51*M`` symbols out carry zeros, as in any DTMB exciter
+    start-up.
     """
 
     def __init__(self, cfg: DtmbConfig | None = None, workers: int = 2):

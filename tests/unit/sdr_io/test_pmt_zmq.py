@@ -9,7 +9,7 @@ import zmq
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sdrcast.errors import DeviceError
+from sdrcast.errors import ConfigError, DeviceError
 from sdrcast.runtime import Chunk, Flowgraph, Head, Tag, VectorSink, VectorSource
 from sdrcast.sdr_io import open_sink, open_source, pmt
 from sdrcast.sdr_io.zmq import ZmqSink, ZmqSource, decode_tag_header, encode_tag_header
@@ -157,8 +157,11 @@ def test_unreachable_and_malformed_endpoints_give_device_errors():
     with pytest.raises(DeviceError, match="cannot bind"):
         ZmqSink(f"tcp://{a}", "push")
     first.close()
-    with pytest.raises(DeviceError, match="HOST:PORT"):
-        open_source("zmq+sub://localhost")
+    for bad in ("zmq+sub://localhost", "zmq+sub://127.0.0.1:99999", "zmq+sub://h:x"):
+        with pytest.raises(ConfigError, match="HOST:PORT"):
+            open_source(bad)
+    with pytest.raises(ConfigError, match="hwm='abc'"):
+        open_source("zmq+sub://127.0.0.1:5555?hwm=abc")
     with pytest.raises(Exception, match="cannot be a source"):
         open_source(f"zmq+pub://{a}")
 
