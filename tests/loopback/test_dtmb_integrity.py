@@ -107,3 +107,46 @@ def test_tx_flush_puts_every_input_packet_on_air_at_a_level_that_does_not_clip(t
     n = ts.size
     np.testing.assert_array_equal(out[:n], ts)  # every input packet, then the flush's nulls
     assert ((out[n:].reshape(-1, 188)[:, 1:3] & [0x1F, 0xFF]) == [0x1F, 0xFF]).all()
+
+
+@pytest.mark.parametrize("live", [False, True], ids=["file-backpressure", "live-drops"])
+def test_decoding_queue_stays_bounded_when_decoding_falls_behind(live, monkeypatch):
+    """Issue 11 item 8: with a decoder slower than the signal, the queue of decoding jobs
+    never grows past MAX_PENDING_JOBS: files wait for it (every frame decoded), live input
+    gives up whole frames, counted (frames_dropped)."""
+    import time
+
+    from sdrcast.phy.dtmb import receiver as rxmod
+    from sdrcast.phy.dtmb.demodulator import DtmbDemodulator
+
+    slow = DtmbDemodulator.decode
+
+    def decode(self, symbols, noise_var, drop=False):
+        if not drop:
+            time.sleep(0.02 * len(symbols))  # far slower than tracking
+        return slow(self, symbols, noise_var, drop)
+
+    monkeypatch.setattr(DtmbDemodulator, "decode", decode)
+    monkeypatch.setattr(rxmod, "DECODE_BATCH", 4)
+    cfg = DtmbConfig("pn420", False, 3780, "4QAM", 0.4, 1)
+    frames = latency_frames(cfg) + 40
+    ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=3)
+    y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=20.0, seed=1))(
+        DtmbTransmitter(cfg).modulate(ts))
+    rx = DtmbReceiver(config=cfg, live=live)
+    peak, out = 0, []
+    for i in range(0, y.size, 20_000):
+        out.append(rx.push(y[i:i + 20_000]))
+        peak = max(peak, len(rx._jobs))
+    out = np.concatenate(out + [rx.flush()])
+    rep = rx.report()
+    assert peak <= rxmod.MAX_PENDING_JOBS
+    if live:
+        assert rep["frames_dropped"] > 0
+        assert rep["frames_out"] + rep["frames_dropped"] >= 39
+        corrupt, _ = _unflagged_corrupt(out, ts)
+        assert corrupt == 0
+    else:
+        assert rep["frames_dropped"] == 0
+        np.testing.assert_array_equal(out, ts[:out.size])
+        assert out.size >= 39 * cfg.ts_bytes_per_frame

@@ -141,12 +141,6 @@ class DtmbDemodulator:
             err = max(float(np.mean(np.abs(s - ideal) ** 2)), 1e-12)
             self.report.mer_db.append(float(10 * np.log10(np.mean(np.abs(ideal) ** 2) / err)))
 
-    def erase(self, frames: int) -> tuple[np.ndarray, DemodReport]:
-        """Feed ``frames`` lost frames as erasures."""
-        self.report.frames_lost += frames
-        return self.decode(np.zeros((frames, DATA_SYMBOLS), np.complex64),
-                           np.full((frames, DATA_SYMBOLS), ERASED_NOISE_VAR, np.float32))
-
     def decode(self, symbols: np.ndarray, noise_var: np.ndarray,
                drop: bool = False) -> tuple[np.ndarray, DemodReport]:
         """Deinterleave and decode; ``drop``: deinterleave only (the interleaver stays aligned)

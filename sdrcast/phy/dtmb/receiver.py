@@ -33,7 +33,7 @@ import numpy as np
 
 from sdrcast.errors import SyncLost
 from sdrcast.phy.dtmb import equaliser, stages, tables
-from sdrcast.phy.dtmb.config import BODY_SYMBOLS, SYMBOL_RATE, DtmbConfig
+from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, SYMBOL_RATE, DtmbConfig
 from sdrcast.phy.dtmb.demodulator import ERASED_NOISE_VAR, DtmbDemodulator
 from sdrcast.phy.dtmb.shaping import matched_filter
 from sdrcast.phy.fec.tables import load_json
@@ -165,6 +165,7 @@ class DtmbReceiver:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="dtmb-decode")
         self._jobs: deque[Future] = deque()
         self._done: list[np.ndarray] = []  # TS bytes of jobs waited for, not yet returned
+        self._held: list = []  # live: frames the decoder had no room for (deinterleaved only)
         self._reset_tracking()
 
     # -- acquisition -------------------------------------------------------------------------
@@ -520,25 +521,31 @@ class DtmbReceiver:
         self._trim()
         return self._collect(wait=False)
 
-    def _submit(self, syms: list, nvs: list) -> None:
-        """Queue frames (and erasures for frames missed in a re-acquisition) for decoding."""
-        if self.demod is None or not (syms or self._lost):
+    def _submit(self, syms: list, nvs: list, end: bool = False) -> None:
+        """Queue frames (and erasures for frames missed in a re-acquisition) for decoding;
+        ``end``: the last call, frames held back are queued too."""
+        if self.demod is None or not (syms or self._lost or (end and self._held)):
             return
         demod, lost = self.demod, self._lost
         self._lost = 0
-        sym = np.stack(syms) if syms else None
-        nv = np.stack(nvs) if nvs else None
-        drop = False
+        work = ([(demod, np.zeros((lost, DATA_SYMBOLS), np.complex64),
+                  np.full((lost, DATA_SYMBOLS), ERASED_NOISE_VAR, np.float32), lost)]
+                if lost else [])  # erasures first: they stand for frames before these
+        if syms:
+            work.append((demod, np.stack(syms), np.stack(nvs), 0))
+        if self.live and len(self._jobs) >= MAX_PENDING_JOBS and not end:
+            self._held += work  # decoding is behind a live signal: deinterleave only, later
+            return
         while len(self._jobs) >= MAX_PENDING_JOBS:
-            if self.live:  # decoding is behind the signal: this job's frames are dropped
-                drop = True
-                break
             self._done.append(self._jobs.popleft().result())  # backpressure
+        held, self._held = self._held, []
 
         def job() -> np.ndarray:
-            parts = [demod.erase(lost)[0]] if lost else []
-            if sym is not None:
-                parts.append(demod.decode(sym, nv, drop=drop)[0])
+            parts = []
+            for items, drop in ((held, True), (work, False)):
+                for dem, sym, nv, erased in items:
+                    dem.report.frames_lost += erased
+                    parts.append(dem.decode(sym, nv, drop=drop)[0])
             return np.concatenate(parts)
 
         self._jobs.append(self._pool.submit(job))
@@ -605,7 +612,7 @@ class DtmbReceiver:
                 self._raw, self._base = self._raw[end:], self._base + end
         self.counters["tail_samples"] += self._raw.size
         self._raw = np.zeros(0, np.complex64)
-        self._submit(syms, nvs)
+        self._submit(syms, nvs, end=True)
         return self._collect(wait=True)
 
     def demodulate(self, iq: np.ndarray) -> tuple[np.ndarray, dict]:
