@@ -18,12 +18,13 @@ import numpy as np
 from sdrcast.errors import ConfigError, ParseError
 from sdrcast.mac.atsc3.alp import Decapsulator
 from sdrcast.mac.atsc3.baseband import BasebandDepacketizer
+from sdrcast.mac.atsc3.l1 import L1B_BITS, parse_l1_basic
 from sdrcast.phy.atsc3 import frequency_interleaver, ofdm, pilots
 from sdrcast.phy.atsc3.bit_interleaver import cell_words, permutation
 from sdrcast.phy.atsc3.config import Atsc3Config, PlpConfig
 from sdrcast.phy.atsc3.frame_builder import data_positions, detail_cells
 from sdrcast.phy.atsc3.frame_geometry import SymbolLayout
-from sdrcast.phy.atsc3.framing import l1_bits
+from sdrcast.phy.atsc3.framing import l1_bits, samples_per_ms, time_offset
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from sdrcast.phy.atsc3.scrambler import scramble
 from sdrcast.phy.atsc3.tables import ofdm as tables_ofdm
@@ -193,7 +194,11 @@ class Atsc3Demodulator:
                      for s in cfg.subframes for p in s.plps}
         self.report = {"frames": 0, "l1_errors": 0, "noise_var": [], "samples_left": 0}
         cti = any(p.ti_mode == "CTI" for s in cfg.subframes for p in s.plps)
-        self.l1_bits = None if cti else l1_bits(cfg)  # CTI fields change every frame
+        # L1B_time_offset moves from frame to frame unless frames last whole milliseconds
+        self.moving_offset = (cfg.frame_length_ms is None
+                              and self.ref.frame_samples_count % samples_per_ms(cfg) != 0)
+        self._t0: int | None = None  # samples from a millisecond boundary to the first frame
+        self.l1_bits = None if cti or self.moving_offset else l1_bits(cfg)
 
     def _subframe_cells(self, iq: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], float]:
         """One frame's samples -> framed cells per subframe, their noise variances, and the
@@ -225,9 +230,16 @@ class Atsc3Demodulator:
     def _check_l1(self, framed: np.ndarray, nv: np.ndarray) -> bool:
         basic, detail = self.l1
         n_pre = self.cfg.num_preamble_symbols
-        tx_basic, tx_detail = self.l1_bits or l1_bits(self.cfg, self._cti_state())
         b, ok_b = l1_decode(framed[:basic.size], "basic", self.cfg.l1_basic_fec_mode,
-                            tx_basic.size, nv[:basic.size])
+                            L1B_BITS, nv[:basic.size])
+        if self.moving_offset and self._t0 is None and ok_b:  # the first frame's offset
+            try:
+                self._t0 = parse_l1_basic(b)["L1B_time_offset"]
+            except ParseError:
+                pass
+        offset = 0 if self.cfg.frame_length_ms is not None else time_offset(
+            self.cfg, (self._t0 or 0) + self.report["frames"] * self.ref.frame_samples_count)
+        tx_basic, tx_detail = self.l1_bits or l1_bits(self.cfg, self._cti_state(), offset)
         d, ok_d = l1_decode(detail_cells(framed, n_pre, basic.size, detail.size), "detail",
                             self.cfg.l1_detail_fec_mode, tx_detail.size,
                             detail_cells(nv, n_pre, basic.size, detail.size))
@@ -307,7 +319,7 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
     preamble and the first subframe; L1-Detail the rest (read on into the first subframe's data
     symbols when L1 outgrows the preamble, with and without frequency interleaving, which
     L1-Detail itself signals)."""
-    from sdrcast.mac.atsc3.l1 import L1B_BITS, parse_l1_basic, parse_l1_detail
+    from sdrcast.mac.atsc3.l1 import parse_l1_detail
     from sdrcast.phy.atsc3.bootstrap import SAMPLE_RATE, SYMBOL_SAMPLES, annex_h
     from sdrcast.phy.atsc3.frame_geometry import preamble_row
     from sdrcast.phy.atsc3.framing import config_from_l1

@@ -115,9 +115,24 @@ def frame_timing(cfg: Atsc3Config) -> tuple[int, int]:
     return per, rest
 
 
-def basic_fields(cfg: Atsc3Config, detail_bytes: int, detail_cells: int) -> dict:
+def samples_per_ms(cfg: Atsc3Config) -> int:
+    """Baseband samples in a millisecond: (N+16) x 384."""
+    return 384 * (cfg.bsr_coefficient + 16)
+
+
+def time_offset(cfg: Atsc3Config, samples_before: int) -> int:
+    """L1B_time_offset of a symbol-aligned frame starting ``samples_before`` samples after a
+    millisecond boundary (the first frame's start): the samples at the baseband rate between
+    the preceding millisecond boundary and the frame's start. 0 for every frame only while
+    frames last whole milliseconds."""
+    return samples_before % samples_per_ms(cfg)
+
+
+def basic_fields(cfg: Atsc3Config, detail_bytes: int, detail_cells: int,
+                 offset: int = 0) -> dict:
+    """L1-Basic fields; ``offset``: this frame's L1B_time_offset (symbol-aligned frames)."""
     sub = cfg.subframes[0]
-    timing = ({"L1B_frame_length_mode": 1, "L1B_time_offset": 0, "L1B_additional_samples": 0}
+    timing = ({"L1B_frame_length_mode": 1, "L1B_time_offset": offset, "L1B_additional_samples": 0}
               if cfg.frame_length_ms is None else
               {"L1B_frame_length_mode": 0, "L1B_frame_length": cfg.frame_length_ms // 5,
                "L1B_excess_samples_per_symbol": frame_timing(cfg)[0]})
@@ -144,13 +159,13 @@ def basic_fields(cfg: Atsc3Config, detail_bytes: int, detail_cells: int) -> dict
     }
 
 
-def l1_bits(cfg: Atsc3Config, cti: dict[int, tuple[int, int]] | None = None):
-    """(L1-Basic bits, L1-Detail bits) of a frame."""
+def l1_bits(cfg: Atsc3Config, cti: dict[int, tuple[int, int]] | None = None, offset: int = 0):
+    """(L1-Basic bits, L1-Detail bits) of a frame (``offset``: its L1B_time_offset)."""
     detail_f = detail_fields(cfg, cti)
     probe = l1_detail(detail_f, basic_fields(cfg, MIN_DETAIL_BYTES, 0))
     size = probe.size // 8
     cells = cell_count("detail", cfg.l1_detail_fec_mode, probe.size)
-    basic_f = basic_fields(cfg, size, cells)
+    basic_f = basic_fields(cfg, size, cells, offset)
     return l1_basic(basic_f), l1_detail(detail_f, basic_f, size)
 
 

@@ -21,7 +21,7 @@ from sdrcast.phy.atsc3.bootstrap import BootstrapFields, preamble_structure
 from sdrcast.phy.atsc3.bootstrap import native as native_bootstrap
 from sdrcast.phy.atsc3.config import Atsc3Config, PlpConfig
 from sdrcast.phy.atsc3.frame_geometry import preamble_row
-from sdrcast.phy.atsc3.framing import frame_timing, l1_bits
+from sdrcast.phy.atsc3.framing import frame_timing, l1_bits, time_offset
 from sdrcast.phy.atsc3.l1_fec import encode as l1_encode
 from sdrcast.phy.atsc3.scrambler import scramble
 from sdrcast.phy.atsc3.tables import constellation_points
@@ -97,6 +97,7 @@ class Atsc3Transmitter:
                       for s in cfg.subframes]
         self._dummy = None  # dummy-sequence offset per subframe (needs the L1 size)
         self._l1 = None  # cached L1 cells when they do not change from frame to frame
+        self._l1_offset = 0  # the L1B_time_offset they carry
         s = cfg.subframes[0]
         row = ofdm_tables()["preamble_pilots"]["rows"][preamble_row(s.fft_size, s.guard_interval,
                                                                     s.scattered_pilot_pattern)]
@@ -120,13 +121,17 @@ class Atsc3Transmitter:
         return {i: e.padding_packets for i, e in self.plps.items()}
 
     def l1_cells(self) -> tuple[np.ndarray, np.ndarray]:
-        """L1-Basic and L1-Detail cells of the next frame (CTI PLPs signal their state)."""
+        """L1-Basic and L1-Detail cells of the next frame (CTI PLPs signal their state, and
+        symbol-aligned frames their time offset; the first frame starts on a millisecond)."""
         cti = {i: (e.cti.start_row, e.cti.fec_block_start()) for i, e in self.plps.items()
                if e.cti is not None}
-        if self._l1 is None or cti:
-            basic, detail = l1_bits(self.cfg, cti)
+        offset = 0 if self.cfg.frame_length_ms is not None else \
+            time_offset(self.cfg, self.frames * self.frame_samples_count)
+        if self._l1 is None or cti or offset != self._l1_offset:
+            basic, detail = l1_bits(self.cfg, cti, offset)
             self._l1 = (l1_encode(basic, "basic", self.cfg.l1_basic_fec_mode),
                         l1_encode(detail, "detail", self.cfg.l1_detail_fec_mode))
+            self._l1_offset = offset
         return self._l1
 
     def frame_cells(self) -> list[np.ndarray]:
@@ -209,8 +214,10 @@ class Atsc3Transmitter:
         if finish:
             for e in self.plps.values():
                 e.pad(n * e.cfg.fec_blocks, end=True)
-        out = [self.frame_samples(self.frame_cells()) for _ in range(n)]
-        self.frames += n
+        out = []
+        for _ in range(n):
+            out.append(self.frame_samples(self.frame_cells()))
+            self.frames += 1
         return np.concatenate(out) if out else np.zeros(0, np.complex64)
 
     nominal_power = 1.0  # mean output power (OFDM symbols and bootstrap are normalised)

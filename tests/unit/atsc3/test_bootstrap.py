@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sdrcast.errors import ConfigError
+from sdrcast.errors import SyncLost
 from sdrcast.phy.atsc3.bootstrap import N_FFT, BootstrapFields, bootstrap, decode
 
 
@@ -33,7 +33,7 @@ def test_fields_decode_back(fields):
 
 def test_noise_is_refused():
     rng = np.random.default_rng(0)
-    with pytest.raises(ConfigError, match="does not match"):
+    with pytest.raises(SyncLost, match="does not match"):
         decode((rng.standard_normal(4 * 3072) + 1j * rng.standard_normal(4 * 3072)).astype(np.complex64))
 
 

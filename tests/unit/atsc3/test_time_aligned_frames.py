@@ -45,3 +45,31 @@ def test_symbol_aligned_frames_are_unchanged_and_bad_lengths_refused():
         Atsc3Config(frame_length_ms=50, subframes=(dataclasses.replace(SUB, num_ofdm_symbols=40),))
     with pytest.raises(ConfigError, match="8191"):
         Atsc3Config(frame_length_ms=200, subframes=(SUB,))
+
+
+def test_symbol_aligned_frames_signal_their_time_offset():
+    """Issue 11 item 6: L1B_time_offset is the samples between the preceding millisecond
+    boundary and the frame's start (0 only while frames last whole milliseconds). 16K, GI 512,
+    SP16_2, CTI: frame k starts k * N samples in, so it carries k * N mod 6912; the receiver's
+    per-frame L1 check (CTI fields and offset moving together) passes on every frame."""
+    from sdrcast.channel.awgn import Awgn
+    from sdrcast.phy.atsc3.demodulator import Atsc3Demodulator
+
+    plp = PlpConfig(fec_blocks=2, modulation="QPSK", code_rate="6/15", ldpc_length=16200,
+                    ti_mode="CTI", cti_depth=512)
+    sub = SubframeConfig(fft_size=16384, guard_interval=4, scattered_pilot_pattern="SP16_2",
+                         num_ofdm_symbols=20, plps=(plp,))
+    cfg = Atsc3Config(subframes=(sub,))
+    tx = Atsc3Transmitter(cfg)
+    n = tx.frame_samples_count
+    assert n % 6912  # frames do not last whole milliseconds
+    offsets = []
+    for _ in range(4):  # each frame's framed cells, as next_frames makes them
+        basic = parse_l1_basic(l1_decode(tx.frame_cells()[0], "basic", cfg.l1_basic_fec_mode,
+                                         200)[0])
+        offsets.append(basic["L1B_time_offset"])
+        tx.frames += 1
+    assert offsets == [k * n % 6912 for k in range(4)] and offsets[1] > 0
+    iq = Atsc3Transmitter(cfg).modulate(sample_stream(400))
+    _, rep = Atsc3Demodulator(cfg).demodulate(Awgn(25.0, seed=1)(iq))
+    assert rep["frames"] >= 4 and rep["l1_errors"] == 0
