@@ -88,6 +88,8 @@ def open_source(spec: str, kind: str = "samples", fmt: str | None = None,
             raise ConfigError(f"{spec!r}: a radio delivers samples, not {kind}")
         from sdrcast.sdr_io.soapy import SoapySource
 
+        if timeout is not None:
+            kw.setdefault("stall_s", timeout)
         return SoapySource(**_soapy_kw(spec, sample_rate, freq, gain, "source"),
                            chunk_size=min(chunk_size, 1 << 16), **kw)
     if spec.startswith("zmq+"):

@@ -6,6 +6,7 @@ cannot be opened raises ``DeviceError`` listing what SoapySDR does see.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -127,16 +128,18 @@ def _count_error(block, code: int, sdr) -> None:
 class SoapySource(_SoapyStream, Source):
     """Receive complex64 samples. ``num_samples`` ends the stream after that many (None: run
     until stopped). Tags: ``rx_time`` (ns, when the device reports hardware time) at the first
-    sample of a chunk that follows a gap, overflow or timeout."""
+    sample of a chunk that follows a gap, overflow or timeout. ``stall_s``: a device that
+    delivers nothing for that long raises ``DeviceError`` (None: wait for ever)."""
 
     def __init__(self, args: str, rate: float, freq: float | None = None,
                  gain: float | Mapping[str, float] | None = None, bandwidth: float | None = None,
                  antenna: str | None = None, channel: int = 0, chunk_size: int = 16384,
                  timeout_s: float = 1.0, num_samples: int | None = None, fmt: str = "CF32",
-                 stream_args: Mapping | None = None, name: str | None = None, **kw):
+                 stream_args: Mapping | None = None, stall_s: float | None = 10.0,
+                 name: str | None = None, **kw):
         Source.__init__(self, name or "soapy_source", rate)
         self.chunk_size, self.timeout_us = int(chunk_size), int(timeout_s * 1e6)
-        self.num_samples = num_samples
+        self.num_samples, self.stall_s, self.args = num_samples, stall_s, args
         sdr = soapy()
         self._configure(sdr.SOAPY_SDR_RX, args, rate, freq, gain, bandwidth, antenna, channel,
                         fmt, stream_args, **kw)
@@ -145,6 +148,7 @@ class SoapySource(_SoapyStream, Source):
         sdr = self._sdr
         got = 0
         resync = True
+        last = time.monotonic()
         while not self.stopping and (self.num_samples is None or got < self.num_samples):
             n = self.chunk_size if self.num_samples is None else min(self.chunk_size,
                                                                     self.num_samples - got)
@@ -153,7 +157,11 @@ class SoapySource(_SoapyStream, Source):
             if sr.ret < 0:
                 _count_error(self, sr.ret, sdr)
                 resync = True
+                if self.stall_s is not None and time.monotonic() - last > self.stall_s:
+                    raise DeviceError(f"{self.args!r}: no samples for {self.stall_s:g} s "
+                                      f"({self.counters.get('timeouts', 0)} timeouts)")
                 continue
+            last = time.monotonic()
             iq = buf[:sr.ret] if self.fmt == "CF32" else \
                 (buf[:2 * sr.ret].astype(np.float32) / 32768).view(np.complex64)
             tags = []
@@ -169,14 +177,17 @@ class SoapySource(_SoapyStream, Source):
 
 class SoapySink(_SoapyStream, Sink):
     """Transmit complex64 samples; an end-of-burst flag goes with the last write. Underflows
-    reported by ``readStreamStatus`` are counted."""
+    reported by ``readStreamStatus`` are counted; samples beyond full scale (CS16 clips at
+    32767) are counted as ``clipped``. ``stall_s``: a device that takes nothing for that long
+    raises ``DeviceError`` (None: wait for ever)."""
 
     def __init__(self, args: str, rate: float, freq: float | None = None,
                  gain: float | Mapping[str, float] | None = None, bandwidth: float | None = None,
                  antenna: str | None = None, channel: int = 0, timeout_s: float = 1.0,
                  fmt: str = "CF32", stream_args: Mapping | None = None, name: str | None = None,
-                 **kw):
+                 stall_s: float | None = 10.0, **kw):
         Sink.__init__(self, name or "soapy_sink", rate)
+        self.stall_s, self.args = stall_s, args
         self.timeout_us = int(timeout_s * 1e6)
         sdr = soapy()
         self._configure(sdr.SOAPY_SDR_TX, args, rate, freq, gain, bandwidth, antenna, channel,
@@ -185,10 +196,14 @@ class SoapySink(_SoapyStream, Sink):
 
     def _write(self, iq: np.ndarray, flags: int = 0) -> None:
         sdr = self._sdr
+        over = int(np.count_nonzero((np.abs(iq.view(np.float32)) > 1.0).reshape(-1, 2).any(axis=1)))
+        if over:
+            self.counters.add("clipped", over)
         data = iq if self.fmt == "CF32" else \
             np.clip(np.rint(iq.view(np.float32) * 32768), -32768, 32767).astype(np.int16)
         per = 1 if self.fmt == "CF32" else 2
         pos, total = 0, iq.size
+        moved = time.monotonic()
         while pos < total and not self.stopping:
             n = min(total - pos, self.mtu)
             last = flags if pos + n == total else 0
@@ -196,7 +211,11 @@ class SoapySink(_SoapyStream, Sink):
                                          timeoutUs=self.timeout_us)
             if sr.ret < 0:
                 _count_error(self, sr.ret, sdr)
+                if self.stall_s is not None and time.monotonic() - moved > self.stall_s:
+                    raise DeviceError(f"{self.args!r}: the device took no samples for "
+                                      f"{self.stall_s:g} s")
                 continue
+            moved = time.monotonic()
             pos += sr.ret
             self.n_written += sr.ret
         self._poll_status()

@@ -1,31 +1,44 @@
 // sdrcast_loopback: a SoapySDR device whose TX stream feeds its RX stream through a ring buffer.
 //
 // Device args:  driver=sdrcast_loopback  loop=NAME (devices opened with the same loop name share
-//               one ring, so a TX device and an RX device in one process are connected; default
-//               "default")  pace=1 (real-time pacing at the sample rate)  buffer=N (ring size in
-//               samples, default 1048576).
+//               one ring, in this process or any other of the same user: the ring lives in POSIX
+//               shared memory /sdrcast_loopback_UID_NAME, which keeps the samples of an
+//               unpaced writer that exits before any reader opened the loop; default "default")  pace=1 (real-time
+//               pacing at the sample rate)  buffer=N (ring size in samples, default 1048576; the
+//               first device of a loop sets it).
 // Formats: CF32 and CS16 (full scale 32768) on both directions; one channel each way.
 // Unpaced (default): RX blocks until samples are there (SOAPY_SDR_TIMEOUT after timeoutUs), TX
 //   blocks until there is room (SOAPY_SDR_TIMEOUT).  Nothing is lost.
-// Paced: RX returns samples as the clock at the sample rate releases them; if TX has not supplied
-//   them, zeros are delivered and the TX side reports SOAPY_SDR_UNDERFLOW in readStreamStatus.
-//   If the ring is full when TX writes (RX falls behind), the oldest samples are dropped and the
-//   next RX read returns SOAPY_SDR_OVERFLOW.
+// Paced: like two radios. TX takes samples at the sample rate, blocking like a real radio's TX
+//   (SOAPY_SDR_TIMEOUT when the clock does not make room within timeoutUs). RX returns samples
+//   as the clock at the sample rate releases them; if TX has not supplied them, zeros are
+//   delivered and the TX side reports SOAPY_SDR_UNDERFLOW in readStreamStatus. If the ring is
+//   full when TX writes (RX falls behind), the oldest samples are dropped and the next RX read
+//   returns SOAPY_SDR_OVERFLOW.
 // Hardware time: ticks of delivered RX samples (paced: the wall clock since activation).
 #include <SoapySDR/Device.hpp>
 #include <SoapySDR/Formats.hpp>
 #include <SoapySDR/Registry.hpp>
 #include <SoapySDR/Time.hpp>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <complex>
-#include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <map>
-#include <memory>
 #include <mutex>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -36,31 +49,161 @@ namespace {
 const char *DRIVER = "sdrcast_loopback";
 using Clock = std::chrono::steady_clock;
 using cf32 = std::complex<float>;
+constexpr int MAX_USERS = 64;
+constexpr uint64_t MAGIC = 0x73647263'6c6f6f70ULL;  // "sdrcloop"
 
-struct Ring {
-    explicit Ring(size_t n) : buf(n) {}
-    std::mutex mtx;
-    std::condition_variable cv;
-    std::vector<cf32> buf;
-    size_t head = 0;   // next write
-    size_t count = 0;  // stored samples
-    bool overflow = false;
-    bool underflow = false;
+// The ring as it sits in shared memory: a process-shared robust mutex and condition variable
+// (monotonic clock), the ring state, the processes using it, then the samples.
+struct Shared {
+    uint64_t magic;
+    pthread_mutex_t mtx;
+    pthread_cond_t cv;
+    uint64_t size;   // samples in the ring
+    uint64_t head;   // next write
+    uint64_t count;  // stored samples
+    int overflow;
+    int underflow;
+    int read_from;  // an RX stream has been active on it
+    int lossless;   // an unpaced TX stream has written to it (its samples wait for a reader)
+    pid_t users[MAX_USERS];
+    cf32 buf[1];
 
-    size_t free_space() const { return buf.size() - count; }
+    size_t free_space() const { return size - count; }
     void push(const cf32 *x, size_t n) {
-        for (size_t i = 0; i < n; i++) buf[(head + i) % buf.size()] = x[i];
-        head = (head + n) % buf.size();
+        for (size_t i = 0; i < n; i++) buf[(head + i) % size] = x[i];
+        head = (head + n) % size;
         count += n;
     }
     void pop(cf32 *y, size_t n) {
-        size_t tail = (head + buf.size() - count) % buf.size();
-        for (size_t i = 0; i < n; i++) y[i] = buf[(tail + i) % buf.size()];
+        size_t tail = (head + size - count) % size;
+        for (size_t i = 0; i < n; i++) y[i] = buf[(tail + i) % size];
         count -= n;
     }
-    void drop_oldest(size_t n) { count -= std::min(n, count); }
+    void drop_oldest(size_t n) { count -= std::min<uint64_t>(n, count); }
 };
 
+size_t shared_bytes(size_t n) { return sizeof(Shared) + (n - 1) * sizeof(cf32); }
+
+std::string shm_name(const std::string &loop) {
+    std::string clean;
+    for (char c : loop) clean += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') ? c : '_';
+    return "/sdrcast_loopback_" + std::to_string(getuid()) + "_" + clean;
+}
+
+// One process's handle on a named ring: maps it (creating and initialising it when no live
+// process uses it), registers this process, and on release unregisters it and removes the
+// shared memory when it was the last user.
+class Ring {
+  public:
+    Ring(const std::string &loop, size_t size) : name_(shm_name(loop)) {
+        int fd = shm_open(name_.c_str(), O_RDWR | O_CREAT, 0600);
+        if (fd < 0) throw std::runtime_error("sdrcast_loopback: shm_open " + name_ + ": " + std::strerror(errno));
+        flock(fd, LOCK_EX);  // serialise set-up and tear-down between processes
+        struct stat st {};
+        fstat(fd, &st);
+        bool fresh = static_cast<size_t>(st.st_size) < sizeof(Shared);
+        if (!fresh) {
+            auto *probe = static_cast<Shared *>(mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+            // a ring nobody uses any more starts afresh, unless it still holds samples a writer
+            // left for a reader that has not opened it yet
+            fresh = probe == MAP_FAILED || probe->magic != MAGIC ||
+                    (!live_users(probe) && !keeps(probe));
+            if (!fresh) size = probe->size;  // the ring's creator chose its size
+            if (probe != MAP_FAILED) munmap(probe, sizeof(Shared));
+        }
+        bytes_ = shared_bytes(size);
+        if (fresh && ftruncate(fd, static_cast<off_t>(bytes_)) != 0) {
+            flock(fd, LOCK_UN);
+            close(fd);
+            throw std::runtime_error("sdrcast_loopback: cannot size shared memory " + name_);
+        }
+        void *p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) {
+            flock(fd, LOCK_UN);
+            close(fd);
+            throw std::runtime_error("sdrcast_loopback: cannot map shared memory " + name_);
+        }
+        s_ = static_cast<Shared *>(p);
+        if (fresh) init(size);
+        for (pid_t &u : s_->users)
+            if (u == 0) {
+                u = getpid();
+                break;
+            }
+        flock(fd, LOCK_UN);
+        fd_ = fd;
+    }
+    ~Ring() {
+        flock(fd_, LOCK_EX);
+        bool mine = false;  // unregister one entry of this process
+        for (pid_t &u : s_->users)
+            if (!mine && u == getpid()) {
+                u = 0;
+                mine = true;
+            }
+        // samples a writer left wait for a reader that has never come; otherwise the last
+        // user removes the ring
+        bool last = !live_users(s_) && !keeps(s_);
+        if (last) s_->magic = 0;
+        munmap(s_, bytes_);
+        if (last) shm_unlink(name_.c_str());
+        flock(fd_, LOCK_UN);
+        close(fd_);
+    }
+    Shared *operator->() { return s_; }
+
+    void lock() {
+        if (pthread_mutex_lock(&s_->mtx) == EOWNERDEAD) pthread_mutex_consistent(&s_->mtx);
+    }
+    void unlock() { pthread_mutex_unlock(&s_->mtx); }
+    void notify() { pthread_cond_broadcast(&s_->cv); }
+    // wait (locked) until pred() or the deadline; returns pred()
+    template <class Pred>
+    bool wait_until(Clock::time_point deadline, Pred pred) {
+        while (!pred()) {
+            auto left = deadline - Clock::now();
+            if (left <= Clock::duration::zero()) return pred();
+            auto step = std::min<Clock::duration>(left, std::chrono::milliseconds(50));
+            timespec ts{};
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            long long ns = ts.tv_nsec + std::chrono::duration_cast<std::chrono::nanoseconds>(step).count();
+            ts.tv_sec += ns / 1000000000LL;
+            ts.tv_nsec = ns % 1000000000LL;
+            if (pthread_cond_timedwait(&s_->cv, &s_->mtx, &ts) == EOWNERDEAD)
+                pthread_mutex_consistent(&s_->mtx);
+        }
+        return true;
+    }
+
+  private:
+    static bool keeps(const Shared *s) { return s->count > 0 && s->lossless && !s->read_from; }
+    static bool live_users(const Shared *s) {
+        for (pid_t u : s->users)
+            if (u != 0 && (kill(u, 0) == 0 || errno == EPERM)) return true;
+        return false;
+    }
+    void init(size_t size) {
+        std::memset(static_cast<void *>(s_), 0, sizeof(Shared));
+        pthread_mutexattr_t ma;
+        pthread_mutexattr_init(&ma);
+        pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+        pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+        pthread_mutex_init(&s_->mtx, &ma);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&s_->cv, &ca);
+        s_->size = size;
+        s_->magic = MAGIC;
+    }
+    std::string name_;
+    int fd_ = -1;
+    size_t bytes_ = 0;
+    Shared *s_ = nullptr;
+};
+
+// One Ring per loop name and process (devices of one process share it).
 std::mutex g_rings_mtx;
 std::map<std::string, std::weak_ptr<Ring>> g_rings;
 
@@ -68,7 +211,7 @@ std::shared_ptr<Ring> shared_ring(const std::string &name, size_t size) {
     std::lock_guard<std::mutex> lock(g_rings_mtx);
     auto ring = g_rings[name].lock();
     if (!ring) {
-        ring = std::make_shared<Ring>(size);
+        ring = std::make_shared<Ring>(name, size);
         g_rings[name] = ring;
     }
     return ring;
@@ -181,12 +324,21 @@ class LoopbackDevice : public SoapySDR::Device {
         if (s->direction == SOAPY_SDR_RX) {
             t0_ = Clock::now();
             rx_ticks_ = 0;
+            ring_->lock();
+            (*ring_)->read_from = 1;
+            ring_->unlock();
+        } else {
+            tx_t0_ = Clock::now();
+            tx_ticks_ = 0;
+            ring_->lock();
+            (*ring_)->lossless |= pace_ ? 0 : 1;
+            ring_->unlock();
         }
         return 0;
     }
     int deactivateStream(SoapySDR::Stream *stream, const int, const long long) override {
         reinterpret_cast<Stream *>(stream)->active = false;
-        ring_->cv.notify_all();
+        ring_->notify();
         return 0;
     }
 
@@ -198,9 +350,11 @@ class LoopbackDevice : public SoapySDR::Device {
         const auto deadline = Clock::now() + std::chrono::microseconds(timeoutUs);
         std::vector<cf32> tmp(numElems);
         size_t n = 0;
-        std::unique_lock<std::mutex> lock(ring_->mtx);
-        if (ring_->overflow) {
-            ring_->overflow = false;
+        Ring &r = *ring_;
+        r.lock();
+        if (r->overflow) {
+            r->overflow = 0;
+            r.unlock();
             return SOAPY_SDR_OVERFLOW;
         }
         if (pace_) {
@@ -210,31 +364,35 @@ class LoopbackDevice : public SoapySDR::Device {
             long long want = rx_ticks_ + static_cast<long long>(numElems);
             if (due < want) {
                 auto wait = std::chrono::duration<double>((want - due) / rate_[SOAPY_SDR_RX]);
+                r.unlock();
                 if (Clock::now() + wait > deadline) {
-                    lock.unlock();
                     std::this_thread::sleep_until(deadline);
                     return SOAPY_SDR_TIMEOUT;
                 }
-                lock.unlock();
                 std::this_thread::sleep_for(wait);
-                lock.lock();
+                r.lock();
             }
             n = numElems;
-            size_t have = std::min(n, ring_->count);
-            ring_->pop(tmp.data(), have);
+            size_t have = std::min<size_t>(n, r->count);
+            r->pop(tmp.data(), have);
             if (have < n) {
                 std::fill(tmp.begin() + have, tmp.begin() + n, cf32(0, 0));
-                ring_->underflow = true;
+                r->underflow = 1;
             }
         } else {
-            if (!ring_->cv.wait_until(lock, deadline, [&] { return ring_->count > 0 || !s->active; }))
+            if (!r.wait_until(deadline, [&] { return r->count > 0 || !s->active; })) {
+                r.unlock();
                 return SOAPY_SDR_TIMEOUT;
-            if (!s->active) return SOAPY_SDR_STREAM_ERROR;
-            n = std::min(numElems, ring_->count);
-            ring_->pop(tmp.data(), n);
+            }
+            if (!s->active) {
+                r.unlock();
+                return SOAPY_SDR_STREAM_ERROR;
+            }
+            n = std::min<size_t>(numElems, r->count);
+            r->pop(tmp.data(), n);
         }
-        lock.unlock();
-        ring_->cv.notify_all();
+        r.unlock();
+        r.notify();
         store(s, buffs[0], tmp.data(), n);
         flags |= SOAPY_SDR_HAS_TIME;
         timeNs = SoapySDR::ticksToTimeNs(rx_ticks_, rate_[SOAPY_SDR_RX]);
@@ -250,22 +408,45 @@ class LoopbackDevice : public SoapySDR::Device {
         std::vector<cf32> tmp(numElems);
         load(s, buffs[0], tmp.data(), numElems);
         const auto deadline = Clock::now() + std::chrono::microseconds(timeoutUs);
-        std::unique_lock<std::mutex> lock(ring_->mtx);
+        Ring &r = *ring_;
         size_t n = numElems;
         if (pace_) {
-            if (ring_->free_space() < n) {
-                ring_->drop_oldest(n - ring_->free_space());
-                ring_->overflow = true;
+            // a radio takes samples at its rate: its buffer (the ring's size) fills, then the
+            // writer waits for the clock
+            double rate = rate_[SOAPY_SDR_TX];
+            auto room = [&] {
+                double t = std::chrono::duration<double>(Clock::now() - tx_t0_).count();
+                return static_cast<long long>(t * rate) + static_cast<long long>(r->size) - tx_ticks_;
+            };
+            long long can = room();
+            if (can < static_cast<long long>(std::min<size_t>(n, 1024))) {
+                auto wait = std::chrono::duration<double>((std::min<size_t>(n, 1024) - can) / rate);
+                if (Clock::now() + wait > deadline) {
+                    std::this_thread::sleep_until(deadline);
+                    return SOAPY_SDR_TIMEOUT;
+                }
+                std::this_thread::sleep_for(wait);
+                can = room();
             }
-            n = std::min(n, ring_->buf.size());
+            n = std::min<size_t>(n, static_cast<size_t>(std::max(can, 1LL)));
+            r.lock();
+            n = std::min<size_t>(n, r->size);
+            if (r->free_space() < n) {
+                r->drop_oldest(n - r->free_space());
+                r->overflow = 1;
+            }
+            tx_ticks_ += static_cast<long long>(n);
         } else {
-            if (!ring_->cv.wait_until(lock, deadline, [&] { return ring_->free_space() > 0; }))
+            r.lock();
+            if (!r.wait_until(deadline, [&] { return r->free_space() > 0; })) {
+                r.unlock();
                 return SOAPY_SDR_TIMEOUT;
-            n = std::min(n, ring_->free_space());
+            }
+            n = std::min<size_t>(n, r->free_space());
         }
-        ring_->push(tmp.data(), n);
-        lock.unlock();
-        ring_->cv.notify_all();
+        r->push(tmp.data(), n);
+        r.unlock();
+        r.notify();
         return static_cast<int>(n);
     }
 
@@ -276,13 +457,15 @@ class LoopbackDevice : public SoapySDR::Device {
         flags = 0;
         timeNs = getHardwareTime("");
         if (s->direction != SOAPY_SDR_TX) return SOAPY_SDR_NOT_SUPPORTED;
-        std::unique_lock<std::mutex> lock(ring_->mtx);
-        if (!ring_->underflow) {
-            lock.unlock();
+        Ring &r = *ring_;
+        r.lock();
+        bool under = r->underflow != 0;
+        r->underflow = 0;
+        r.unlock();
+        if (!under) {
             if (timeoutUs > 0) std::this_thread::sleep_for(std::chrono::microseconds(timeoutUs));
             return SOAPY_SDR_TIMEOUT;
         }
-        ring_->underflow = false;
         return SOAPY_SDR_UNDERFLOW;
     }
 
@@ -322,6 +505,8 @@ class LoopbackDevice : public SoapySDR::Device {
     std::map<int, std::map<std::string, double>> gains_;
     Clock::time_point t0_ = Clock::now();
     long long rx_ticks_ = 0;
+    Clock::time_point tx_t0_ = Clock::now();
+    long long tx_ticks_ = 0;
 };
 
 SoapySDR::KwargsList find_loopback(const SoapySDR::Kwargs &args) {

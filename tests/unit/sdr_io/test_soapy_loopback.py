@@ -91,3 +91,46 @@ def test_paced_underflow_when_tx_falls_behind(soapy):
     assert tx.counters["underflows"] == 1
     tx.close()
     rx.close()
+
+
+def test_tx_and_rx_in_two_processes_share_the_loop(soapy, tmp_path):
+    """Issue 11 item 10: the ring lives in shared memory, so `sdrcast convert` into the loopback
+    in one process reaches `sdrcast convert` out of it in another (it blocked for ever)."""
+    import os
+    import subprocess
+    import sys
+
+    from sdrcast.sdr_io import read_samples, write_samples
+
+    x = (np.exp(2j * np.pi * 0.01 * np.arange(300_000)) * 0.5).astype(np.complex64)
+    write_samples(tmp_path / "in.cf32", x, 1e6)
+    loop = f"driver=sdrcast_loopback,loop=proc{os.getpid()}"
+    rx = subprocess.Popen([sys.executable, "-m", "sdrcast", "convert", f"soapy:{loop}",
+                           str(tmp_path / "out.cf32"), "--rate", "1e6", "--num-samples",
+                           str(x.size), "--quiet", "--timeout", "20"], stderr=subprocess.PIPE,
+                          text=True)
+    tx = subprocess.run([sys.executable, "-m", "sdrcast", "convert", str(tmp_path / "in.cf32"),
+                         f"soapy:{loop}", "--rate", "1e6", "--quiet"], capture_output=True,
+                        text=True, timeout=60)
+    assert tx.returncode == 0, tx.stderr
+    assert rx.wait(timeout=60) == 0, rx.stderr.read()
+    got, _ = read_samples(tmp_path / "out.cf32")
+    np.testing.assert_array_equal(got, x)
+
+
+def test_a_silent_radio_is_an_error_not_a_hang(soapy):
+    rx = soapy.SoapySource(_args(), 1e6, timeout_s=0.05, stall_s=0.3)
+    with pytest.raises(DeviceError, match="no samples for 0.3 s"):
+        list(rx.generate())
+    rx.close()
+
+
+def test_paced_tx_blocks_like_a_radio(soapy):
+    """Paced, the TX takes samples at the sample rate once its buffer is full (it dropped
+    everything beyond the buffer at once before)."""
+    args = _args(pace=1, buffer=4096)
+    with soapy.SoapySink(args, 200e3) as tx:
+        t0 = time.monotonic()
+        tx.consume(Chunk(np.zeros(4096 + 40_000, np.complex64)))
+        assert time.monotonic() - t0 >= 0.18  # 40,000 samples at 200 ksps
+        assert tx.counters.get("timeouts", 0) == 0
