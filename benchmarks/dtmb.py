@@ -17,13 +17,14 @@ import json
 import time
 from pathlib import Path
 
+import machine
 import numpy as np
 
 from sdrcast.channel.awgn import Awgn
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.dtmb import PRESETS, DtmbReceiver, DtmbTransmitter
 from sdrcast.phy.dtmb.config import SYMBOL_RATE
-from sdrcast.phy.dtmb.demodulator import latency_frames
+from sdrcast.phy.dtmb.stages import latency_frames
 
 # about 2 dB above each mode's AWGN threshold (docs/dtmb.md), where LDPC needs a few iterations
 SNR_DB = {"mode1": 9, "mode2": 8, "mode3": 11, "mode4": 14, "mode5": 16, "mode6": 16, "mode7": 17}
@@ -48,18 +49,18 @@ def bench(name: str, frames: int, workers: int) -> dict:
     spent = {"track": 0.0, "decode": 0.0}
 
     def timed(fn, key):
-        def wrap(*a):
+        def wrap(*a, **kw):
             t = time.perf_counter()
             try:
-                return fn(*a)
+                return fn(*a, **kw)
             finally:
                 spent[key] += time.perf_counter() - t
         return wrap
 
     rx._track = timed(rx._track, "track")
     rx.demod.decode = timed(rx.demod.decode, "decode")
-    t0 = time.perf_counter()
-    out = rx.push(y[(fill + 1) * cfg.frame_symbols:])
+    t0 = time.perf_counter()  # until every frame is decoded (push waits for a full queue)
+    out = np.concatenate([rx.push(y[(fill + 1) * cfg.frame_symbols:]), rx.flush()])
     t_rx = time.perf_counter() - t0
     steady = y.size - (fill + 1) * cfg.frame_symbols
     rep = rx.report()
@@ -80,6 +81,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "dtmb.json"))
     args = ap.parse_args()
     rows = []
+    print(f"CPU: {machine.describe()}")
     for name in args.modes.split(","):
         r = bench(name, args.frames, args.workers)
         rows.append(r)
@@ -89,8 +91,8 @@ def main() -> None:
               f"beside decode {s['decode']:.2f} s; LDPC failures {r['ldpc_failures']}, "
               f"{r['mean_ldpc_iterations']:.1f} iterations)", flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "results": rows},
-                                         indent=1))
+    Path(args.out).write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "cpu": machine.cpu(),
+                                          "results": rows}, indent=1))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,12 @@ def _axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
+def _nearest(x: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """The level nearest each of ``x``."""
+    order = np.sort(levels)
+    return order[np.searchsorted((order[1:] + order[:-1]) / 2, x)]
+
+
 def nr_soft_decode(llr: np.ndarray) -> np.ndarray:
     """Max-log LLRs of the 8 bits behind each Nordstrom-Robinson word (4QAM-NR), MSB first,
     from the LLRs of its 16 coded bits (``llr``: multiple of 16, positive = 0)."""
@@ -132,10 +138,9 @@ class DtmbDemodulator:
         ok = nv < ERASED_NOISE_VAR / 2
         if ok.any():
             s = sym[ok]
-            if self.axes is not None:  # nearest level per axis
+            if self.axes is not None:  # nearest level per axis (levels sorted: by midpoints)
                 li, lq = self.axes
-                ideal = (li[np.abs(s.real[:, None] - li).argmin(axis=1)]
-                         + 1j * lq[np.abs(s.imag[:, None] - lq).argmin(axis=1)])
+                ideal = _nearest(s.real, li) + 1j * _nearest(s.imag, lq)
             else:
                 ideal = self.points[self.qam.decide(s)]
             err = max(float(np.mean(np.abs(s - ideal) ** 2)), 1e-12)

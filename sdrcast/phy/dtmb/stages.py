@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import scipy.fft
 
 from sdrcast.phy.dtmb import tables
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, DtmbConfig
@@ -64,13 +65,20 @@ def frame_body(cfg: DtmbConfig, logical: np.ndarray) -> np.ndarray:
     frequency interleaver, then a unitary 3780-point IDFT (bin 0 = DC)."""
     if cfg.carriers == 1:
         return logical.astype(np.complex64)
-    carriers = np.empty(logical.shape, np.complex64)
+    X = np.asarray(logical, np.complex64)[..., _carrier_order()]
+    return scipy.fft.ifft(X, axis=-1, norm="ortho", workers=2)
+
+
+@cache
+def _carrier_order() -> np.ndarray:
+    """Logical body index on each of the 3780 carriers (bin order): SI on its positions, data
+    on the others in order (positions increase, so order is kept), then the frequency
+    interleaver. One gather does all three."""
     mask = tables.si_mask()
-    carriers[..., mask] = logical[..., :36]  # positions are increasing, so order is kept
-    carriers[..., ~mask] = logical[..., 36:]
-    X = np.empty(logical.shape, np.complex64)
-    X[..., tables.freq_interleaver()] = carriers
-    return (np.fft.ifft(X, axis=-1) * np.sqrt(BODY_SYMBOLS)).astype(np.complex64)
+    carrier_of = np.concatenate([np.flatnonzero(mask), np.flatnonzero(~mask)])
+    order = np.empty(BODY_SYMBOLS, np.int64)
+    order[tables.freq_interleaver()[carrier_of]] = np.arange(BODY_SYMBOLS)
+    return order
 
 
 @cache
