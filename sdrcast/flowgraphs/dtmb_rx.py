@@ -97,8 +97,9 @@ def run_from_args(args) -> int:
     snk = open_sink(args.output, kind="ts")
     g = Flowgraph(status_interval=None if args.quiet else 1.0)
     stats = g.connect(*blocks, rx, snk).run()
-    rep = rx.rx.report()
+    rep = {**rx.rx.report(), "source": stats["blocks"][src.name]["counters"]}
     write_report(args.report, rep)
+    lost = {k: v for k, v in rep["source"].items() if v}
     cfg = rx.rx.cfg or (rx.rx.demod.cfg if rx.rx.demod else None)
     out_bytes = stats["blocks"]["dtmb_rx"]["items_out"]
     if cfg is not None:
@@ -109,7 +110,8 @@ def run_from_args(args) -> int:
               f"{rep['frames']} frames ({rep['frames_erased']} erased, {rep['sync_losses']} sync "
               f"losses, {rep.get('frames_dropped', 0)} dropped), TS packets out "
               f"{out_bytes // 188}, LDPC failures {rep.get('ldpc_failures', 0)}, marked packets "
-              f"{rep.get('ts_packets_marked', 0)}", file=sys.stderr)
+              f"{rep.get('ts_packets_marked', 0)}"
+              + "".join(f", {src.name} {k} {v}" for k, v in lost.items()), file=sys.stderr)
     if g.interrupted:
         print("sdrcast: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

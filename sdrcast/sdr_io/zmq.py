@@ -88,7 +88,9 @@ class ZmqSource(Source):
     ``connect_timeout`` (s) raises ``DeviceError`` if nothing at all arrives (None: wait forever).
 
     Every message waiting is read at once into one chunk (up to ``BULK_BYTES``), with a large
-    receive buffer and high-water mark, so a fast stream is not lost to a slow poll loop. With
+    kernel receive buffer, so a fast stream is not lost to a slow poll loop. The high-water
+    mark stays ZeroMQ's (1000 messages, as GNU Radio) unless ``hwm`` is given: it bounds the
+    memory a consumer slower than a SUB stream can take. With
     ``pass_tags`` the header's item offset shows items that never arrived (PUB/SUB drops at
     the sender's high-water mark): they are counted in ``items_lost``; without tags PUB/SUB
     losses cannot be seen here. A message whose tag header does not parse is skipped and
@@ -110,8 +112,7 @@ class ZmqSource(Source):
         self.address, self.pattern, self.dtype = address, pattern, np.dtype(dtype)
         self.pass_tags, self.timeout_ms = pass_tags, timeout_ms
         self.idle_timeout, self.connect_timeout = idle_timeout, connect_timeout
-        self._ctx, self._sock = _socket(_SOURCE_PATTERNS[pattern], address, bind,
-                                        hwm if hwm >= 0 else 100_000)
+        self._ctx, self._sock = _socket(_SOURCE_PATTERNS[pattern], address, bind, hwm)
         self._sock.setsockopt(zmq.RCVBUF, self.RCV_BUFFER)
         if pattern == "sub":
             self._sock.setsockopt(zmq.SUBSCRIBE, key.encode())

@@ -150,3 +150,37 @@ def test_decoding_queue_stays_bounded_when_decoding_falls_behind(live, monkeypat
         assert rep["frames_dropped"] == 0
         np.testing.assert_array_equal(out, ts[:out.size])
         assert out.size >= 39 * cfg.ts_bytes_per_frame
+
+
+def _last_decoded(ts: np.ndarray, out: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` input bytes that the last ``n`` output bytes should be (located by their
+    first packet)."""
+    first = out[-n:][:188].tobytes()
+    i = next(k for k in range(0, ts.size, 188) if ts[k:k + 188].tobytes() == first)
+    return ts[i:i + n]
+
+
+@pytest.mark.parametrize("constellation, rate", [("32QAM", 0.8), ("4QAM-NR", 0.8), ("16QAM", 0.6)])
+def test_dropped_frames_keep_codeword_groups_aligned(constellation, rate):
+    """32QAM and 4QAM-NR frames hold half codewords: after an odd number of frames dropped
+    (decoder behind a live signal), decoding resumes on a codeword-group boundary; every packet
+    out is the input's or carries the TEI, and decoding does resume."""
+    from sdrcast.phy.dtmb.demodulator import DtmbDemodulator
+
+    cfg = DtmbConfig("pn945", False, 3780, constellation, rate, 1)
+    lat = latency_frames(cfg)
+    frames = lat + 40
+    ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=8)
+    sym = DtmbTransmitter(cfg).stages(ts)["body_logical"][:, 36:]
+    nv = np.full(sym.shape, 1e-3, np.float32)
+    d = DtmbDemodulator(cfg)
+    cut = [0, lat + 6, lat + 9, lat + 14, lat + 15, frames]  # drops of 3 and 1 frames
+    out = []
+    for i, (a, b) in enumerate(zip(cut[:-1], cut[1:])):
+        out.append(d.decode(sym[a:b], nv[a:b], drop=i % 2 == 1)[0])
+    out = np.concatenate(out)
+    corrupt, marked = _unflagged_corrupt(out, ts)
+    assert corrupt == 0 and d.report.frames_dropped >= 4
+    tail = 10 * cfg.ts_bytes_per_frame  # it resumed, on the right codeword boundary
+    np.testing.assert_array_equal(out[-tail:], _last_decoded(ts, out, tail))
+    assert marked == 0 and d.report.ldpc_failures == 0

@@ -124,6 +124,7 @@ class DtmbDemodulator:
         self.frame = 0  # frames received
         self.phase: int | None = None if cfg.frames_per_group > 1 else 0
         self.pending = np.zeros(0, np.float32)  # LLRs waiting for a whole codeword group
+        self._discard = 0  # frames to drop after a drop, to start on a codeword group again
         self.report = report if report is not None else DemodReport()
 
     def _llr(self, sym: np.ndarray, nv: np.ndarray) -> np.ndarray:
@@ -148,38 +149,49 @@ class DtmbDemodulator:
 
     def decode(self, symbols: np.ndarray, noise_var: np.ndarray,
                drop: bool = False) -> tuple[np.ndarray, DemodReport]:
-        """Deinterleave and decode; ``drop``: deinterleave only (the interleaver stays aligned)
-        and count the frames whose packets are given up."""
+        """Deinterleave and decode. ``drop``: the decoder is behind a live signal: these frames
+        pass the deinterleaver (which must stay aligned, and spreads them into later frames)
+        but the frames coming out are neither demapped nor decoded, only counted
+        (``frames_dropped``), with any partial codeword group (32QAM, 4QAM-NR)."""
         symbols = np.asarray(symbols, np.complex64).reshape(-1, DATA_SYMBOLS)
         noise_var = np.asarray(noise_var, np.float32).reshape(-1, DATA_SYMBOLS)
-        llrs = []
+        drop = drop and self.phase is not None  # the codeword phase is found on decoded frames
+        llrs, dropped = [], 0
         for sym, nv in zip(symbols, noise_var, strict=True):
             self.frame += 1
             self.report.frames += 1
             if self.nr:  # 4QAM LLRs, deinterleaved bit by bit
-                self._mer(sym, nv)
+                if not drop:
+                    self._mer(sym, nv)
                 llr = self.deint(self._llr(sym, nv))
             else:
                 sym, nv = self.deint(sym), self.deint_nv(nv)
             if self.frame <= self.latency_frames:
                 continue  # deinterleaver still filling
+            if drop or self._discard:  # given up, or realigning on a codeword group
+                self._discard -= not drop
+                dropped += 1
+                continue
             if self.nr:
                 llrs.append(nr_soft_decode(llr))
             else:
                 self._mer(sym, nv)
                 llrs.append(self._llr(sym, nv))
+        if drop:
+            group = self.cfg.frames_per_group
+            partial = self.pending.size // self.cfg.ldpc_bits_per_frame  # < a group's frames
+            since = (group - self._discard) % group if self._discard else partial
+            self.pending = self.pending[:0]
+            self.report.frames_dropped += dropped + partial
+            self._discard = -(since + dropped) % group  # frames to the next group boundary
+            return np.zeros(0, np.uint8), self.report
+        self.report.frames_dropped += dropped
         if llrs:
             self.pending = np.concatenate([self.pending, *llrs])
         if self.phase is None:
             self._find_phase()
             if self.phase is None:
                 return np.zeros(0, np.uint8), self.report
-        if drop:
-            group = self.cfg.ldpc_bits_per_frame * self.cfg.frames_per_group
-            n = self.pending.size // group * group
-            self.pending = self.pending[n:]
-            self.report.frames_dropped += n // self.cfg.ldpc_bits_per_frame
-            return np.zeros(0, np.uint8), self.report
         return self._decode_pending(), self.report
 
     def _find_phase(self) -> None:
