@@ -7,9 +7,10 @@ reporting the receiver's memory (RSS) over time, frames dropped and packets lost
 Two processes, as a station runs them: `sdrcast convert LOOP.cf32 zmq+pub://… --repeat
 --throttle 7.56e6` sends a 4 s recording over and over at the sample rate, and `sdrcast rx
 dtmb --input zmq+sub://…` receives it until SIGINT after the given time (live: a receiver
-slower than the signal drops whole frames, counted; tag offsets count what ZeroMQ dropped). RSS of the receiver is read from /proc every 10 s. The
-recording's wrap-around is a discontinuity the receiver re-synchronises on (counted). The ATSC
-3.0 receiver reads whole captures only until its streaming issue lands; it is not soaked here.
+slower than the signal drops whole frames, counted; tag offsets count what ZeroMQ dropped).
+RSS of the receiver is read from /proc every 10 s. The recording's wrap-around is a
+discontinuity the receiver re-synchronises on (counted). The ATSC 3.0 receiver reads whole
+captures only until its streaming issue lands; it is not soaked here.
 Results: benchmarks/results/soak.json, with the CPU.
 """
 from __future__ import annotations
