@@ -176,7 +176,7 @@ def test_dropped_frames_keep_codeword_groups_aligned(constellation, rate):
     d = DtmbDemodulator(cfg)
     cut = [0, lat + 6, lat + 9, lat + 14, lat + 15, frames]  # drops of 3 and 1 frames
     out = []
-    for i, (a, b) in enumerate(zip(cut[:-1], cut[1:])):
+    for i, (a, b) in enumerate(zip(cut[:-1], cut[1:], strict=True)):
         out.append(d.decode(sym[a:b], nv[a:b], drop=i % 2 == 1)[0])
     out = np.concatenate(out)
     corrupt, marked = _unflagged_corrupt(out, ts)
