@@ -54,7 +54,7 @@ def _run_dtmb(params: dict, snr_db: float, seed: list[int], n: int) -> dict:
     from sdrcast.mac.ts import sample_stream
     from sdrcast.phy.dtmb import DtmbReceiver, DtmbTransmitter
     from sdrcast.phy.dtmb.config import SYMBOL_RATE
-    from sdrcast.phy.dtmb.demodulator import latency_frames
+    from sdrcast.phy.dtmb.stages import latency_frames
 
     cfg = _dtmb_config(params.get("dtmb"))
     rx = DtmbReceiver(config=cfg)

@@ -23,18 +23,20 @@ def _freq_axis(f: np.ndarray, center_freq: float | None) -> tuple[np.ndarray, st
 
 def spectrum(x: np.ndarray, sample_rate: float, path: str | Path, center_freq: float | None = None,
              title: str = "", nfft: int = 4096) -> Path:
-    """Welch PSD in dB with the 99 % occupied bandwidth marked."""
+    """Welch PSD (Hann, ``nfft`` bins) as power per resolution bandwidth in dBFS (a full-scale
+    complex tone, |x| = 1, reads 0 dBFS), with the RBW and the 99 % occupied bandwidth shown."""
     f, p = welch_psd(x, sample_rate, nfft)
+    rbw = 1.5 * sample_rate / min(nfft, max(16, x.size))  # Hann window's noise bandwidth
     obw = occupied_bandwidth(x, sample_rate, 0.99, nfft)
     fx, label = _freq_axis(f, center_freq)
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.plot(fx, 10 * np.log10(np.maximum(p, 1e-30)), lw=0.8)
+    ax.plot(fx, 10 * np.log10(np.maximum(p * rbw, 1e-30)), lw=0.8)
     for edge in (obw["low_hz"], obw["high_hz"]):
         ax.axvline(_freq_axis(np.array([edge]), center_freq)[0][0], color="r", ls="--", lw=0.8)
     ax.set_xlabel(label)
-    ax.set_ylabel("PSD (dB/Hz)")
-    ax.set_title(f"{title}  fs = {sample_rate / 1e6:g} Msps, 99 % OBW = "
-                 f"{obw['bandwidth_hz'] / 1e6:.3f} MHz".strip())
+    ax.set_ylabel(f"power (dBFS in RBW {rbw / 1e3:.3g} kHz)")
+    ax.set_title(f"{title}  fs = {sample_rate / 1e6:g} Msps, RBW {rbw / 1e3:.3g} kHz, 99 % OBW "
+                 f"= {obw['bandwidth_hz'] / 1e6:.3f} MHz".strip())
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
@@ -60,16 +62,20 @@ def constellation(symbols: np.ndarray, path: str | Path, mer_db: float | None = 
 
 def waterfall(x: np.ndarray, sample_rate: float, path: str | Path,
               center_freq: float | None = None, nfft: int = 1024, title: str = "") -> Path:
-    """Spectrogram (time down, frequency across) in dB."""
+    """Spectrogram (time down, frequency across): power per bin in dBFS (a full-scale tone reads
+    0 dBFS), colours from the data's 2nd percentile to its peak."""
     n_rows = max(1, x.size // nfft)
-    frames = x[:n_rows * nfft].reshape(n_rows, nfft) * np.hanning(nfft)
-    p = np.fft.fftshift(np.abs(np.fft.fft(frames, axis=1)) ** 2, axes=1) / nfft
+    win = np.hanning(nfft)
+    frames = x[:n_rows * nfft].reshape(n_rows, nfft) * win
+    p = np.fft.fftshift(np.abs(np.fft.fft(frames, axis=1)) ** 2, axes=1) / win.sum() ** 2
+    db = 10 * np.log10(np.maximum(p, 1e-30))
     f = np.fft.fftshift(np.fft.fftfreq(nfft, 1 / sample_rate))
     fx, label = _freq_axis(f, center_freq)
     fig, ax = plt.subplots(figsize=(8, 5))
-    im = ax.imshow(10 * np.log10(np.maximum(p, 1e-30)), aspect="auto", origin="upper",
-                   extent=(fx[0], fx[-1], x.size / sample_rate * 1e3, 0), cmap="viridis")
-    fig.colorbar(im, ax=ax, label="dB")
+    im = ax.imshow(db, aspect="auto", origin="upper", vmin=float(np.percentile(db, 2)),
+                   vmax=float(db.max()), extent=(fx[0], fx[-1], x.size / sample_rate * 1e3, 0),
+                   cmap="viridis")
+    fig.colorbar(im, ax=ax, label=f"dBFS per bin (RBW {1.5 * sample_rate / nfft / 1e3:.3g} kHz)")
     ax.set_xlabel(label)
     ax.set_ylabel("time (ms)")
     ax.set_title(title or "waterfall")
@@ -121,8 +127,12 @@ def error_rates(rows: list[dict], path: str | Path, title: str = "",
     for key, style in (("ber", "-o"), ("fer", "-s")):
         y = np.array([r[key] if r[key] else np.nan for r in rows], float)
         ax.semilogy(snr, y, style, ms=4, label=key.upper())
-    lo = [r["fer_ci95"][0] for r in rows]
     hi = [r["fer_ci95"][1] for r in rows]
+    zero = np.array([not r["fer"] for r in rows], bool)
+    if zero.any():  # error-free points still say something: FER below their upper bound
+        ax.semilogy(snr[zero], np.array(hi)[zero], "v", mfc="none", color="C1", ms=6,
+                    label="no frame error: FER 95 % upper bound")
+    lo = [r["fer_ci95"][0] for r in rows]
     ax.fill_between(snr, np.maximum(lo, 1e-9), hi, alpha=0.15, label="FER 95 % CI")
     for label, (x, y) in (bounds or {}).items():
         ax.semilogy(x, y, "k--", lw=1, label=label)

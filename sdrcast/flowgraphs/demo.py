@@ -107,7 +107,7 @@ def run_dtmb(out: Path, snr_db: float = 24.0, frames: int = 40, seed: int = 1) -
     SCO 20 ppm, AWGN -> DtmbReceiver with no configuration."""
     from sdrcast.mac.ts import sample_stream
     from sdrcast.phy.dtmb import PRESETS, DtmbReceiver, DtmbTransmitter
-    from sdrcast.phy.dtmb.demodulator import latency_frames
+    from sdrcast.phy.dtmb.stages import latency_frames
 
     cfg = PRESETS["mode6"]
     warm = sample_stream(12 * cfg.ts_bytes_per_frame // 188)
@@ -223,7 +223,7 @@ def run_demo(out: str | Path = "demo-output", quick: bool = False, status: bool 
     for r in results.values():
         print(f"{r['link']:<52} {r['snr_db']:>6.1f} {r['ber']['ber']:>10.2e} "
               f"{r['fer']['fer']:>7.3f} {r['mer_db']:>7.1f} {r['payload_mbps']:>7.2f} "
-              f"{r['x_real_time']:>6.1f}")
+              f"{r['x_real_time']:>6.2f}")
     a = results["atsc3"]
     print(f"ATSC 3.0: bootstrap {'decoded' if a['bootstrap_ok'] else 'NOT decoded'}, configuration "
           f"{'read from L1' if a['configuration_read_from_l1'] else 'NOT read'}, L1 errors "

@@ -8,8 +8,8 @@ from sdrcast.channel.impairments import SampleGaps
 from sdrcast.errors import SyncLost
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.dtmb import DtmbConfig, DtmbTransmitter
-from sdrcast.phy.dtmb.demodulator import latency_frames
 from sdrcast.phy.dtmb.receiver import DtmbReceiver
+from sdrcast.phy.dtmb.stages import latency_frames
 
 CASES = [  # config, SNR dB
     (DtmbConfig("pn945", True, 3780, "64QAM", 0.6, 1), 22.0),

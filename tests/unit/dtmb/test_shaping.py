@@ -8,8 +8,8 @@ from sdrcast.channel.emulator import ChannelConfig, ChannelEmulator
 from sdrcast.errors import ConfigError
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.dtmb import DtmbConfig, DtmbReceiver, DtmbTransmitter
-from sdrcast.phy.dtmb.demodulator import latency_frames
 from sdrcast.phy.dtmb.shaping import shaper
+from sdrcast.phy.dtmb.stages import latency_frames
 
 
 def test_shaper_keeps_unit_power_and_the_band():
