@@ -100,3 +100,27 @@ def test_convert_stats_never_go_into_a_sample_stream_on_stdout(tmp_path, capfd):
     assert main(["convert", str(tmp_path / "a.cf32"), "-", "--stats", "--quiet"]) == 0
     out = capfd.readouterr()
     assert len(out.out.encode("latin-1", "replace")) <= 800 + 10 and '"blocks"' in out.err
+
+
+def test_sigterm_during_convert_closes_the_recording_and_exits_130(tmp_path):
+    """Issue 11 item 7: SIGTERM left data without its .sigmf-meta and exited 0."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    write_samples(tmp_path / "in.cf32", np.ones(2_000_000, np.complex64) * 0.1, 1e6)
+    p = subprocess.Popen([sys.executable, "-m", "sdrcast", "convert", str(tmp_path / "in.cf32"),
+                          str(tmp_path / "out.sigmf-data"), "--rate", "1e6", "--throttle", "2e5",
+                          "--quiet"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "out.sigmf-data").exists() or \
+            (tmp_path / "out.sigmf-data").stat().st_size == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=30) == 130
+    assert "interrupted" in p.stderr.read()
+    meta = json.loads((tmp_path / "out.sigmf-meta").read_text())
+    assert meta["global"]["core:sample_rate"] == 1e6
+    assert 0 < (tmp_path / "out.sigmf-data").stat().st_size < 16_000_000
