@@ -132,7 +132,11 @@ def cmd_convert(args) -> int:
         if lost:
             print(f"sdrcast: warning: {name}: " + ", ".join(f"{k} {v}" for k, v in lost.items()),
                   file=sys.stderr)
-    return finish(stats, stats["blocks"][snk.name]["items_in"], args.input)
+    written = stats["blocks"][snk.name]["items_in"]
+    secs = f", {written / rate:.3f} s of signal" if rate else ""
+    print(f"sdrcast: {written} samples to {args.output}{secs} in {stats['elapsed_s']:.2f} s",
+          file=sys.stderr)
+    return finish(stats, written, args.input)
 
 
 def cmd_sweep(args) -> int:
