@@ -11,6 +11,7 @@ import numpy as np
 from sdrcast import __version__
 from sdrcast.errors import ConfigError
 from sdrcast.flowgraphs.common import parse_gain, run_guarded
+from sdrcast.standards import load, sweep_links, with_part
 
 
 def _add_radio_args(p: argparse.ArgumentParser) -> None:
@@ -182,18 +183,6 @@ def cmd_sweep(args) -> int:
     return 0
 
 
-def cmd_tx(args) -> int:
-    from sdrcast.flowgraphs import atsc3_tx, dtmb_tx
-
-    return (atsc3_tx if args.standard == "atsc3" else dtmb_tx).run_from_args(args)
-
-
-def cmd_rx(args) -> int:
-    from sdrcast.flowgraphs import atsc3_rx, dtmb_rx
-
-    return (atsc3_rx if args.standard == "atsc3" else dtmb_rx).run_from_args(args)
-
-
 def cmd_demo(args) -> int:
     from sdrcast.flowgraphs.demo import run_demo
 
@@ -295,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="channel: fading seed")
 
     p = add("sweep", cmd_sweep, "BER/FER against SNR through the channel emulator, with plots")
-    p.add_argument("link", choices=("reference", "reference-ldpc", "dtmb"))
+    p.add_argument("link", choices=sweep_links())
     p.add_argument("--dtmb", help="DTMB preset (mode1..mode7) or config file (default: PN420 "
                    "64QAM 0.6, interleaver mode 1)")
     p.add_argument("--snr", required=True, help="Es/N0 dB as START:STOP:STEP or a comma list")
@@ -333,18 +322,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no status line")
     p.add_argument("--stats", action="store_true", help="print JSON stats at the end")
 
-    from sdrcast.flowgraphs import atsc3_rx, atsc3_tx, dtmb_rx, dtmb_tx
-
-    for cmd, fn, help_, entries in (
-            ("tx", cmd_tx, "transmit a standard: TS in, baseband out (DTMB, ATSC 3.0)",
-             (("dtmb", dtmb_tx, "DTMB (GB 20600-2006), 7.56 Msps or shaped"),
-              ("atsc3", atsc3_tx, "ATSC 3.0 (A/321, A/322, A/330)"))),
-            ("rx", cmd_rx, "receive a standard: baseband in, TS out (no configuration needed)",
-             (("dtmb", dtmb_rx, "DTMB (GB 20600-2006), streaming"),
-              ("atsc3", atsc3_rx, "ATSC 3.0 capture files (flat channel)")))):
-        std = add(cmd, fn, help_).add_subparsers(dest="standard", metavar="STANDARD", required=True)
-        for name, module, about in entries:
-            module.add_arguments(std.add_parser(name, help=about, description=about))
+    # tx/rx STANDARD: the standard's own arguments are added when it is chosen (main), so
+    # building this parser loads no standard
+    for cmd, help_ in (("tx", "transmit a standard: TS/IP in, baseband out"),
+                       ("rx", "receive a standard: baseband in, TS/IP out (no configuration)")):
+        std = add(cmd, None, help_).add_subparsers(dest="standard", metavar="STANDARD",
+                                                    required=True)
+        for s in with_part(cmd):
+            std.add_parser(s.name, help=getattr(s, f"{cmd}_help"), add_help=False).set_defaults(
+                flowgraph=getattr(s, cmd), about=getattr(s, f"{cmd}_help"))
 
     p = add("demo", cmd_demo, "run every link through the channel emulator; summary and plots")
     p.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
@@ -355,7 +341,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
-    args = ap.parse_args(argv)
+    args, rest = ap.parse_known_args(argv)
+    if getattr(args, "flowgraph", None):  # tx|rx STANDARD: parse with its flowgraph's arguments
+        module = load(args.flowgraph)
+        fp = argparse.ArgumentParser(prog=f"sdrcast {args.command} {args.standard}",
+                                     description=args.about,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="examples:" + textwrap.dedent(EXAMPLES[args.command]))
+        module.add_arguments(fp)
+        fargs = fp.parse_args(rest)
+        return run_guarded(lambda: module.run_from_args(fargs))
+    if rest:
+        ap.error(f"unrecognized arguments: {' '.join(rest)}")
     if not getattr(args, "fn", None):
         ap.print_help()
         return 2

@@ -48,14 +48,14 @@ def _tag_header(rng: np.random.Generator) -> None:
 
 
 def _crc_valid(bits: np.ndarray) -> np.ndarray:
-    from sdrcast.mac.atsc3.l1 import _crc
+    from sdrcast.phy.atsc3.l1 import _crc
 
     return np.concatenate([bits, _crc(bits)])
 
 
 @cache
 def _l1b() -> dict:
-    from sdrcast.mac.atsc3.l1 import parse_l1_basic
+    from sdrcast.phy.atsc3.l1 import parse_l1_basic
     from sdrcast.phy.atsc3 import Atsc3Config
     from sdrcast.phy.atsc3.framing import l1_bits
 
@@ -63,14 +63,14 @@ def _l1b() -> dict:
 
 
 def _l1_basic(rng: np.random.Generator) -> None:
-    from sdrcast.mac.atsc3.l1 import L1B_BITS, parse_l1_basic
+    from sdrcast.phy.atsc3.l1 import L1B_BITS, parse_l1_basic
 
     n = L1B_BITS - 32 if rng.random() < 0.9 else int(rng.integers(0, 300))
     parse_l1_basic(_crc_valid(rng.integers(0, 2, n, np.uint8)))
 
 
 def _l1_detail(rng: np.random.Generator) -> None:
-    from sdrcast.mac.atsc3.l1 import parse_l1_detail
+    from sdrcast.phy.atsc3.l1 import parse_l1_detail
 
     n = int(rng.integers(0, 3000))
     parse_l1_detail(_crc_valid(rng.integers(0, 2, n, np.uint8)), _l1b())

@@ -19,8 +19,9 @@ from sdrcast.channel.emulator import ChannelConfig, ChannelEmulator
 from sdrcast.errors import ConfigError
 from sdrcast.phy.fec import LdpcCode
 from sdrcast.phy.reference_link import ReferenceLink, ReferenceLinkConfig
+from sdrcast.standards import STANDARDS, load, sweep_links
 
-LINKS = ("reference", "reference-ldpc", "dtmb")
+LINKS = sweep_links()
 
 
 @cache
@@ -49,7 +50,7 @@ def _dtmb_config(spec):
     return from_mapping(DtmbConfig, spec)
 
 
-def _run_dtmb(params: dict, snr_db: float, seed: list[int], n: int) -> dict:
+def run_dtmb(params: dict, snr_db: float, seed: list[int], n: int) -> dict:
     from sdrcast.errors import SyncLost
     from sdrcast.mac.ts import sample_stream
     from sdrcast.phy.dtmb import DtmbReceiver, DtmbTransmitter
@@ -89,12 +90,11 @@ def run_batch(params: dict, snr_db: float, batch: int) -> dict:
     name = params["link"]
     if name not in LINKS:
         raise ConfigError(f"link={name!r} is not allowed; choose one of {list(LINKS)}")
-    if name == "dtmb":
-        seed = [int(params.get("seed", 0)), int(round(snr_db * 1000)), batch]
-        return _run_dtmb(params, snr_db, seed, int(params["batch_frames"]))
+    seed = [int(params.get("seed", 0)), int(round(snr_db * 1000)), batch]
+    if name in STANDARDS:
+        return load(STANDARDS[name].sweep)(params, snr_db, seed, int(params["batch_frames"]))
     link = _link(int(params.get("order", 16)))
     cfg = link.cfg
-    seed = [int(params.get("seed", 0)), int(round(snr_db * 1000)), batch]
     rng = np.random.default_rng(seed)
     n = int(params["batch_frames"])
     if name == "reference":

@@ -38,15 +38,22 @@ class ConvolutionalInterleaver:
     ``inverse()`` gives the matching deinterleaver (branch ``b`` delays ``(B-1-b) * unit``); the
     pair delays every item by ``B (B-1) unit`` items. State persists across calls, so the output
     does not depend on how the stream is cut. ``dtype`` is the item type (cells, LLRs...).
+    ``fill``: what the delay lines hold at start-up (zeros by default), branch after branch,
+    each branch's items in the order they come out. ``count`` is the items in so far.
     """
 
-    def __init__(self, branches: int, unit: int, dtype=np.complex64, reverse: bool = False):
+    def __init__(self, branches: int, unit: int, dtype=np.complex64, reverse: bool = False,
+                 fill: np.ndarray | None = None):
         require_range("branches", branches, 1)
         require_range("unit", unit, 1)
         self.branches, self.unit, self.dtype, self.reverse = branches, unit, np.dtype(dtype), reverse
         b = np.arange(branches, dtype=np.int64)
         self.delays = ((branches - 1 - b) if reverse else b) * unit
         self.offsets = np.concatenate([[0], np.cumsum(self.delays)[:-1]]).astype(np.int64)
+        self.fill = None if fill is None else np.asarray(fill, self.dtype)
+        if self.fill is not None and self.fill.size != int(self.delays.sum()):
+            raise ConfigError(f"fill of {self.fill.size} items; the delay lines hold "
+                              f"{int(self.delays.sum())}")
         self.reset()
 
     @property
@@ -55,14 +62,17 @@ class ConvolutionalInterleaver:
         return self.branches * (self.branches - 1) * self.unit
 
     def reset(self) -> None:
-        self.memory = np.zeros(int(self.delays.sum()), self.dtype)
+        self.memory = (np.zeros(int(self.delays.sum()), self.dtype) if self.fill is None
+                       else self.fill.copy())
         self.pointers = np.zeros(self.branches, np.int64)
         self.branch = 0
+        self.count = 0
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(x, self.dtype)
         y, self.branch = k.convolutional_interleave(x, self.delays, self.memory, self.offsets,
                                                     self.pointers, self.branch)
+        self.count += x.size
         return y
 
     def inverse(self) -> ConvolutionalInterleaver:

@@ -11,7 +11,7 @@ import numba
 import numpy as np
 
 from sdrcast.phy.atsc3.tables import BITS_PER_CELL, ldpc_spec
-from sdrcast.phy.fec.tables import load_json
+from sdrcast.phy.tables import load_json
 
 
 @cache

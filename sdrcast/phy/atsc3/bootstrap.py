@@ -19,7 +19,7 @@ import numpy as np
 
 from sdrcast.config import require_range
 from sdrcast.errors import ConfigError, SyncLost
-from sdrcast.phy.fec.tables import load_json
+from sdrcast.phy.tables import load_json
 
 SAMPLE_RATE = 6.144e6
 N_FFT, N_ZC, N_B, N_C = 2048, 1499, 504, 520

@@ -18,7 +18,7 @@ import numpy as np
 from sdrcast.errors import ConfigError, ParseError
 from sdrcast.mac.atsc3.alp import Decapsulator
 from sdrcast.mac.atsc3.baseband import BasebandDepacketizer
-from sdrcast.mac.atsc3.l1 import L1B_BITS, parse_l1_basic
+from sdrcast.phy.atsc3.l1 import L1B_BITS, parse_l1_basic
 from sdrcast.phy.atsc3 import frequency_interleaver, ofdm, pilots
 from sdrcast.phy.atsc3.bit_interleaver import cell_words, permutation
 from sdrcast.phy.atsc3.config import Atsc3Config, PlpConfig
@@ -76,30 +76,6 @@ def subframe_cells(iq: np.ndarray, lay: SymbolLayout, gi: int, pattern: str, boo
             frequency_interleaver.deinterleave(nv, lay, fi), float(np.mean([e[2] for e in eq])))
 
 
-class CtiDeinterleaver:
-    """Inverse of ``ConvolutionalInterleaver`` for a stream received from the transmitter's
-    first cell: row r is delayed R (R - 1 - r) cells, so every cell is late by R (R - 1); the
-    first R (R - 1) outputs (the transmitter's start-up fill) are dropped and the rest is the
-    interleaver's input, FEC block aligned."""
-
-    def __init__(self, rows: int):
-        self.rows, self.count = rows, 0
-        self.delay = rows * (rows - 1)
-        self.history = np.zeros(0, np.complex64)
-
-    def __call__(self, cells: np.ndarray) -> np.ndarray:
-        buf = np.concatenate([self.history, np.asarray(cells, np.complex64)])
-        base = self.count - self.history.size
-        n = self.count + np.arange(len(cells))
-        src = n - self.rows * (self.rows - 1 - n % self.rows)
-        keep = src >= base  # before the first cell: start-up
-        out = np.zeros(len(cells), np.complex64)
-        out[keep] = buf[src[keep] - base]
-        self.count += len(cells)
-        self.history = buf[-self.delay:] if self.delay else buf[:0]
-        return out[n >= self.delay]
-
-
 class PlpDecoder:
     """One PLP's cells -> LLRs -> FEC blocks -> baseband packets -> TS bytes or IPv4 datagrams.
     LLRs wait across frames until whole FEC blocks are there (CTI moves block boundaries)."""
@@ -116,8 +92,8 @@ class PlpDecoder:
             self.hti = hybrid(np.arange(cfg.cells), cfg.cells_per_fec_block, cfg.hti_ti_blocks,
                               cfg.hti_fec_blocks_max or cfg.fec_blocks, cfg.hti_cell_interleaver)
         elif cfg.ti_mode == "CTI":
-            self.cti = CtiDeinterleaver(cfg.cti_depth)
-            self.cti_nv = CtiDeinterleaver(cfg.cti_depth)  # the same delays for the noise
+            self.cti = self.enc.cti.deinterleaver()
+            self.cti_nv = self.enc.cti.deinterleaver(np.float32)  # the same delays for the noise
         self.llr = np.zeros(0, np.float32)
         self.depacketizer = BasebandDepacketizer()
         self.alp = Decapsulator()
@@ -132,7 +108,7 @@ class PlpDecoder:
             out[self.hti], nv[self.hti] = cells, noise_var
             return out, nv
         if self.cti is not None:
-            return self.cti(cells), self.cti_nv(noise_var).real
+            return self.cti(cells), self.cti_nv(noise_var)
         return cells, noise_var
 
     def decode(self, cells: np.ndarray, noise_var) -> tuple[np.ndarray, list, np.ndarray]:
@@ -319,7 +295,7 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
     preamble and the first subframe; L1-Detail the rest (read on into the first subframe's data
     symbols when L1 outgrows the preamble, with and without frequency interleaving, which
     L1-Detail itself signals)."""
-    from sdrcast.mac.atsc3.l1 import parse_l1_detail
+    from sdrcast.phy.atsc3.l1 import parse_l1_detail
     from sdrcast.phy.atsc3.bootstrap import SAMPLE_RATE, SYMBOL_SAMPLES, annex_h
     from sdrcast.phy.atsc3.frame_geometry import preamble_row
     from sdrcast.phy.atsc3.framing import config_from_l1

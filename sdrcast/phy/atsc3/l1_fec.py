@@ -22,7 +22,7 @@ from sdrcast.errors import ConfigError
 from sdrcast.phy.atsc3.scrambler import sequence
 from sdrcast.phy.atsc3.tables import constellation_points
 from sdrcast.phy.fec import BchCode, LdpcCode
-from sdrcast.phy.fec.tables import load_json
+from sdrcast.phy.tables import load_json
 from sdrcast.phy.mapping import Constellation
 
 _NUC = {"QPSK": ("QPSK", "2/15"), "NUC_16_8/15": ("16QAM", "8/15"),

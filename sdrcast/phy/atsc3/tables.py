@@ -6,7 +6,7 @@ from importlib import resources
 
 import numpy as np
 
-from sdrcast.phy.fec.tables import load_json
+from sdrcast.phy.tables import load_json
 
 CONSTELLATIONS = ("QPSK", "16QAM", "64QAM", "256QAM", "1024QAM", "4096QAM")
 RATES = tuple(f"{r}/15" for r in range(2, 14))

@@ -12,7 +12,9 @@ from functools import cache
 
 import numpy as np
 
-from sdrcast.phy.fec.tables import load_json
+from sdrcast.phy.interleave import ConvolutionalInterleaver
+
+from sdrcast.phy.tables import load_json
 
 
 def _spec() -> dict:
@@ -90,51 +92,59 @@ def hybrid(cells: np.ndarray, n_cells: int, n_ti: int, n_fec_max: int,
     return np.concatenate(out)
 
 
-class ConvolutionalInterleaver:
-    """A/322 7.1.5 convolutional time interleaver over one PLP's cell stream, across frames.
+class CtiInterleaver:
+    """A/322 7.1.5 convolutional time interleaver over one PLP's cell stream, across frames: the
+    generic ``phy.interleave.ConvolutionalInterleaver`` with N_rows branches of unit delay.
 
     Cell n (counted from start-up) enters row r = n mod N_rows and leaves N_rows * r cells later:
     out[n] = in[n - N_rows r]. Before the delay lines fill, gr-atsc3's fill cells come out (row
     r starts with r cells: fill cell t = r(r-1)/2 + (r-1-k) for the k-th output of row r, each
     the next eta bits of the baseband-scrambler sequence mapped to the PLP constellation).
-    ``start_row`` and ``fec_block_start`` give the L1-Detail fields of the next frame.
+    ``start_row`` and ``fec_block_start`` give the L1-Detail fields of the next frame;
+    ``deinterleaver(dtype)`` the receiver's inverse.
     """
 
     def __init__(self, rows: int, points: np.ndarray, cells_per_fec_block: int):
         from sdrcast.phy.atsc3.scrambler import sequence
 
-        self.rows, self.points, self.n_fec = rows, np.asarray(points), cells_per_fec_block
-        self.count = 0  # cells in so far
-        self.history = np.zeros(0, np.complex64)  # the last rows*(rows-1) input cells
-        eta = (self.points.size - 1).bit_length()
+        self.rows, self.n_fec = rows, cells_per_fec_block
+        points = np.asarray(points)
+        eta = (points.size - 1).bit_length()
         n_fill = rows * (rows - 1) // 2
         bits = np.unpackbits(sequence(-(-n_fill * eta // 8)))[:n_fill * eta].reshape(n_fill, eta)
         labels = (bits.astype(np.int64) << np.arange(eta - 1, -1, -1)).sum(axis=1)
-        self.fill = self.points[labels].astype(np.complex64)
+        fill = points[labels].astype(np.complex64)
+        # row r's delay line holds fill cells r(r-1)/2 .. r(r-1)/2 + r - 1, last one out first
+        fill = np.concatenate([fill[r * (r - 1) // 2:r * (r + 1) // 2][::-1] for r in range(rows)])
+        self.interleaver = ConvolutionalInterleaver(rows, 1, np.complex64, fill=fill)
 
     @property
     def start_row(self) -> int:
-        return self.count % self.rows
+        return self.interleaver.count % self.rows
 
     def fec_block_start(self) -> int:
         """L1D_plp_CTI_fec_block_start for the next frame (A/322 9.3.9.1)."""
-        c = (-self.count) % self.n_fec
+        c = (-self.interleaver.count) % self.n_fec
         return c + self.rows * ((self.start_row + c) % self.rows)
 
     def __call__(self, cells: np.ndarray) -> np.ndarray:
-        cells = np.asarray(cells, np.complex64)
-        buf = np.concatenate([self.history, cells])
-        base = self.count - self.history.size  # global index of buf[0]
-        n = self.count + np.arange(cells.size)
-        r = n % self.rows
-        src = n - self.rows * r
-        out = np.empty(cells.size, np.complex64)
-        real = src >= 0
-        out[real] = buf[src[real] - base]
-        k = n[~real] // self.rows
-        rr = r[~real]
-        out[~real] = self.fill[rr * (rr - 1) // 2 + (rr - 1 - k)]
-        self.count += cells.size
-        keep = self.rows * (self.rows - 1)
-        self.history = buf[-keep:] if buf.size > keep else buf
-        return out
+        return self.interleaver(cells)
+
+    def deinterleaver(self, dtype=np.complex64) -> CtiDeinterleaver:
+        return CtiDeinterleaver(self.interleaver.inverse(), dtype)
+
+
+class CtiDeinterleaver:
+    """The CTI's inverse for a stream received from the transmitter's first cell: every cell
+    is late by R (R - 1); the first R (R - 1) outputs (the transmitter's start-up fill) are
+    dropped and the rest is the interleaver's input, FEC block aligned. ``dtype``: cells, or
+    float32 for their noise variances."""
+
+    def __init__(self, inverse: ConvolutionalInterleaver, dtype=np.complex64):
+        self.inverse = ConvolutionalInterleaver(inverse.branches, inverse.unit, dtype, inverse.reverse)
+        self.skip = inverse.latency
+
+    def __call__(self, cells: np.ndarray) -> np.ndarray:
+        before = self.inverse.count
+        out = self.inverse(cells)
+        return out[max(self.skip - before, 0):]

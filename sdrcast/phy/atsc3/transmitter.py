@@ -26,7 +26,7 @@ from sdrcast.phy.atsc3.l1_fec import encode as l1_encode
 from sdrcast.phy.atsc3.scrambler import scramble
 from sdrcast.phy.atsc3.tables import constellation_points
 from sdrcast.phy.atsc3.tables import ofdm as ofdm_tables
-from sdrcast.phy.atsc3.time_interleaver import ConvolutionalInterleaver, hybrid
+from sdrcast.phy.atsc3.time_interleaver import CtiInterleaver, hybrid
 from sdrcast.phy.fec import BchCode, CrcCode, LdpcCode
 
 
@@ -44,7 +44,7 @@ class PlpEncoder:
         self.points = constellation_points(cfg.modulation, cfg.code_rate)
         self.packets = np.zeros((0, cfg.k_payload // 8), np.uint8)
         self.padding_packets = 0
-        self.cti = (ConvolutionalInterleaver(cfg.cti_depth, self.points, cfg.cells_per_fec_block)
+        self.cti = (CtiInterleaver(cfg.cti_depth, self.points, cfg.cells_per_fec_block)
                     if cfg.ti_mode == "CTI" else None)
 
     def push(self, data: np.ndarray) -> None:

@@ -8,7 +8,7 @@ from importlib import resources
 
 import numpy as np
 
-from sdrcast.phy.fec.tables import load_json
+from sdrcast.phy.tables import load_json
 
 _BASE = resources.files("sdrcast.phy.dtmb").joinpath("tables")
 

@@ -10,7 +10,7 @@ import numpy as np
 from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
 from sdrcast.phy.fec.ldpc import ATSC3_RATES
-from sdrcast.phy.fec.tables import load_json
+from sdrcast.phy.tables import load_json
 from sdrcast.phy.kernels import bch as k
 
 

@@ -15,7 +15,7 @@ from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
 from sdrcast.phy.crc import Crc
 from sdrcast.phy.fec.ldpc import ATSC3_RATES
-from sdrcast.phy.fec.tables import load_json
+from sdrcast.phy.tables import load_json
 from sdrcast.phy.kernels.bits import int_to_bits
 from sdrcast.phy.kernels.crc import crc_bits
 

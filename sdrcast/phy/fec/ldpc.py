@@ -13,7 +13,7 @@ import numpy as np
 
 from sdrcast.config import require_one_of, require_range
 from sdrcast.errors import ConfigError
-from sdrcast.phy.fec.tables import load_json
+from sdrcast.phy.tables import load_json
 from sdrcast.phy.kernels import ldpc as k
 
 ATSC3_RATES = tuple(f"{i}/15" for i in range(2, 14))

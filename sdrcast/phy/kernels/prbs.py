@@ -70,10 +70,8 @@ PRBS_POLYS = {7: (7, 6), 9: (9, 5), 11: (11, 9), 15: (15, 14), 20: (20, 3), 23: 
 
 def prbs(order, n, state=None):
     """``n`` bits of the O.150 PRBS of ``order`` (7, 9, 11, 15, 20, 23, 31), all-ones seed."""
-    from sdrcast.errors import ConfigError
-
     if order not in PRBS_POLYS:
-        raise ConfigError(f"PRBS order={order!r} is not allowed; choose one of {sorted(PRBS_POLYS)}")
+        raise ValueError(f"PRBS order={order!r} is not allowed; choose one of {sorted(PRBS_POLYS)}")
     a, b = PRBS_POLYS[order]
     poly = (1 << a) | (1 << b) | 1
     seed = (1 << order) - 1 if state is None else state

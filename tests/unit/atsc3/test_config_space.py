@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sdrcast.errors import ConfigError
-from sdrcast.mac.atsc3.l1 import parse_l1_basic, parse_l1_detail
+from sdrcast.phy.atsc3.l1 import parse_l1_basic, parse_l1_detail
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
 from sdrcast.phy.atsc3.config import GI_MAX

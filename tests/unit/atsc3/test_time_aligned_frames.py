@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sdrcast.errors import ConfigError
-from sdrcast.mac.atsc3.l1 import parse_l1_basic
+from sdrcast.phy.atsc3.l1 import parse_l1_basic
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
 from sdrcast.phy.atsc3.framing import frame_timing

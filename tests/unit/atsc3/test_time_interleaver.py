@@ -37,10 +37,10 @@ def test_hybrid_is_a_permutation_with_smaller_ti_blocks_first():
 def test_convolutional_interleaver_index_map():
     """The tables' CTI example (7 rows, start row 3): out[q] = in[q - 7 ((3 + q) mod 7)] wherever
     that input exists (the example's start-up cells are its own; s05 checks gr-atsc3's fill)."""
-    from sdrcast.phy.atsc3.time_interleaver import ConvolutionalInterleaver
+    from sdrcast.phy.atsc3.time_interleaver import CtiInterleaver
 
     x, ref = Z["cti_example_Nrows7_startrow3_input"], Z["cti_example_Nrows7_startrow3_output"]
-    cti = ConvolutionalInterleaver(7, np.full(4, -1.0, np.complex64), 7)
+    cti = CtiInterleaver(7, np.full(4, -1.0, np.complex64), 7)
     cti(np.full(3, -2, np.complex64))  # three earlier cells: the commutator at row 3
     out = np.concatenate([cti(x[:50].astype(np.complex64)), cti(x[50:].astype(np.complex64))])
     q = np.arange(x.size)

@@ -58,7 +58,7 @@ def test_dvb_dtmb_energy_dispersal_prbs_first_bytes():
 
 
 def test_prbs_rejects_unknown_order():
-    with pytest.raises(ConfigError, match="order=8"):
+    with pytest.raises(ValueError, match="order=8"):
         prbs(8, 10)
 
 

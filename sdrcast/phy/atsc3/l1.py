@@ -15,7 +15,7 @@ import numpy as np
 
 from sdrcast.errors import ConfigError, ParseError
 from sdrcast.phy.fec.crc_outer import ATSC3_CRC32
-from sdrcast.phy.fec.tables import load_json
+from sdrcast.phy.tables import load_json
 from sdrcast.phy.kernels.crc import crc_bits
 
 L1B_BITS = 200

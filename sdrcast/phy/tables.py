@@ -1,4 +1,4 @@
-"""Loading of the FEC tables shipped as package data (each read once)."""
+"""Loading of the standards' tables shipped as package data, for every layer (each read once)."""
 from __future__ import annotations
 
 import json
