@@ -55,9 +55,9 @@ def _crc_valid(bits: np.ndarray) -> np.ndarray:
 
 @cache
 def _l1b() -> dict:
-    from sdrcast.phy.atsc3.l1 import parse_l1_basic
     from sdrcast.phy.atsc3 import Atsc3Config
     from sdrcast.phy.atsc3.framing import l1_bits
+    from sdrcast.phy.atsc3.l1 import parse_l1_basic
 
     return parse_l1_basic(l1_bits(Atsc3Config.preset("mobile_fixed_tdm"))[0])
 

@@ -8,11 +8,11 @@ chunking of the input gives the same output.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from sdrcast.channel.profiles import Profile
 from sdrcast.config import require_range
 from sdrcast.errors import ConfigError
+from sdrcast.phy.kernels.fading import tdl_filter
 
 C_LIGHT = 299_792_458.0
 
@@ -20,30 +20,6 @@ C_LIGHT = 299_792_458.0
 def doppler_hz(speed_kmh: float, carrier_hz: float) -> float:
     """Maximum Doppler shift f_D = v f_c / c."""
     return speed_kmh / 3.6 * carrier_hz / C_LIGHT
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _tdl(x_ext, hist, grid, g0, update, pos0, coef, off):
-    n = x_ext.size - hist
-    ntaps, ncoef = coef.shape
-    y = np.empty(n, np.complex64)
-    for i in range(n):
-        p = pos0 + i
-        gi = p // update - g0
-        fr = np.float32((p % update) / update)
-        acc = np.complex64(0)
-        for k in range(ntaps):
-            h = grid[gi, k] * (1 - fr) + grid[gi + 1, k] * fr
-            sr = np.float32(0)
-            si = np.float32(0)
-            base = hist + i - off[k]
-            for c in range(ncoef):
-                v = x_ext[base - c]
-                sr += coef[k, c] * v.real
-                si += coef[k, c] * v.imag
-            acc += h * np.complex64(sr + 1j * si)
-        y[i] = acc
-    return y
 
 
 class TdlChannel:
@@ -132,7 +108,7 @@ class TdlChannel:
         g1 = (self.pos + n - 1) // u + 1
         grid = self._gains_at(np.arange(g0, g1 + 1) * u / self.sample_rate)
         x_ext = np.concatenate([self.history, x])
-        y = _tdl(x_ext, self.history.size, grid, g0, u, self.pos, self.coef, self.off)
+        y = tdl_filter(x_ext, self.history.size, grid, g0, u, self.pos, self.coef, self.off)
         self.history = x_ext[x_ext.size - self.history.size:].copy()
         self.pos += n
         return y

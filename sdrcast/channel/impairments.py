@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.signal
-from numba import njit
 
 from sdrcast.channel.noise import BLOCK, gaussian, poisson_points
 from sdrcast.config import require_range
 from sdrcast.errors import ConfigError
+from sdrcast.phy.kernels.fractional import fractional_interpolate
 from sdrcast.phy.kernels.mix import mix
 
 
@@ -49,42 +49,6 @@ def _sinc_table(half: int) -> np.ndarray:
     return (tab / tab.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _interp(x_ext, x0, t_next, step, table, half, n_avail):
-    """Interpolate at times t_next, t_next + step, ... (input-sample units, ``x_ext[0]`` at
-    absolute index ``x0``) while the window fits in the ``n_avail`` samples seen; the fractional
-    delay is interpolated linearly between the table's phases."""
-    n_max = int((x0 + n_avail - t_next) / step) + 2
-    out = np.empty(max(n_max, 0), np.complex64)
-    phases = table.shape[0] - 1
-    t = t_next
-    k = 0
-    while k < out.size:
-        base = int(np.floor(t))
-        if base + half >= x0 + n_avail:
-            break
-        pf = (t - base) * phases
-        p = int(pf)
-        a = np.float32(pf - p)
-        if p >= phases:
-            p = phases - 1
-            a = np.float32(1.0)
-        sr = np.float32(0)
-        si = np.float32(0)
-        j0 = base - half + 1 - x0
-        for c in range(2 * half):
-            idx = j0 + c
-            if 0 <= idx < x_ext.size:
-                w = table[p, c] * (1 - a) + table[p + 1, c] * a
-                v = x_ext[idx]
-                sr += w * v.real
-                si += w * v.imag
-        out[k] = np.complex64(sr + 1j * si)
-        k += 1
-        t += step
-    return out[:k], t
-
-
 class SampleClockOffset:
     """Receiver sample clock off by ``ppm``: output sample m is the input at time
     ``m / (1 + ppm 1e-6)`` (positive ppm: the receiver samples faster, a tone appears lower).
@@ -105,7 +69,7 @@ class SampleClockOffset:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         self.buf = np.concatenate([self.buf, np.asarray(x, np.complex64)])
         self.seen += len(x)
-        y, self.t = _interp(self.buf, self.buf0, self.t, self.step, self.table, self.half,
+        y, self.t = fractional_interpolate(self.buf, self.buf0, self.t, self.step, self.table, self.half,
                             self.seen - self.buf0)
         keep_from = max(0, int(np.floor(self.t)) - self.half - 1 - self.buf0)
         self.buf = self.buf[keep_from:]

@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from sdrcast.phy.atsc3.l1 import l1_basic, l1_detail, parse_l1_basic, parse_l1_detail
 from sdrcast.phy.atsc3.frame_builder import detail_cells
+from sdrcast.phy.atsc3.l1 import l1_basic, l1_detail, parse_l1_basic, parse_l1_detail
 from sdrcast.phy.atsc3.l1_fec import cell_count, encode, fec_params
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from tests.conftest import VECTORS

@@ -11,46 +11,17 @@ datagrams are refused: the HM=1 length layout is unresolved, see the tables' REA
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from sdrcast.config import require_range
 from sdrcast.errors import ConfigError
 from sdrcast.mac.ip import split_datagrams
 from sdrcast.mac.ts import SYNC, TS_PACKET, null_packets
+from sdrcast.phy.kernels.alp import alp_ts_single_packets
 
 NULL_PID = 0x1FFF
 MAX_DNP = 128  # DNP=0 with HDM=0 means 128 deleted nulls
 MAX_IP = 2047
-
-
-@numba.njit(cache=True, nogil=True)
-def _single_packets(pkts: np.ndarray, delete_nulls: bool, nulls: int):
-    """NUMTS = 1 without header deletion, the common case, in one pass: (ALP bytes, packet
-    starts, nulls pending, nulls deleted)."""
-    n = pkts.shape[0]
-    out = np.empty(n * (2 + TS_PACKET - 1), np.uint8)
-    starts = np.empty(n, np.int64)
-    a, k, deleted = 0, 0, 0
-    for i in range(n):
-        pid = ((pkts[i, 1] & 0x1F) << 8) | pkts[i, 2]
-        if delete_nulls and pid == NULL_PID and nulls < MAX_DNP:
-            nulls += 1
-            deleted += 1
-            continue
-        starts[k] = a
-        k += 1
-        if nulls:
-            out[a] = 0xE3  # TS mode, NUMTS 1, AHF with DNP
-            out[a + 1] = nulls & 0x7F
-            a += 2
-        else:
-            out[a] = 0xE2
-            a += 1
-        out[a:a + TS_PACKET - 1] = pkts[i, 1:]
-        a += TS_PACKET - 1
-        nulls = 0
-    return out[:a], starts[:k], nulls, deleted
 
 
 class TsEncapsulator:
@@ -97,7 +68,8 @@ class TsEncapsulator:
             raise ConfigError(f"TS input: packet {self.counters['ts_packets'] + bad} has no 0x47 "
                               "sync byte (input must be whole 188-byte packets)")
         if self.numts == 1 and not self.delete_headers:
-            alp, starts, self.nulls, deleted = _single_packets(pkts, self.delete_nulls, self.nulls)
+            alp, starts, self.nulls, deleted = alp_ts_single_packets(
+                pkts, self.delete_nulls, self.nulls, NULL_PID, MAX_DNP)
             self.counters["ts_packets"] += len(pkts)
             self.counters["nulls_deleted"] += deleted
             self.counters["alp_packets"] += len(starts)

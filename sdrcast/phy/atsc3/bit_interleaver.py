@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from functools import cache
 
-import numba
 import numpy as np
 
 from sdrcast.phy.atsc3.tables import BITS_PER_CELL, ldpc_spec
+from sdrcast.phy.kernels.bits import gather_words
 from sdrcast.phy.tables import load_json
 
 
@@ -46,21 +46,7 @@ def permutation(n: int, rate: str, constellation: str) -> np.ndarray:
     return idx
 
 
-@numba.njit(cache=True, nogil=True)
-def _gather_words(bits: np.ndarray, perm: np.ndarray, eta: int) -> np.ndarray:
-    """A/322 6.2: word i of block b = bits[b, perm[i eta .. i eta + eta - 1]], first bit MSB."""
-    b, n = bits.shape
-    out = np.empty((b, n // eta), np.uint16)
-    for r in range(b):
-        for i in range(n // eta):
-            w = 0
-            for j in range(eta):
-                w = (w << 1) | bits[r, perm[i * eta + j]]
-            out[r, i] = w
-    return out
-
-
 def cell_words(codewords: np.ndarray, n: int, rate: str, constellation: str) -> np.ndarray:
     """LDPC codewords (bits ``[b, n]`` uint8) -> cell words ``[b, n / eta]`` (uint16, y0 MSB)."""
     bits = np.ascontiguousarray(codewords, np.uint8).reshape(-1, n)
-    return _gather_words(bits, permutation(n, rate, constellation), BITS_PER_CELL[constellation])
+    return gather_words(bits, permutation(n, rate, constellation), BITS_PER_CELL[constellation])

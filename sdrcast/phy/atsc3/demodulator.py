@@ -18,13 +18,13 @@ import numpy as np
 from sdrcast.errors import ConfigError, ParseError
 from sdrcast.mac.atsc3.alp import Decapsulator
 from sdrcast.mac.atsc3.baseband import BasebandDepacketizer
-from sdrcast.phy.atsc3.l1 import L1B_BITS, parse_l1_basic
 from sdrcast.phy.atsc3 import frequency_interleaver, ofdm, pilots
 from sdrcast.phy.atsc3.bit_interleaver import cell_words, permutation
 from sdrcast.phy.atsc3.config import Atsc3Config, PlpConfig
 from sdrcast.phy.atsc3.frame_builder import data_positions, detail_cells
 from sdrcast.phy.atsc3.frame_geometry import SymbolLayout
 from sdrcast.phy.atsc3.framing import l1_bits, samples_per_ms, time_offset
+from sdrcast.phy.atsc3.l1 import L1B_BITS, parse_l1_basic
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from sdrcast.phy.atsc3.scrambler import scramble
 from sdrcast.phy.atsc3.tables import ofdm as tables_ofdm
@@ -295,10 +295,10 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
     preamble and the first subframe; L1-Detail the rest (read on into the first subframe's data
     symbols when L1 outgrows the preamble, with and without frequency interleaving, which
     L1-Detail itself signals)."""
-    from sdrcast.phy.atsc3.l1 import parse_l1_detail
     from sdrcast.phy.atsc3.bootstrap import SAMPLE_RATE, SYMBOL_SAMPLES, annex_h
     from sdrcast.phy.atsc3.frame_geometry import preamble_row
     from sdrcast.phy.atsc3.framing import config_from_l1
+    from sdrcast.phy.atsc3.l1 import parse_l1_detail
     from sdrcast.phy.atsc3.l1_fec import cell_count
 
     iq = np.asarray(iq, np.complex64)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sdrcast.errors import ConfigError
-from sdrcast.phy.atsc3.l1 import MIN_DETAIL_BYTES, l1_basic, l1_detail
 from sdrcast.phy.atsc3.frame_builder import data_capacity, sbs_null_cells
+from sdrcast.phy.atsc3.l1 import MIN_DETAIL_BYTES, l1_basic, l1_detail
 from sdrcast.phy.atsc3.l1_fec import cell_count
 from sdrcast.phy.atsc3.tables import BITS_PER_CELL, CONSTELLATIONS, LDM_LEVELS, RATES, ofdm
 

@@ -15,8 +15,8 @@ import numpy as np
 
 from sdrcast.errors import ConfigError, ParseError
 from sdrcast.phy.fec.crc_outer import ATSC3_CRC32
-from sdrcast.phy.tables import load_json
 from sdrcast.phy.kernels.crc import crc_bits
+from sdrcast.phy.tables import load_json
 
 L1B_BITS = 200
 

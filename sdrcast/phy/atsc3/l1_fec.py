@@ -22,8 +22,8 @@ from sdrcast.errors import ConfigError
 from sdrcast.phy.atsc3.scrambler import sequence
 from sdrcast.phy.atsc3.tables import constellation_points
 from sdrcast.phy.fec import BchCode, LdpcCode
-from sdrcast.phy.tables import load_json
 from sdrcast.phy.mapping import Constellation
+from sdrcast.phy.tables import load_json
 
 _NUC = {"QPSK": ("QPSK", "2/15"), "NUC_16_8/15": ("16QAM", "8/15"),
         "NUC_64_9/15": ("64QAM", "9/15"), "NUC_256_9/15": ("256QAM", "9/15"),

@@ -19,6 +19,7 @@ from sdrcast.phy.atsc3 import papr
 from sdrcast.phy.atsc3.frame_geometry import SymbolLayout, pattern_index, reserved_carriers
 from sdrcast.phy.atsc3.pilots import carrier_map, noc
 from sdrcast.phy.atsc3.tables import ofdm
+from sdrcast.phy.kernels.papr import tone_reservation
 from sdrcast.phy.resample import Resampler
 
 
@@ -123,7 +124,7 @@ def _reserve_tones(t: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, c
     a_max = max_tone * sizes * scale
     half = len(t) // 2  # two threads, each on its own symbols (the kernel releases the GIL)
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda sl: papr.tone_reservation(t[sl], kern, bins, kidx[sl], clip[sl],
+        list(pool.map(lambda sl: tone_reservation(t[sl], kern, bins, kidx[sl], clip[sl],
                                                        a_max[sl], iterations),
                       (slice(0, half), slice(half, None))))
 

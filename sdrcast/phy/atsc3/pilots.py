@@ -22,18 +22,18 @@ import numpy as np
 from sdrcast.errors import ConfigError
 from sdrcast.phy.atsc3.frame_geometry import SymbolLayout, pattern_index, preamble_row, reserved_carriers
 from sdrcast.phy.atsc3.tables import ofdm
+from sdrcast.phy.kernels.prbs import lfsr_fibonacci
 
 
 @cache
 def reference_prbs(n: int) -> np.ndarray:
-    """r_k, k < n: 13-bit LFSR G(x) = 1 + x^9 + x^10 + x^12 + x^13, state 0x1B."""
-    out = np.empty(n, np.int8)
-    sr = 0x1B
-    for i in range(n):
-        out[i] = sr & 1
-        fb = (sr ^ (sr >> 1) ^ (sr >> 3) ^ (sr >> 4)) & 1
-        sr = (sr >> 1) | (fb << 12)
-    return out
+    """r_k, k < n: 13-bit LFSR G(x) = 1 + x^9 + x^10 + x^12 + x^13, register 0x1B read out
+    from bit 0 (the oldest bit first: the 13 register bits, then the Fibonacci recursion)."""
+    first = (0x1B >> np.arange(13)) & 1  # oldest first
+    state = int(np.sum(first[::-1].astype(np.int64) << np.arange(13)))  # D1 = the newest bit
+    poly = (1 << 13) | (1 << 12) | (1 << 10) | (1 << 9) | 1
+    more = lfsr_fibonacci(poly, state, max(n - 13, 0))[0]
+    return np.concatenate([first, more])[:n].astype(np.int8)
 
 
 def noc(fft: int, cred: int) -> int:

@@ -6,32 +6,18 @@ from __future__ import annotations
 
 from functools import cache
 
-import numba
 import numpy as np
 
-_TAPS = (2, 3, 4, 5, 9, 12, 13, 15)  # register bits -> output byte D7..D0
+from sdrcast.phy.kernels.prbs import lfsr_galois_right_states
 
-
-@numba.njit(cache=True, nogil=True)
-def _sequence(n_bytes):
-    out = np.empty(n_bytes, np.uint8)
-    sr = 0x018F
-    for i in range(n_bytes):
-        b = 0
-        for k in range(8):
-            b = (b << 1) | ((sr >> _TAPS[k]) & 1)
-        out[i] = b
-        low = sr & 1
-        sr >>= 1
-        if low:
-            sr ^= 0xD31C
-    return out
+_TAPS = np.array([2, 3, 4, 5, 9, 12, 13, 15])  # register bits -> output byte D7..D0
 
 
 @cache
 def sequence(n_bytes: int) -> np.ndarray:
     """The first ``n_bytes`` scrambling bytes (read-only)."""
-    s = _sequence(n_bytes)
+    states = lfsr_galois_right_states(0xD31C, 0x018F, n_bytes)
+    s = (((states[:, None] >> _TAPS) & 1) << np.arange(7, -1, -1)).sum(axis=1).astype(np.uint8)
     s.flags.writeable = False
     return s
 

@@ -13,7 +13,6 @@ from functools import cache
 import numpy as np
 
 from sdrcast.phy.interleave import ConvolutionalInterleaver
-
 from sdrcast.phy.tables import load_json
 
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-import numba
 import numpy as np
 
 from sdrcast.phy.dtmb import tables
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DtmbConfig
+from sdrcast.phy.kernels.echo import subtract_echoes
 
 PRECURSOR = 20  # samples of echo before the main path the estimate allows
 _PERIOD = {"pn420": 255, "pn945": 511}
@@ -122,25 +122,9 @@ def estimate_cir(cfg: DtmbConfig, rx_header: np.ndarray, ref: np.ndarray) -> Cir
                float(power.max() / floor))
 
 
-@numba.njit(cache=True, nogil=True)
-def _subtract_echoes(z, z0, ref, ref0, taps):
-    """z[i] -= sum_d taps[d] ref[z0 + i - ref0 - (d - P)]: the echoes of a header that starts at
-    frame index ``ref0``, for a segment ``z`` starting at frame index ``z0`` (in place)."""
-    for j in range(taps.size):
-        t = taps[j]
-        if t == 0:
-            continue
-        delay = j - PRECURSOR
-        # ref index m = z0 + i - ref0 - delay must lie in [0, ref.size)
-        lo = max(0, ref0 + delay - z0)
-        hi = min(z.size, ref0 + delay - z0 + ref.size)
-        for i in range(lo, hi):
-            z[i] -= t * ref[z0 + i - ref0 - delay]
-
-
 def add_echoes(z: np.ndarray, ref: np.ndarray, taps: np.ndarray) -> None:
     """z += the echoes of a header sent at z's start (in place)."""
-    _subtract_echoes(z, 0, ref, 0, (-taps).astype(np.complex64))
+    subtract_echoes(z, 0, ref, 0, (-taps).astype(np.complex64), PRECURSOR)
 
 
 def _extent(taps: np.ndarray) -> tuple[int, int]:
@@ -160,8 +144,8 @@ def equalise_body(cfg: DtmbConfig, frame: np.ndarray, cur: Cir, nxt: Cir, ref_cu
     a = max(_extent(cur.taps)[0], _extent(nxt.taps)[0])
     d = max(_extent(cur.taps)[1], _extent(nxt.taps)[1])
     z = frame[hs - a:fs + d].astype(np.complex64)
-    _subtract_echoes(z, hs - a, ref_cur, 0, cur.taps)
-    _subtract_echoes(z, hs - a, ref_next, fs, nxt.taps)
+    subtract_echoes(z, hs - a, ref_cur, 0, cur.taps, PRECURSOR)
+    subtract_echoes(z, hs - a, ref_next, fs, nxt.taps, PRECURSOR)
     body = z[a:a + BODY_SYMBOLS].copy()
     if d:
         body[:d] += z[a + BODY_SYMBOLS:]

@@ -36,8 +36,8 @@ from sdrcast.phy.dtmb import equaliser, stages, tables
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, SYMBOL_RATE, DtmbConfig
 from sdrcast.phy.dtmb.demodulator import ERASED_NOISE_VAR, DtmbDemodulator
 from sdrcast.phy.dtmb.shaping import matched_filter
-from sdrcast.phy.tables import load_json
 from sdrcast.phy.kernels.mix import mix
+from sdrcast.phy.tables import load_json
 
 _LAGS = {"pn420": (255, 165), "pn945": (511, 434)}
 MAX_CFO_HZ = 60e3  # acquisition range (the standard's receivers must take +-50 kHz)

@@ -10,8 +10,8 @@ import numpy as np
 from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
 from sdrcast.phy.fec.ldpc import ATSC3_RATES
-from sdrcast.phy.tables import load_json
 from sdrcast.phy.kernels import bch as k
+from sdrcast.phy.tables import load_json
 
 
 def _poly_int(coeffs_ascending) -> int:

@@ -15,9 +15,9 @@ from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
 from sdrcast.phy.crc import Crc
 from sdrcast.phy.fec.ldpc import ATSC3_RATES
-from sdrcast.phy.tables import load_json
 from sdrcast.phy.kernels.bits import int_to_bits
 from sdrcast.phy.kernels.crc import crc_bits
+from sdrcast.phy.tables import load_json
 
 ATSC3_CRC32 = Crc(32, 0x00210801, 0xFFFFFFFF)
 

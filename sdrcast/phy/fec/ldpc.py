@@ -13,8 +13,8 @@ import numpy as np
 
 from sdrcast.config import require_one_of, require_range
 from sdrcast.errors import ConfigError
-from sdrcast.phy.tables import load_json
 from sdrcast.phy.kernels import ldpc as k
+from sdrcast.phy.tables import load_json
 
 ATSC3_RATES = tuple(f"{i}/15" for i in range(2, 14))
 DTMB_RATES = (0.4, 0.6, 0.8)

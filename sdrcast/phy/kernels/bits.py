@@ -65,3 +65,18 @@ def symbols_to_bits(labels, bits_per_symbol):
         for j in range(bits_per_symbol):
             out[i * bits_per_symbol + j] = (labels[i] >> (bits_per_symbol - 1 - j)) & 1
     return out
+
+
+@njit(cache=True, nogil=True)
+def gather_words(bits: np.ndarray, perm: np.ndarray, eta: int) -> np.ndarray:
+    """Word i of block b = bits[b, perm[i eta .. i eta + eta - 1]], first bit MSB: bit
+    interleaving and cell-word demultiplexing in one gather (A/322 6.2)."""
+    b, n = bits.shape
+    out = np.empty((b, n // eta), np.uint16)
+    for r in range(b):
+        for i in range(n // eta):
+            w = 0
+            for j in range(eta):
+                w = (w << 1) | bits[r, perm[i * eta + j]]
+            out[r, i] = w
+    return out

@@ -63,6 +63,21 @@ def lfsr_galois(poly, state, n):
     return out, state
 
 
+@njit(cache=True, nogil=True)
+def lfsr_galois_right_states(feedback, state, n):
+    """Galois LFSR shifting right: ``n`` successive states (the first is ``state``); each step
+    shifts right and XORs ``feedback`` in when the bit shifted out was 1 (the ATSC 3.0
+    baseband scrambler's register, whose output byte is read from several state bits)."""
+    out = np.empty(n, np.int64)
+    for i in range(n):
+        out[i] = state
+        low = state & 1
+        state >>= 1
+        if low:
+            state ^= feedback
+    return out
+
+
 # ITU-T O.150 pseudo-random test sequences: order -> (x^a + x^b + 1) as (a, b)
 PRBS_POLYS = {7: (7, 6), 9: (9, 5), 11: (11, 9), 15: (15, 14), 20: (20, 3), 23: (23, 18),
               31: (31, 28)}

@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sdrcast.errors import ConfigError
-from sdrcast.phy.atsc3.l1 import parse_l1_basic, parse_l1_detail
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
 from sdrcast.phy.atsc3.config import GI_MAX
 from sdrcast.phy.atsc3.frame_builder import detail_cells
 from sdrcast.phy.atsc3.framing import capacity
+from sdrcast.phy.atsc3.l1 import parse_l1_basic, parse_l1_detail
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from sdrcast.phy.atsc3.l1_fec import fec_params
 from sdrcast.phy.atsc3.tables import CONSTELLATIONS, RATES, ofdm

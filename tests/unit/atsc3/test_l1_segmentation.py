@@ -3,8 +3,8 @@ alone; a frame with many PLPs signals them all and reads back."""
 import numpy as np
 import pytest
 
-from sdrcast.phy.atsc3.l1 import parse_l1_basic, parse_l1_detail
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
+from sdrcast.phy.atsc3.l1 import parse_l1_basic, parse_l1_detail
 from sdrcast.phy.atsc3.l1_fec import cell_count, encode, fec_params, segments
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 

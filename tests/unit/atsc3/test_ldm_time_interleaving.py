@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from sdrcast.errors import ConfigError
-from sdrcast.phy.atsc3.l1 import parse_l1_basic, parse_l1_detail
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
+from sdrcast.phy.atsc3.l1 import parse_l1_basic, parse_l1_detail
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from sdrcast.phy.atsc3.l1_fec import fec_params
 from sdrcast.phy.atsc3.time_interleaver import hybrid

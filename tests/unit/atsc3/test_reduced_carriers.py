@@ -4,8 +4,8 @@ after the first use the first subframe's)."""
 import pytest
 
 from sdrcast.analysis.metrics import occupied_bandwidth
-from sdrcast.phy.atsc3.l1 import parse_l1_basic
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
+from sdrcast.phy.atsc3.l1 import parse_l1_basic
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from sdrcast.phy.atsc3.pilots import carrier_map
 from sdrcast.phy.atsc3.tables import ofdm

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from sdrcast.errors import ConfigError
-from sdrcast.phy.atsc3.l1 import parse_l1_basic
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, SubframeConfig
 from sdrcast.phy.atsc3.framing import frame_timing
+from sdrcast.phy.atsc3.l1 import parse_l1_basic
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 
 SUB = SubframeConfig(fft_size=8192, guard_interval=5, scattered_pilot_pattern="SP6_2",

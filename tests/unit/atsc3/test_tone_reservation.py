@@ -6,9 +6,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sdrcast.phy.atsc3.l1 import parse_l1_basic
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter, PlpConfig, frequency_interleaver, ofdm, pilots
 from sdrcast.phy.atsc3.frame_geometry import reserved_carriers
+from sdrcast.phy.atsc3.l1 import parse_l1_basic
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from sdrcast.phy.atsc3.papr import papr_db
 
