@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import fftconvolve
 
 from sdrcast.errors import SyncLost
 from sdrcast.phy.atsc3.bootstrap import N_B, N_C, N_FFT, SAMPLE_RATE, SYMBOL_SAMPLES, BootstrapFields
 from sdrcast.phy.atsc3.bootstrap import native as native_bootstrap
 from sdrcast.phy.kernels.mix import mix
+from sdrcast.phy.sync import cfo_from_phase, normalised_xcorr, repetition_correlation
 
 
 @dataclass(frozen=True)
@@ -27,14 +27,6 @@ class Acquisition:
     start: int  # sample of the bootstrap's first sample
     cfo_hz: float
     quality: float  # normalised correlation with symbol 0 (1 = perfect)
-
-
-def _moving_sum(x: np.ndarray, n: int) -> np.ndarray:
-    """Sums of ``n`` consecutive values (in double precision: float32 running sums over a
-    frame lose the small windows)."""
-    x = np.asarray(x)
-    c = np.concatenate([[0], np.cumsum(x.astype(np.complex128 if np.iscomplexobj(x) else np.float64))])
-    return c[n:] - c[:-n]
 
 
 def acquire(x: np.ndarray, sample_rate: float, max_cfo_hz: float = 50e3,
@@ -68,19 +60,14 @@ def _candidate(x: np.ndarray, sample_rate: float, max_cfo_hz: float,
     r = sample_rate / SAMPLE_RATE
     lag, width = round(N_FFT * r), round(N_C * r)
     sym = round(SYMBOL_SAMPLES * r)
-    z = x[:-lag].astype(np.complex128) * np.conj(x[lag:])
-    p = _moving_sum(z, width)
-    power = _moving_sum(np.abs(x) ** 2, width)  # window energies, at n and at n + lag
-    e = np.sqrt(power[:p.size] * power[lag:lag + p.size])
-    metric = np.abs(p) / np.maximum(e, 1e-12)
+    p, metric = repetition_correlation(x, lag, width)
     if metric.max() < 0.2:  # nothing periodic at the bootstrap's lag here
         return None
     first = int(np.argmax(metric > 0.7 * metric.max()))  # the first bootstrap, not the best
     peak = first + int(np.argmax(metric[first:first + sym]))
     spacing = sample_rate / lag  # one bootstrap carrier
-    fine = -np.angle(p[peak]) * spacing / (2 * np.pi)
-    template = native_bootstrap(BootstrapFields(), sample_rate)[:sym].astype(np.complex128)
-    t_energy = np.vdot(template, template).real
+    fine = cfo_from_phase(float(np.angle(p[peak])), lag, sample_rate)
+    template = native_bootstrap(BootstrapFields(), sample_rate)[:sym]
     c_offsets = [0] + [round((k * SYMBOL_SAMPLES + N_B) * r) for k in (1, 2, 3)]
     best = (0.0, 0, 0.0)
     n_k = int(max_cfo_hz // spacing) + 1
@@ -92,10 +79,7 @@ def _candidate(x: np.ndarray, sample_rate: float, max_cfo_hz: float,
         seg = x[lo:start + search + sym]
         for k in range(-n_k, n_k + 1):
             f = fine + k * spacing
-            y = mix(seg, -f * lo / sample_rate, -f / sample_rate).astype(np.complex128)
-            corr = np.abs(fftconvolve(y, np.conj(template[::-1]), mode="valid"))
-            energy = _moving_sum(np.abs(y) ** 2, sym)
-            q = corr / np.sqrt(np.maximum(energy * t_energy, 1e-24))
+            q = normalised_xcorr(mix(seg, -f * lo / sample_rate, -f / sample_rate), template)
             i = int(np.argmax(q))
             if q[i] > best[0]:
                 best = (float(q[i]), lo + i, f)

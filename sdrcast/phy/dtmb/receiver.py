@@ -37,6 +37,7 @@ from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, SYMBOL_RATE, Dtm
 from sdrcast.phy.dtmb.demodulator import ERASED_NOISE_VAR, DtmbDemodulator
 from sdrcast.phy.dtmb.shaping import matched_filter
 from sdrcast.phy.kernels.mix import mix
+from sdrcast.phy.sync import PiLoop, cfo_from_phase, normalised_xcorr, repetition_correlation
 from sdrcast.phy.tables import load_json
 
 _LAGS = {"pn420": (255, 165), "pn945": (511, 434)}
@@ -80,21 +81,6 @@ class FrameRecord:
     sco_ppm: float
     delay_spread_samples: float
     si_errors: int
-
-
-def _windowed(v: np.ndarray, win: int) -> np.ndarray:
-    c = np.concatenate([[0], np.cumsum(v)])
-    return c[win:] - c[:-win]
-
-
-def _lag_corr(x: np.ndarray, lag: int, win: int) -> tuple[np.ndarray, np.ndarray]:
-    """P[n] = sum_{k<win} x[n+k] conj(x[n+k+lag]) and its normalised magnitude
-    |P| / sqrt(E1 E2) (1 for a perfect repetition, small elsewhere)."""
-    p = _windowed(x[:-lag] * np.conj(x[lag:]), win)
-    e = np.abs(x) ** 2
-    e1 = _windowed(e[:-lag], win)
-    e2 = _windowed(e[lag:], win)
-    return p, np.abs(p) / np.sqrt(e1 * e2 + 1e-20)
 
 
 def _fold(v: np.ndarray, period: int) -> np.ndarray:
@@ -190,7 +176,7 @@ class DtmbReceiver:
         n = min(len(x) - lag - win, 4 * period)
         if n <= period:
             return None
-        p, norm = _lag_corr(x[:n + lag + win], lag, win)
+        p, norm = repetition_correlation(x[:n + lag + win], lag, win)
         score = _fold(norm[:n], period)
         k0 = int(np.argmax(score))
         # exact timing: the unnormalised correlation peaks where the whole window overlaps
@@ -198,7 +184,7 @@ class DtmbReceiver:
         mag = _fold(np.abs(p[:n]), period)
         near = (k0 + np.arange(-win, win)) % period
         k = int(near[np.argmax(mag[near])])
-        frac = -float(np.angle(np.sum(p[k:n:period]))) * self.fs / (2 * np.pi * lag)
+        frac = cfo_from_phase(float(np.angle(np.sum(p[k:n:period]))), lag, self.fs)
         strength = _first_strong(norm[:n], k0, period)[1]
         k = _first_strong(norm[:n], k, period)[0]
         return strength, name, k, self._resolve_cfo(x, name, k, frac, lag)
@@ -229,20 +215,17 @@ class DtmbReceiver:
         if n <= period:
             return None
         seg = x[:n + len(ref)]
-        e = _windowed(np.abs(seg) ** 2, len(ref))[:n]
-        norm = np.sqrt(e * np.vdot(ref, ref).real + 1e-20)
         best = None
         step = self.fs / (2 * len(ref))  # half a cycle over the header at the grid's worst
         for f in np.arange(-MAX_CFO_HZ, MAX_CFO_HZ + step / 2, step):
             d = _rotate(seg, f, self.fs)
-            score = _fold(np.abs(np.correlate(d, ref, mode="valid")[:n]) / norm, period)
+            score = _fold(normalised_xcorr(d, ref)[:n], period)
             k = int(np.argmax(score))
             if best is None or score[k] > best[0]:
                 best = (float(score[k]), k, float(f))
         _, k, f = best
         d = _rotate(x, f, self.fs)
-        k, strength = _first_strong(
-            np.abs(np.correlate(d[:n + len(ref)], ref, mode="valid")[:n]) / norm, k, period)
+        k, strength = _first_strong(normalised_xcorr(d[:n + len(ref)], ref)[:n], k, period)
         return strength, "pn595", k, f + self._cfo_from_header(d, ref, k)
 
     def _cfo_from_header(self, x: np.ndarray, ref: np.ndarray, start: int) -> float:
@@ -347,7 +330,7 @@ class DtmbReceiver:
     # -- tracking ----------------------------------------------------------------------------
     def _reset_tracking(self) -> None:
         self._pos = 0.0  # float frame start (absolute), timing loop state
-        self._rate = 0.0  # extra samples per frame (sample-clock offset)
+        self._timing = PiLoop(*_TIMING_GAINS)  # its rate: extra samples per frame (clock offset)
         self._target = 0.0  # channel centroid the timing loop holds
         self._cfo = 0.0
         self._anchor = (0, 0.0)  # (absolute index, phase in cycles) of the derotation
@@ -426,7 +409,7 @@ class DtmbReceiver:
             float(np.linalg.norm(cur.taps) * np.linalg.norm(nxt.taps)), 1e-30)
         ok = bool(min(cur.peak_to_floor, nxt.peak_to_floor) > MIN_PEAK_TO_FLOOR and same > 0.5)
         rec = FrameRecord(start, self._index, ok, cur.snr_db, self._cfo,
-                          self._rate / cfg.frame_symbols * 1e6, 0.0, -1)
+                          self._timing.rate / cfg.frame_symbols * 1e6, 0.0, -1)
         self._index = (self._index + 1) % stages.frames_per_superframe(cfg)
         self.counters["frames"] += 1
         if not ok:
@@ -452,9 +435,7 @@ class DtmbReceiver:
         self._cfo += _CFO_GAIN * dphi * self.fs / (2 * np.pi * cfg.frame_symbols)
         # timing: where the channel centroid sits against where the loop expects it
         innov = start + (c - self._target) - self._pos
-        kp, ki = _TIMING_GAINS
-        self._rate += ki * innov
-        self._pos += kp * innov + cfg.frame_symbols + self._rate
+        self._pos += cfg.frame_symbols + self._timing.update(innov)
         if round(self._pos) == n_next:  # the next frame starts where its header was read
             self._next_cir = (n_next, raw_next)
         return body[~si], nv[~si]
@@ -483,7 +464,7 @@ class DtmbReceiver:
         self._bad += 1
         self.counters["frames_erased"] += 1
         self.frames.append(rec)
-        self._pos += self.cfg.frame_symbols + self._rate
+        self._pos += self.cfg.frame_symbols + self._timing.rate
         return (np.zeros(BODY_SYMBOLS - 36, np.complex64),
                 np.full(BODY_SYMBOLS - 36, ERASED_NOISE_VAR, np.float32))
 
