@@ -15,8 +15,8 @@ import numpy as np
 from sdrcast.channel.awgn import Awgn
 from sdrcast.phy.crc import CRC32
 from sdrcast.phy.interleave import ConvolutionalInterleaver
-from sdrcast.phy.kernels.ofdm import ofdm_demodulate, ofdm_modulate
 from sdrcast.phy.mapping import Constellation
+from sdrcast.phy.ofdm import modem
 from sdrcast.phy.reference_link import ReferenceLink
 from sdrcast.phy.resample import Resampler
 
@@ -45,9 +45,9 @@ def main() -> None:
     res["qam64_map_Msym_s"] = rate(lambda: qam64.map(bits), sym.size, rep) / 1e6
     res["qam64_demap_maxlog_Msym_s"] = rate(lambda: qam64.demap(sym, 0.1), sym.size, rep) / 1e6
     grid = iq[:32 * 8192].reshape(32, 8192)
-    res["ofdm_mod_8k_Msps"] = rate(lambda: ofdm_modulate(grid, 1024), 32 * 9216, rep) / 1e6
-    x = ofdm_modulate(grid, 1024)
-    res["ofdm_demod_8k_Msps"] = rate(lambda: ofdm_demodulate(x, 8192, 1024), x.size, rep) / 1e6
+    res["ofdm_mod_8k_Msps"] = rate(lambda: modem.modulate(grid, 1024), 32 * 9216, rep) / 1e6
+    x = modem.modulate(grid, 1024)
+    res["ofdm_demod_8k_Msps"] = rate(lambda: modem.demodulate(x, 8192, 1024), x.size, rep) / 1e6
     res["awgn_Msps"] = rate(lambda: Awgn(10.0)(iq), n, rep) / 1e6
     r = Resampler(9, 8)
     res["resample_9_8_Msps_in"] = rate(lambda: r(iq), n, rep) / 1e6

@@ -12,9 +12,9 @@ import numpy as np
 
 from sdrcast.config import require_one_of, require_range
 from sdrcast.errors import ConfigError
-from sdrcast.phy.kernels.ofdm import ofdm_demodulate, ofdm_modulate
 from sdrcast.phy.kernels.prbs import prbs
 from sdrcast.phy.mapping import Constellation
+from sdrcast.phy.ofdm import modem
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class ReferenceLink:
         grid = np.zeros((n_frames, 1 + cfg.data_symbols, cfg.nfft), np.complex64)
         grid[:, 0, self.carriers] = self.pilots
         grid[:, 1:, self.carriers] = cells
-        return ofdm_modulate(grid.reshape(-1, cfg.nfft), cfg.cp_len) * self.scale
+        return modem.modulate(grid.reshape(-1, cfg.nfft), cfg.cp_len) * self.scale
 
     def demodulate(self, iq: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
         """Samples (whole frames) -> (LLRs, equalised data cells, report with snr_db/mer_db)."""
@@ -93,7 +93,7 @@ class ReferenceLink:
         if n_frames == 0 or iq.size % cfg.samples_per_frame:
             raise ConfigError(f"{iq.size} samples is not a whole number of frames of "
                               f"{cfg.samples_per_frame} samples")
-        grid = ofdm_demodulate(iq / self.scale, cfg.nfft, cfg.cp_len)
+        grid = modem.demodulate(iq / self.scale, cfg.nfft, cfg.cp_len)
         grid = grid.reshape(n_frames, 1 + cfg.data_symbols, cfg.nfft)[:, :, self.carriers]
         h = grid[:, :1, :] / self.pilots  # LS estimate per frame and carrier
         # DFT-domain smoothing: keep the impulse-response taps that fit in the cyclic prefix

@@ -20,6 +20,7 @@ from sdrcast.phy.atsc3.frame_geometry import SymbolLayout, pattern_index, reserv
 from sdrcast.phy.atsc3.pilots import carrier_map, noc
 from sdrcast.phy.atsc3.tables import ofdm
 from sdrcast.phy.kernels.papr import tone_reservation
+from sdrcast.phy.ofdm import modem
 from sdrcast.phy.resample import Resampler
 
 
@@ -51,7 +52,7 @@ def modulate(symbols: list[np.ndarray], layout: SymbolLayout, gi: int, pattern: 
     g = guard_samples(gi)
     p_data = data_symbol_energy(n, pattern, boost, cred)
     n_pre = sum(k in ("FP", "P") for k in layout.kinds)
-    grid = np.zeros((len(symbols), n), np.complex128)
+    grid = np.zeros((len(symbols), n), np.complex64)
     scale = np.empty(len(symbols))
     for j, (kind, x) in enumerate(zip(layout.kinds, symbols, strict=True)):
         start = (n - x.size) // 2 + 1
@@ -61,14 +62,10 @@ def modulate(symbols: list[np.ndarray], layout: SymbolLayout, gi: int, pattern: 
             scale[j] = 1 / np.sqrt(np.sum(np.abs(amp) ** 2) + data.sum())
         else:
             scale[j] = 1 / np.sqrt(p_data)
-    t = (np.fft.ifft(np.fft.ifftshift(grid, axes=1), axis=1) * n * scale[:, None]).astype(np.complex64)
+    t = modem.to_time(grid, centred=True, scale=scale * np.sqrt(n))
     if layout.tr and tr is not None:
         _reserve_tones(t, layout, gi, pattern, cred, scale, *tr)
-    if not excess:
-        return np.concatenate([t[:, n - g:], t], axis=1).reshape(-1)
-    prefix = [g + (0 if k in ("FP", "P") else excess) for k in layout.kinds]
-    return np.concatenate([np.concatenate([row[np.arange(-p, 0) % n], row])
-                           for row, p in zip(t, prefix, strict=True)])
+    return modem.add_prefix(t, [g + (0 if k in ("FP", "P") else excess) for k in layout.kinds])
 
 
 def demodulate(samples: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, boost: int,
@@ -82,13 +79,12 @@ def demodulate(samples: np.ndarray, layout: SymbolLayout, gi: int, pattern: str,
     n, g = layout.fft, guard_samples(gi)
     p_data = data_symbol_energy(n, pattern, boost, cred)
     n_pre = sum(k in ("FP", "P") for k in layout.kinds)
-    out, a = [], 0
-    ramp = np.exp(2j * np.pi * (np.arange(n) - n // 2) * backoff / n) if backoff else 1.0
-    for j, kind in enumerate(layout.kinds):
-        a += g + (0 if kind in ("FP", "P") else excess)
-        spec = np.fft.fftshift(np.fft.fft(np.asarray(samples[a - backoff:a - backoff + n],
-                                                     np.complex128))) * ramp
-        a += n
+    prefix = [g + (0 if k in ("FP", "P") else excess) for k in layout.kinds]
+    grid = modem.demodulate(samples, n, prefix, fft_offset=backoff)
+    if backoff:
+        grid *= np.exp(2j * np.pi * (np.arange(n) - n // 2) * backoff / n).astype(np.complex64)
+    out = []
+    for j, (kind, spec) in enumerate(zip(layout.kinds, grid, strict=True)):
         if kind in ("FP", "P"):
             amp, data = carrier_map(n, kind, j - n_pre, gi, pattern, boost, cred, layout.tr)
             scale = 1 / np.sqrt(np.sum(np.abs(amp) ** 2) + data.sum())
@@ -97,7 +93,7 @@ def demodulate(samples: np.ndarray, layout: SymbolLayout, gi: int, pattern: str,
             scale = 1 / np.sqrt(p_data)
             noc_j = noc(n, cred)
         start = (n - noc_j) // 2 + 1
-        out.append((spec[start:start + noc_j] / (n * scale)).astype(np.complex64))
+        out.append(spec[start:start + noc_j] / np.float32(np.sqrt(n) * scale))
     return out
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from sdrcast.phy.dtmb import tables
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DtmbConfig
 from sdrcast.phy.kernels.echo import subtract_echoes
+from sdrcast.phy.ofdm import modem
 
 PRECURSOR = 20  # samples of echo before the main path the estimate allows
 _PERIOD = {"pn420": 255, "pn945": 511}
@@ -156,7 +157,7 @@ def equalise_body(cfg: DtmbConfig, frame: np.ndarray, cur: Cir, nxt: Cir, ref_cu
     h[0, at], h[1, at] = cur.taps, nxt.taps
     hc, hn = np.fft.fft(h, axis=1)
     big_h = (hc + hn) / 2
-    y = np.fft.fft(body) / np.sqrt(BODY_SYMBOLS)
+    y = modem.to_frequency(body[None], centred=False)[0]  # the C=3780 body's carriers
     # noise, plus the channel's uncertainty at mid-body: half its change over the frame, and
     # the estimation noise of the taps kept (this keeps LLRs honest in notches)
     kept = np.count_nonzero(cur.taps) + np.count_nonzero(nxt.taps)
@@ -170,6 +171,6 @@ def equalise_body(cfg: DtmbConfig, frame: np.ndarray, cur: Cir, nxt: Cir, ref_cu
         return x[fi].astype(np.complex64), np.minimum(nv[fi], 1e6).astype(np.float32)
     g = p / (p + noise)  # MMSE gain per bin
     mean_g = max(float(g.mean()), 1e-6)
-    x = np.fft.ifft(y * np.conj(big_h) / (p + noise)) * np.sqrt(BODY_SYMBOLS) / mean_g
+    x = modem.to_time((y * np.conj(big_h) / (p + noise))[None], centred=False)[0] / mean_g
     nv = np.full(BODY_SYMBOLS, min((1 - mean_g) / mean_g, 1e6), np.float32)
     return x.astype(np.complex64), nv

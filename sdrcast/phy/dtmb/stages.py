@@ -10,11 +10,11 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
-import scipy.fft
 
 from sdrcast.phy.dtmb import tables
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, DtmbConfig
 from sdrcast.phy.kernels.prbs import lfsr_fibonacci
+from sdrcast.phy.ofdm import modem
 
 SCRAMBLER_POLY = (1 << 15) | (1 << 14) | 1  # 1 + x^14 + x^15
 SCRAMBLER_SEED = 0x00A9  # 100101010000000, D1 first
@@ -65,8 +65,7 @@ def frame_body(cfg: DtmbConfig, logical: np.ndarray) -> np.ndarray:
     frequency interleaver, then a unitary 3780-point IDFT (bin 0 = DC)."""
     if cfg.carriers == 1:
         return logical.astype(np.complex64)
-    X = np.asarray(logical, np.complex64)[..., _carrier_order()]
-    return scipy.fft.ifft(X, axis=-1, norm="ortho", workers=2)
+    return modem.to_time(np.asarray(logical, np.complex64)[..., _carrier_order()], centred=False)
 
 
 @cache
