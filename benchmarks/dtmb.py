@@ -37,9 +37,9 @@ def bench(name: str, frames: int, workers: int) -> dict:
     ts = sample_stream(total * cfg.ts_bytes_per_frame // 188, seed=1)
     tx = DtmbTransmitter(cfg, workers=workers)
     chunk = 50 * cfg.ts_bytes_per_frame  # streamed as the TX flowgraph does, 50 frames a call
-    parts = [tx.modulate(ts[:chunk])]  # first call compiles; untimed
+    parts = [tx.push(ts[:chunk])]  # first call compiles; untimed
     t0 = time.perf_counter()
-    parts += [tx.modulate(ts[i:i + chunk]) for i in range(chunk, ts.size, chunk)]
+    parts += [tx.push(ts[i:i + chunk]) for i in range(chunk, ts.size, chunk)]
     t_tx = time.perf_counter() - t0
     iq = np.concatenate(parts)
     tx_samples = iq.size - parts[0].size

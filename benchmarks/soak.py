@@ -59,7 +59,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         frames = int(4.0 * 7.56e6 / cfg.frame_symbols)
         ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=1)
-        iq = Awgn(args.snr, seed=2)(DtmbTransmitter(cfg).modulate(ts))
+        iq = Awgn(args.snr, seed=2)(DtmbTransmitter(cfg).push(ts))
         iq *= np.float32(10 ** (-15 / 20) / np.sqrt(DtmbTransmitter(cfg).nominal_power))
         loop = Path(d) / "loop.cf32"
         write_samples(loop, iq, 7.56e6)

@@ -62,7 +62,7 @@ def run_dtmb(params: dict, snr_db: float, seed: list[int], n: int) -> dict:
     n = -(-n // cfg.frames_per_group) * cfg.frames_per_group
     frames = latency_frames(cfg) + n + cfg.frames_per_group  # the last frame needs the next header
     ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=seed[2] + 7919 * seed[0])
-    tx = DtmbTransmitter(cfg).modulate(ts)
+    tx = DtmbTransmitter(cfg).push(ts)
     ch = dict(params.get("channel") or {})
     emu = ChannelEmulator(ChannelConfig(sample_rate=SYMBOL_RATE, snr_db=snr_db,
                                         seed=int(np.random.SeedSequence(seed).generate_state(1)[0]),
@@ -72,7 +72,7 @@ def run_dtmb(params: dict, snr_db: float, seed: list[int], n: int) -> dict:
         out, rep = rx.demodulate(y)
         skip = round(rep["sync"]["start"] / cfg.frame_symbols)  # frames before the one synced to
     except SyncLost:  # no header found at this SNR: every frame is lost
-        out, rep, skip = np.zeros(0, np.uint8), {"mer_db": []}, 0
+        out, rep, skip = np.zeros(0, np.uint8), {"mer_db": None}, 0
     ts = ts[skip * cfg.ts_bytes_per_frame:]
     out = out[:n * cfg.ts_bytes_per_frame]
     if out.size < n * cfg.ts_bytes_per_frame:  # frames the receiver never delivered count as lost
@@ -82,7 +82,7 @@ def run_dtmb(params: dict, snr_db: float, seed: list[int], n: int) -> dict:
     bit_err = np.unpackbits(got ^ ref, axis=1)
     return {"frames": n, "frame_errors": int(np.any(got != ref, axis=1).sum()),
             "bits": int(bit_err.size), "bit_errors": int(bit_err.sum()),
-            "mer_db": float(np.mean(rep["mer_db"])) if rep["mer_db"] else None}
+            "mer_db": rep["mer_db"]}
 
 
 def run_batch(params: dict, snr_db: float, batch: int) -> dict:

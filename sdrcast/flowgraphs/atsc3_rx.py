@@ -12,7 +12,6 @@ The configuration found and every counter are printed, and with ``--report`` wri
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 
 import numpy as np
@@ -33,7 +32,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 def run_from_args(args) -> int:
     from sdrcast.errors import ConfigError
     from sdrcast.flowgraphs.common import NothingProduced, check_writable, to_json
-    from sdrcast.phy.atsc3.receiver import receive
+    from sdrcast.phy.atsc3.receiver import Atsc3Receiver
     from sdrcast.runtime import run_block
     from sdrcast.runtime.testing import flatten
     from sdrcast.sdr_io import open_sink, open_source
@@ -44,9 +43,8 @@ def run_from_args(args) -> int:
     iq = flatten(run_block(src)).data.astype(np.complex64)
     if iq.size == 0:
         raise NothingProduced(f"{args.input}: no samples")
-    payload, rep = receive(iq, src.sample_rate or args.rate, max_cfo_hz=args.max_cfo,
-                           ip_plps=(args.plp,) if args.ip else ())
-    cfg = rep.pop("configuration")
+    payload, rep = Atsc3Receiver(src.sample_rate or args.rate, max_cfo_hz=args.max_cfo,
+                                 ip_plps=(args.plp,) if args.ip else ()).demodulate(iq)
     plp = next(iter(payload)) if args.plp is None else args.plp
     if plp not in payload:
         raise ConfigError(f"--plp {plp}: the signal carries PLPs {sorted(payload)}")
@@ -65,7 +63,7 @@ def run_from_args(args) -> int:
         print(f"PLP {i}: " + ", ".join(f"{k} {v}" for k, v in c.items()), file=sys.stderr)
     if args.report:
         with open(args.report, "w") as f:
-            f.write(to_json({**rep, "configuration": dataclasses.asdict(cfg)}))
+            f.write(to_json(rep))
     if not len(data):
         raise NothingProduced(f"ATSC 3.0 found, but PLP {plp} delivered nothing")
     return 0

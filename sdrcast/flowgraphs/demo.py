@@ -113,11 +113,11 @@ def run_dtmb(out: Path, quick: bool = False, snr_db: float = 24.0, seed: int = 1
     cfg = PRESETS["mode6"]
     frames = 10 if quick else 60
     warm = sample_stream(12 * cfg.ts_bytes_per_frame // 188)
-    DtmbReceiver(config=cfg).demodulate(DtmbTransmitter(cfg).modulate(warm))  # compile kernels
+    DtmbReceiver(config=cfg).demodulate(DtmbTransmitter(cfg).push(warm))  # compile kernels
     total = latency_frames(cfg) + frames + 1
     ts = sample_stream(total * cfg.ts_bytes_per_frame // 188, seed=seed)
     t0 = time.perf_counter()
-    iq = DtmbTransmitter(cfg).modulate(ts)
+    iq = DtmbTransmitter(cfg).push(ts)
     t_tx = time.perf_counter() - t0
     channel = ChannelConfig(sample_rate=7.56e6, snr_db=snr_db, profile="tu6", speed_kmh=30.0,
                             carrier_hz=586e6, cfo_hz=20e3, sco_ppm=20.0, seed=seed)

@@ -53,7 +53,7 @@ class DtmbTxBlock(Block):
                 self.counters.add("trailing_bytes_dropped", ts.size - whole)
                 ts = np.concatenate([ts[:whole], null_packets(-whole % self.tx.bytes_per_group // 188)])
                 self.counters.add("null_packets_added", (ts.size - whole) // 188)
-            yield self._frames(self.tx.modulate(ts), ts.size // self.tx.cfg.ts_bytes_per_frame)
+            yield self._frames(self.tx.push(ts), ts.size // self.tx.cfg.ts_bytes_per_frame)
         if self.symbols_in:  # end of input: the interleaver's content goes on air too
             before = self.tx.flush_packets_added
             iq = self.tx.flush()

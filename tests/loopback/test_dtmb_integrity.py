@@ -36,7 +36,7 @@ def test_near_threshold_corrupt_packets_always_carry_the_tei():
     frames = latency_frames(cfg) + 60
     ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=5)
     y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=13.5, seed=4))(
-        DtmbTransmitter(cfg).modulate(ts))
+        DtmbTransmitter(cfg).push(ts))
     out, rep = DtmbReceiver(config=cfg).demodulate(y)
     corrupt, marked = _unflagged_corrupt(out, ts)
     assert rep["ldpc_failures"] > 10 and marked == rep["ts_packets_marked"] > 0
@@ -50,7 +50,7 @@ def test_after_a_half_second_gap_in_rotating_pn_nothing_corrupt_is_unflagged():
     cfg = DtmbConfig("pn945", True, 3780, "16QAM", 0.6, 1)
     frames = 2 * latency_frames(cfg) + 40
     ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=6)
-    iq = DtmbTransmitter(cfg).modulate(ts)
+    iq = DtmbTransmitter(cfg).push(ts)
     cut = (latency_frames(cfg) + 20) * cfg.frame_symbols + 777
     gap = np.zeros(int(0.5 * 7.56e6), np.complex64)
     y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=16.0, seed=5))(
@@ -78,7 +78,7 @@ def test_after_a_half_second_gap_in_rotating_pn_nothing_corrupt_is_unflagged():
 def test_leading_noise_neither_loses_the_recording_nor_its_first_frames(cfg, lead):
     frames = latency_frames(cfg) + 4
     ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=7)
-    x = np.concatenate([np.zeros(lead, np.complex64), DtmbTransmitter(cfg).modulate(ts)])
+    x = np.concatenate([np.zeros(lead, np.complex64), DtmbTransmitter(cfg).push(ts)])
     y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=15.0, seed=8))(x)
     out, rep = DtmbReceiver().demodulate(y)
     assert rep["sync"]["start"] == lead and rep["acquisitions"] == 1
@@ -132,7 +132,7 @@ def test_decoding_queue_stays_bounded_when_decoding_falls_behind(live, monkeypat
     frames = latency_frames(cfg) + 40
     ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=3)
     y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=20.0, seed=1))(
-        DtmbTransmitter(cfg).modulate(ts))
+        DtmbTransmitter(cfg).push(ts))
     rx = DtmbReceiver(config=cfg, live=live)
     peak, out = 0, []
     for i in range(0, y.size, 20_000):

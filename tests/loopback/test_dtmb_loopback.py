@@ -30,7 +30,7 @@ def test_ts_round_trip_in_awgn(header, rot, carriers, const, rate, snr):
     cfg = DtmbConfig(header, rot, carriers, const, rate, interleaver_mode=1)
     frames = latency_frames(cfg) + 2 * cfg.frames_per_group
     ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=3)
-    iq = DtmbTransmitter(cfg).modulate(ts)
+    iq = DtmbTransmitter(cfg).push(ts)
     y = Awgn(snr, seed=5)(iq) * np.complex64(np.exp(0.9j))
     rx = DtmbReceiver(config=cfg)
     half = y.size // 2 + 777  # streamed in two pieces cut mid-frame
@@ -50,7 +50,7 @@ def test_pre_ldpc_ber_estimate_matches_uncoded_theory():
 
     cfg = DtmbConfig("pn420", False, 3780, "16QAM", 0.4, interleaver_mode=1)
     ts = sample_stream((latency_frames(cfg) + 3) * cfg.ts_bytes_per_frame // 188, seed=8)
-    y = Awgn(11.0, seed=9)(DtmbTransmitter(cfg).modulate(ts))
+    y = Awgn(11.0, seed=9)(DtmbTransmitter(cfg).push(ts))
     _, rep = DtmbReceiver(config=cfg).demodulate(y)
     theory = 0.75 * norm.sf(np.sqrt(10 ** 1.1 / 5))
     assert 0.6 * theory < rep["pre_ldpc_ber"] < 1.6 * theory
@@ -59,7 +59,7 @@ def test_pre_ldpc_ber_estimate_matches_uncoded_theory():
 def test_errors_are_counted_below_threshold():
     cfg = DtmbConfig("pn945", False, 3780, "64QAM", 0.8, interleaver_mode=1)
     ts = sample_stream((latency_frames(cfg) + 1) * cfg.ts_bytes_per_frame // 188)
-    y = Awgn(8.0, seed=1)(DtmbTransmitter(cfg).modulate(ts))
+    y = Awgn(8.0, seed=1)(DtmbTransmitter(cfg).push(ts))
     out, rep = DtmbReceiver(config=cfg, iterations=5).demodulate(y)
     assert rep["ldpc_failures"] > 0 and rep["bch_failures"] > 0
     assert out.size == cfg.ts_bytes_per_frame and not np.array_equal(out, ts[:out.size])

@@ -22,7 +22,7 @@ CASES = [  # config, SNR dB
 
 def _signal(cfg, frames, snr, cfo, lead, skip_frames=0, seed=2):
     ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=seed)
-    iq = DtmbTransmitter(cfg).modulate(ts)[skip_frames * cfg.frame_symbols:]
+    iq = DtmbTransmitter(cfg).push(ts)[skip_frames * cfg.frame_symbols:]
     x = np.concatenate([np.zeros(lead, np.complex64), iq])
     y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=snr, cfo_hz=cfo, seed=3))(x)
     return ts, y
@@ -108,7 +108,7 @@ MOBILE = [  # config, SNR dB: TU-6 at 30 km/h (586 MHz), CFO 20 kHz, SCO 20 ppm
 def test_mobile_channel_with_carrier_and_clock_offsets(cfg, snr):
     frames = latency_frames(cfg) + 20
     ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=2)
-    x = np.concatenate([np.zeros(1000, np.complex64), DtmbTransmitter(cfg).modulate(ts)])
+    x = np.concatenate([np.zeros(1000, np.complex64), DtmbTransmitter(cfg).push(ts)])
     y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=snr, profile="tu6", speed_kmh=30,
                                       carrier_hz=586e6, cfo_hz=20e3, sco_ppm=20, seed=3))(x)
     out, rep = DtmbReceiver().demodulate(y)
@@ -128,7 +128,7 @@ def test_mobile_channel_with_carrier_and_clock_offsets(cfg, snr):
 def test_tracks_50_ppm_clock_and_50_khz_carrier_offsets(cfg, snr, ppm, cfo):
     frames = latency_frames(cfg) + 60
     ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=2)
-    x = np.concatenate([np.zeros(1000, np.complex64), DtmbTransmitter(cfg).modulate(ts)])
+    x = np.concatenate([np.zeros(1000, np.complex64), DtmbTransmitter(cfg).push(ts)])
     y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=snr, cfo_hz=cfo, sco_ppm=ppm,
                                       seed=3))(x)
     out, rep = DtmbReceiver().demodulate(y)
@@ -149,7 +149,7 @@ def test_resynchronises_after_signal_loss(mode):
     cfg = DtmbConfig("pn420", True, 3780, "4QAM", 0.4, 1)
     frames = latency_frames(cfg) + 40
     ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=4)
-    iq = DtmbTransmitter(cfg).modulate(ts)
+    iq = DtmbTransmitter(cfg).push(ts)
     lost = 20 * cfg.frame_symbols
     gap = SampleGaps(period=iq.size, length=lost, first=60 * cfg.frame_symbols + 1234, mode=mode)
     y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=12.0, cfo_hz=3e3, seed=2))(gap(iq))

@@ -27,6 +27,7 @@ from sdrcast.phy.atsc3.scrambler import scramble
 from sdrcast.phy.atsc3.tables import constellation_points
 from sdrcast.phy.atsc3.tables import ofdm as ofdm_tables
 from sdrcast.phy.atsc3.time_interleaver import CtiInterleaver, hybrid
+from sdrcast.phy.contracts import Transmitter
 from sdrcast.phy.fec import BchCode, CrcCode, LdpcCode
 
 
@@ -82,7 +83,7 @@ class PlpEncoder:
         return self.cti(cells) if self.cti is not None else cells
 
 
-class Atsc3Transmitter:
+class Atsc3Transmitter(Transmitter):
     """``modulate(payload) -> iq`` for whole frames. ``payload``: TS bytes for a single PLP, or
     ``{plp_id: TS bytes}``. Input that does not fill the last frame is completed with
     baseband-packet padding (``padding_packets`` per PLP counts the packets added)."""
@@ -226,7 +227,7 @@ class Atsc3Transmitter:
         """TS bytes (one PLP) or ``{plp_id: TS bytes}`` -> whole frames of baseband samples."""
         if not isinstance(payload, dict) and len(self.plps) != 1:
             raise ConfigError(f"{len(self.plps)} PLPs: give the payload as {{plp_id: TS bytes}}")
-        return np.concatenate([self.push(payload), self.flush()])
+        return super().modulate(payload)
 
     @property
     def frame_samples_count(self) -> int:

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from sdrcast.errors import SyncLost
+from sdrcast.phy.contracts import Receiver, ReceiverReport
 from sdrcast.phy.dtmb import equaliser, stages, tables
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, SYMBOL_RATE, DtmbConfig
 from sdrcast.phy.dtmb.demodulator import ERASED_NOISE_VAR, DtmbDemodulator
@@ -109,7 +110,7 @@ def _si_bits(symbols: np.ndarray) -> np.ndarray:
     return ((symbols.real + symbols.imag) < 0).astype(np.uint8)
 
 
-class DtmbReceiver:
+class DtmbReceiver(Receiver):
     """Streaming DTMB receiver, no configuration needed.
 
     ``sample_rate``: 7.56e6 (symbol-rate samples) or any rate the SRRC matched filter can bring
@@ -596,13 +597,12 @@ class DtmbReceiver:
         self._submit(syms, nvs, end=True)
         return self._collect(wait=True)
 
-    def demodulate(self, iq: np.ndarray) -> tuple[np.ndarray, dict]:
-        """Decode a whole recording; raises ``SyncLost`` if no frame was found."""
-        out = self.push(iq)
-        out = np.concatenate([out, self.flush()])
-        if self.sync is None:
-            raise SyncLost("no DTMB frame header found (PN420/595/945) in the input")
-        return out, self.report()
+    standard = "dtmb"
+    no_signal = "no DTMB frame header found (PN420/595/945)"
+
+    @property
+    def synced_once(self) -> bool:
+        return bool(self.syncs)
 
     def counters_now(self) -> dict:
         """The receiver's and the decoder's counters (cheap; for status lines)."""
@@ -614,9 +614,25 @@ class DtmbReceiver:
         return {**self.counters, **dec}
 
     def report(self) -> dict:
-        """Sync result, configuration, per-frame log, counters and the decoder's report."""
+        """The common receiver report (``phy.contracts.ReceiverReport``) with DTMB's details:
+        sync result, configuration, per-frame log, counters and the decoder's report."""
         rep = self.demod.report.to_dict() if self.demod is not None else {}
-        return {"sync": asdict(self.syncs[0]) if self.syncs else None,
-                "acquisitions_log": [asdict(a) for a in self.syncs],
-                "config": self.cfg.__dict__ if self.cfg else None,
-                "frames_log": [asdict(f) for f in self.frames], **rep, **self.counters}
+        c = self.counters
+        last = self.frames[-1] if self.frames else None
+        mer = rep.get("mer_db") or []
+        return ReceiverReport(
+            "dtmb", "tracking" if self.cfg else ("lost" if self.syncs else "searching"),
+            c["samples_in"], c["acquisitions"], c["sync_losses"],
+            last.cfo_hz if last else None, last.sco_ppm if last else None,
+            last.snr_db if last else None, float(np.mean(mer[-50:])) if mer else None,
+            fec={k: rep.get(k, 0) for k in ("ldpc_failures", "bch_failures", "bch_corrected",
+                                              "pre_ldpc_ber")},
+            payload={"ts_packets_out": rep.get("frames_out", 0) * (self.demod.cfg.ts_bytes_per_frame
+                                                                    // 188 if self.demod else 0),
+                     "ts_packets_marked": rep.get("ts_packets_marked", 0),
+                     "frames_dropped": rep.get("frames_dropped", 0)},
+            details={"sync": asdict(self.syncs[0]) if self.syncs else None,
+                     "acquisitions_log": [asdict(a) for a in self.syncs],
+                     "config": self.cfg.__dict__ if self.cfg else None,
+                     "frames_log": [asdict(f) for f in self.frames], **rep, **c,
+                     "mer_db_per_frame": list(mer)}).to_dict()

@@ -6,6 +6,7 @@ import numpy as np
 
 from sdrcast.errors import ConfigError
 from sdrcast.mac.ts import TS_PACKET, null_packets
+from sdrcast.phy.contracts import Transmitter
 from sdrcast.phy.dtmb import stages
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, SYMBOL_RATE, DtmbConfig
 from sdrcast.phy.dtmb.shaping import shaper
@@ -13,17 +14,17 @@ from sdrcast.phy.fec import BchCode, LdpcCode
 from sdrcast.phy.interleave import ConvolutionalInterleaver
 
 
-class DtmbTransmitter:
+class DtmbTransmitter(Transmitter):
     """Stateful (time interleaver, frame counter within the superframe) DTMB modulator.
 
-    ``modulate(ts)`` takes whole TS packets; input that does not fill the last group of frames
-    (``cfg.frames_per_group`` frames, 2 for 32QAM and 4QAM-NR) is completed with null packets,
-    counted in ``null_packets_added``. The time interleaver delays symbols by up to
-    ``latency_frames`` frames: ``flush()`` at the end of input sends that many frames of null
-    packets so that every input packet is on air (``flush_packets_added``). LDPC encoding is
-    spread over ``workers`` threads. The time interleaver starts from zero state with symbol 0
-    on branch 0, so the first ``52*51*M`` symbols out carry zeros, as in any DTMB exciter
-    start-up.
+    The transmitter contract (``phy.contracts``): ``push(ts)`` streams, ``flush()`` ends, and
+    ``modulate(ts)`` does both. TS comes in whole packets; input that does not fill the last
+    group of frames (``cfg.frames_per_group`` frames, 2 for 32QAM and 4QAM-NR) is completed
+    with null packets, counted in ``null_packets_added``. The time interleaver delays symbols
+    by up to ``latency_frames`` frames: ``flush()`` sends that many frames of null packets so
+    that every input packet is on air (``flush_packets_added``). LDPC encoding is spread over
+    ``workers`` threads. The time interleaver starts from zero state with symbol 0 on branch 0,
+    so the first ``52*51*M`` symbols out carry zeros, as in any DTMB exciter start-up.
     """
 
     def __init__(self, cfg: DtmbConfig | None = None, workers: int = 2):
@@ -109,10 +110,11 @@ class DtmbTransmitter:
         frames = -(-stages.latency_frames(self.cfg) // group) * group
         n = frames * self.cfg.ts_bytes_per_frame // TS_PACKET
         self.flush_packets_added += n
-        return self.modulate(null_packets(n))
+        return self.push(null_packets(n))
 
-    def modulate(self, ts: bytes | np.ndarray) -> np.ndarray:
+    def push(self, ts: bytes | np.ndarray) -> np.ndarray:
         """TS packets -> complex64 baseband at ``cfg.sample_rate`` (7.56 Msps: the symbols,
-        header + body per frame; other rates: SRRC-shaped, delayed by the filter)."""
+        header + body per frame; other rates: SRRC-shaped, delayed by the filter), streaming:
+        the interleaver keeps its content for the next call (``flush`` sends it)."""
         framed = self.stages(ts)["framed"]
         return framed if self.shaper is None else self.shaper(framed)

@@ -51,16 +51,16 @@ def test_input_is_padded_with_counted_null_packets_and_frames_continue():
     padded = np.packbits(bits)
     assert np.all(pids(padded[5 * 188:]) == NULL_PID)
     # rotating PN: the next call continues the superframe (frame 1 uses shift 1)
-    x2 = tx.modulate(sample_stream(per_frame))
+    x2 = tx.push(sample_stream(per_frame))
     assert not np.allclose(x2[:945], out["framed"][:945])
     with pytest.raises(ConfigError, match="188-byte"):
-        tx.modulate(np.zeros(100, np.uint8))
+        tx.push(np.zeros(100, np.uint8))
 
 
 def test_power_and_4qam_nr_path():
     for cfg in (DtmbConfig(), DtmbConfig("pn595", False, 1, "4QAM-NR", 0.8, 1)):
         tx = DtmbTransmitter(cfg)
-        x = tx.modulate(sample_stream(2 * cfg.ts_bytes_per_frame // 188))  # two frames
+        x = tx.push(sample_stream(2 * cfg.ts_bytes_per_frame // 188))  # two frames
         frames = x.reshape(-1, cfg.frame_symbols)
         body = frames[:, cfg.header_symbols:]
         head = frames[:, :cfg.header_symbols]

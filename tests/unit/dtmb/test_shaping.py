@@ -25,7 +25,7 @@ def test_shaper_keeps_unit_power_and_the_band():
 def test_shaped_round_trip_with_offsets(rate):
     cfg = DtmbConfig("pn420", True, 3780, "64QAM", 0.6, 1, sample_rate=rate)
     ts = sample_stream((latency_frames(cfg) + 4) * cfg.ts_bytes_per_frame // 188)
-    iq = DtmbTransmitter(cfg).modulate(ts)
+    iq = DtmbTransmitter(cfg).push(ts)
     y = ChannelEmulator(ChannelConfig(sample_rate=rate, snr_db=20, bandwidth=7.56e6, cfo_hz=10e3,
                                       sco_ppm=10, seed=1))(iq)
     out, rep = DtmbReceiver(sample_rate=rate).demodulate(y)
