@@ -23,7 +23,6 @@ import numpy as np
 from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
 from sdrcast.flowgraphs.common import add_level_argument, finish, level_scale
-from sdrcast.mac.ts import null_packets
 from sdrcast.phy.dtmb import PRESETS, DtmbConfig, DtmbTransmitter, stages
 from sdrcast.phy.dtmb.config import SYMBOL_RATE
 from sdrcast.runtime import Block, Chunk, FrameAdapter, Tag
@@ -46,14 +45,13 @@ class DtmbTxBlock(Block):
     def process(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
         for group in self.framer.process(chunks):
             self.poll()
-            ts = group.data
-            short = -ts.size % self.tx.bytes_per_group
-            if short:  # end of stream: complete the group with null packets
-                whole = ts.size - ts.size % 188
+            ts = group.data  # the end of input: a partial group, which push completes with nulls
+            whole = ts.size - ts.size % 188
+            if whole < ts.size:
                 self.counters.add("trailing_bytes_dropped", ts.size - whole)
-                ts = np.concatenate([ts[:whole], null_packets(-whole % self.tx.bytes_per_group // 188)])
-                self.counters.add("null_packets_added", (ts.size - whole) // 188)
-            yield self._frames(self.tx.push(ts), ts.size // self.tx.cfg.ts_bytes_per_frame)
+            iq = self.tx.push(ts[:whole])
+            self.counters["null_packets_added"] = self.tx.null_packets_added
+            yield self._frames(iq, -(-whole // self.tx.bytes_per_group) * self.tx.cfg.frames_per_group)
         if self.symbols_in:  # end of input: the interleaver's content goes on air too
             before = self.tx.flush_packets_added
             iq = self.tx.flush()

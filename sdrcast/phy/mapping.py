@@ -1,7 +1,6 @@
 """Constellation objects: point tables with their labels, mapping and soft demapping."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -10,6 +9,7 @@ import numpy as np
 from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
 from sdrcast.phy.kernels import qam
+from sdrcast.phy.parallel import parallel_map
 
 
 def gray_code(n: int) -> np.ndarray:
@@ -119,8 +119,7 @@ class Constellation:
         if sym.size >= 20000:  # two halves in parallel (the kernels release the GIL)
             h = sym.size // 2
             parts = [(sym[:h], nv[:h] if nv.ndim else nv), (sym[h:], nv[h:] if nv.ndim else nv)]
-            with ThreadPoolExecutor(2) as pool:
-                return np.concatenate(list(pool.map(lambda a: self._demap(*a, method), parts)))
+            return np.concatenate(parallel_map(lambda a: self._demap(*a, method), parts))
         return self._demap(sym, nv, method)
 
     def _demap(self, sym: np.ndarray, nv: np.ndarray, method: str) -> np.ndarray:

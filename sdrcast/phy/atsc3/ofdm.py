@@ -10,8 +10,6 @@ N_CP) A_SP^2 + N_CP A_CP^2 (Table 7.4 N_data; as gr-atsc3, within 1e-4).
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 from sdrcast.phy.atsc3 import bootstrap as bs
@@ -21,6 +19,7 @@ from sdrcast.phy.atsc3.pilots import carrier_map, noc
 from sdrcast.phy.atsc3.tables import ofdm
 from sdrcast.phy.kernels.papr import tone_reservation
 from sdrcast.phy.ofdm import modem
+from sdrcast.phy.parallel import parallel_map
 from sdrcast.phy.resample import Resampler
 
 
@@ -119,10 +118,8 @@ def _reserve_tones(t: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, c
     clip = 10 ** (clip_db / 20) * np.sqrt(np.mean(np.abs(t) ** 2, axis=1))
     a_max = max_tone * sizes * scale
     half = len(t) // 2  # two threads, each on its own symbols (the kernel releases the GIL)
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda sl: tone_reservation(t[sl], kern, bins, kidx[sl], clip[sl],
-                                                       a_max[sl], iterations),
-                      (slice(0, half), slice(half, None))))
+    parallel_map(lambda sl: tone_reservation(t[sl], kern, bins, kidx[sl], clip[sl], a_max[sl],
+                                             iterations), (slice(0, half), slice(half, None)))
 
 
 def bootstrap_at(rate: float, fields: bs.BootstrapFields) -> np.ndarray:

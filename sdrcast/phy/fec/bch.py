@@ -2,7 +2,6 @@
 (GB 20600-2006 4.3, shortened BCH(1023,1013), t = 1). Systematic, MSB first."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import numpy as np
@@ -11,6 +10,7 @@ from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
 from sdrcast.phy.fec.ldpc import ATSC3_RATES
 from sdrcast.phy.kernels import bch as k
+from sdrcast.phy.parallel import parallel_map
 from sdrcast.phy.tables import load_json
 
 
@@ -98,10 +98,6 @@ class BchCode:
                 words[i] = w
             return c
 
-        if workers > 1 and len(words) > 1:
-            with ThreadPoolExecutor(workers) as pool:
-                counts = np.array(list(pool.map(run, range(len(words)))), np.int32)
-        else:
-            counts = np.array([run(i) for i in range(len(words))], np.int32)
+        counts = np.array(parallel_map(run, range(len(words)), workers), np.int32)
         msg = words[:, :self.k]
         return (msg[0], counts[0]) if single else (msg, counts)

@@ -5,7 +5,6 @@ the standard's LDPC output leaves the encoder), so encoding and decoding use the
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 
@@ -14,6 +13,7 @@ import numpy as np
 from sdrcast.config import require_one_of, require_range
 from sdrcast.errors import ConfigError
 from sdrcast.phy.kernels import ldpc as k
+from sdrcast.phy.parallel import parallel_map
 from sdrcast.phy.tables import load_json
 
 ATSC3_RATES = tuple(f"{i}/15" for i in range(2, 14))
@@ -164,8 +164,7 @@ class LdpcCode:
         x = self._batch(info, self.k, "info", np.uint8)
         if workers > 1 and x.shape[0] > 1:
             parts = np.array_split(x, min(workers, x.shape[0]))
-            with ThreadPoolExecutor(workers) as pool:
-                out = np.concatenate(list(pool.map(self._encoder, parts)))
+            out = np.concatenate(parallel_map(self._encoder, parts, workers))
         else:
             out = self._encoder(x)
         return out[0] if single else out
@@ -218,11 +217,7 @@ class LdpcCode:
                                                         iterations, alpha, early_stop)
             return hard[self.info_cols].T, its, ok
 
-        if workers > 1 and len(groups) > 1:
-            with ThreadPoolExecutor(workers) as pool:
-                parts = list(pool.map(run, groups))
-        else:
-            parts = [run(g) for g in groups]
+        parts = parallel_map(run, groups, workers)
         bits = np.concatenate([p[0] for p in parts])
         report = LdpcReport(np.concatenate([p[1] for p in parts]),
                             np.concatenate([p[2] for p in parts]))
