@@ -58,7 +58,7 @@ def bench(name: str, frames: int, workers: int) -> dict:
         return wrap
 
     rx._track = timed(rx._track, "track")
-    rx.demod.decode = timed(rx.demod.decode, "decode")
+    rx.decoder.decode = timed(rx.decoder.decode, "decode")
     t0 = time.perf_counter()  # until every frame is decoded (push waits for a full queue)
     out = np.concatenate([rx.push(y[(fill + 1) * cfg.frame_symbols:]), rx.flush()])
     t_rx = time.perf_counter() - t0

@@ -4,7 +4,7 @@ function of its arguments (seeds derive from them), so local and cluster runs ag
 * ``reference``: the generic OFDM + QAM link, uncoded; a frame is one OFDM frame.
 * ``reference-ldpc``: the same link carrying DTMB rate-0.6 LDPC codewords (7488 bits); a frame
   is one codeword.
-* ``dtmb``: the DTMB transmitter and the frame-aligned DTMB demodulator (``params["dtmb"]``: a
+* ``dtmb``: the DTMB transmitter and the DTMB receiver given the configuration (``params["dtmb"]``: a
   preset name or a dict of ``DtmbConfig`` fields; default ``mode6`` with interleaver mode 1); a
   frame is one signal frame of TS, in error when any of its bytes is wrong. Each batch first
   fills the time deinterleaver (170 or 510 frames).

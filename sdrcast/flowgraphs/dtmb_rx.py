@@ -100,7 +100,7 @@ def run_from_args(args) -> int:
     rep = {**rx.rx.report(), "source": stats["blocks"][src.name]["counters"]}
     write_report(args.report, rep)
     lost = {k: v for k, v in rep["source"].items() if v}
-    cfg = rx.rx.cfg or (rx.rx.demod.cfg if rx.rx.demod else None)
+    cfg = rx.rx.cfg or (rx.rx.decoder.cfg if rx.rx.decoder else None)
     out_bytes = stats["blocks"]["dtmb_rx"]["items_out"]
     if cfg is not None:
         last = rep["frames_log"][-1] if rep["frames_log"] else {}

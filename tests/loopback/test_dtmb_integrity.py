@@ -117,16 +117,16 @@ def test_decoding_queue_stays_bounded_when_decoding_falls_behind(live, monkeypat
     import time
 
     from sdrcast.phy.dtmb import receiver as rxmod
-    from sdrcast.phy.dtmb.demodulator import DtmbDemodulator
+    from sdrcast.phy.dtmb.decoder import DtmbDecoder
 
-    slow = DtmbDemodulator.decode
+    slow = DtmbDecoder.decode
 
     def decode(self, symbols, noise_var, drop=False):
         if not drop:
             time.sleep(0.02 * len(symbols))  # far slower than tracking
         return slow(self, symbols, noise_var, drop)
 
-    monkeypatch.setattr(DtmbDemodulator, "decode", decode)
+    monkeypatch.setattr(DtmbDecoder, "decode", decode)
     monkeypatch.setattr(rxmod, "DECODE_BATCH", 4)
     cfg = DtmbConfig("pn420", False, 3780, "4QAM", 0.4, 1)
     frames = latency_frames(cfg) + 40
@@ -165,7 +165,7 @@ def test_dropped_frames_keep_codeword_groups_aligned(constellation, rate):
     """32QAM and 4QAM-NR frames hold half codewords: after an odd number of frames dropped
     (decoder behind a live signal), decoding resumes on a codeword-group boundary; every packet
     out is the input's or carries the TEI, and decoding does resume."""
-    from sdrcast.phy.dtmb.demodulator import DtmbDemodulator
+    from sdrcast.phy.dtmb.decoder import DtmbDecoder
 
     cfg = DtmbConfig("pn945", False, 3780, constellation, rate, 1)
     lat = latency_frames(cfg)
@@ -173,7 +173,7 @@ def test_dropped_frames_keep_codeword_groups_aligned(constellation, rate):
     ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=8)
     sym = DtmbTransmitter(cfg).stages(ts)["body_logical"][:, 36:]
     nv = np.full(sym.shape, 1e-3, np.float32)
-    d = DtmbDemodulator(cfg)
+    d = DtmbDecoder(cfg)
     cut = [0, lat + 6, lat + 9, lat + 14, lat + 15, frames]  # drops of 3 and 1 frames
     out = []
     for i, (a, b) in enumerate(zip(cut[:-1], cut[1:], strict=True)):

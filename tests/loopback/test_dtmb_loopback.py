@@ -8,7 +8,7 @@ import pytest
 from sdrcast.channel.awgn import Awgn
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.dtmb import DtmbConfig, DtmbReceiver, DtmbTransmitter
-from sdrcast.phy.dtmb.demodulator import nr_soft_decode
+from sdrcast.phy.dtmb.decoder import nr_soft_decode
 from sdrcast.phy.dtmb.stages import latency_frames
 from sdrcast.phy.dtmb.tables import nr_words
 

@@ -25,7 +25,7 @@ from functools import cache
 
 import numpy as np
 
-from sdrcast.phy.dtmb import tables
+from sdrcast.phy.dtmb import stages, tables
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DtmbConfig
 from sdrcast.phy.kernels.echo import subtract_echoes
 from sdrcast.phy.ofdm import modem
@@ -174,3 +174,14 @@ def equalise_body(cfg: DtmbConfig, frame: np.ndarray, cur: Cir, nxt: Cir, ref_cu
     x = modem.to_time((y * np.conj(big_h) / (p + noise))[None], centred=False)[0] / mean_g
     nv = np.full(BODY_SYMBOLS, min((1 - mean_g) / mean_g, 1e6), np.float32)
     return x.astype(np.complex64), nv
+
+
+def frame_estimates(cfg: DtmbConfig, seg: np.ndarray, index: int):
+    """Channel estimates from a frame's header and the next frame's (``seg``: frame + next
+    header; ``index``: the frame's place in the superframe), with both reference headers."""
+    sf = stages.frames_per_superframe(cfg)
+    ref_cur, ref_next = stages.header(cfg, index % sf), stages.header(cfg, (index + 1) % sf)
+    hs, fs = cfg.header_symbols, cfg.frame_symbols
+    cur = estimate_cir(cfg, seg[:hs], ref_cur)
+    nxt = estimate_cir(cfg, seg[fs:fs + hs], ref_next)
+    return cur, nxt, ref_cur, ref_next

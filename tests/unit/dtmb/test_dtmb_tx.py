@@ -105,7 +105,7 @@ def test_cli_tx_writes_an_annotated_sigmf_recording(tmp_path):
 @pytest.mark.parametrize("name", ["4QAM", "16QAM", "64QAM"])
 def test_per_axis_demapper_equals_exhaustive_max_log(name):
     from sdrcast.phy.dtmb import tables
-    from sdrcast.phy.dtmb.demodulator import _axes
+    from sdrcast.phy.dtmb.decoder import _axes
     from sdrcast.phy.kernels.qam import demap_maxlog_axes
     from sdrcast.phy.mapping import Constellation
 

@@ -70,7 +70,7 @@ HISTORY = 2000  # per-codeword / per-frame measurements kept (the newest)
 
 
 @dataclass
-class DemodReport:
+class DecoderReport:
     """Decoder counters; the per-codeword LDPC iterations and per-frame MER keep the newest
     ``HISTORY`` values, so a report stays small however long the stream."""
 
@@ -97,7 +97,7 @@ class DemodReport:
                 "mer_db": list(self.mer_db), "pre_ldpc_ber": self.pre_ldpc_ber}
 
 
-class DtmbDemodulator:
+class DtmbDecoder:
     """``decode(symbols, noise_var) -> (ts bytes, report)`` for frames of 3744 equalised data
     symbols (``[n, 3744]``, in received order) and their noise variances.
 
@@ -107,7 +107,7 @@ class DtmbDemodulator:
     """
 
     def __init__(self, cfg: DtmbConfig, iterations: int = 30, precision: str = "int8",
-                 workers: int = 2, report: DemodReport | None = None):
+                 workers: int = 2, report: DecoderReport | None = None):
         self.cfg = cfg
         self.iterations, self.precision, self.workers = iterations, precision, workers
         self.bch, self.ldpc = BchCode.dtmb(), LdpcCode.dtmb(cfg.ldpc_rate)
@@ -125,7 +125,7 @@ class DtmbDemodulator:
         self.phase: int | None = None if cfg.frames_per_group > 1 else 0
         self.pending = np.zeros(0, np.float32)  # LLRs waiting for a whole codeword group
         self._discard = 0  # frames to drop after a drop, to start on a codeword group again
-        self.report = report if report is not None else DemodReport()
+        self.report = report if report is not None else DecoderReport()
 
     def _llr(self, sym: np.ndarray, nv: np.ndarray) -> np.ndarray:
         """Max-log LLRs, first bit of each label first."""
@@ -148,7 +148,7 @@ class DtmbDemodulator:
             self.report.mer_db.append(float(10 * np.log10(np.mean(np.abs(ideal) ** 2) / err)))
 
     def decode(self, symbols: np.ndarray, noise_var: np.ndarray,
-               drop: bool = False) -> tuple[np.ndarray, DemodReport]:
+               drop: bool = False) -> tuple[np.ndarray, DecoderReport]:
         """Deinterleave and decode. ``drop``: the decoder is behind a live signal: these frames
         pass the deinterleaver (which must stay aligned, and spreads them into later frames)
         but the frames coming out are neither demapped nor decoded, only counted
