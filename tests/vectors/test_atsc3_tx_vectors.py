@@ -84,18 +84,17 @@ def _subframes():
             fft = int(p["fftsize"].split("_")[1].removesuffix("K")) * 1024
             gi = int(p["guardinterval"].split("_")[1])
             lay = layout(fft, gi, p["pilotpattern"].removeprefix("PILOT_"), 0, n_pre,
-                         p["numpayloadsyms"], sbs_first, frame_start)
-            pilots = (gi, p["pilotpattern"].removeprefix("PILOT_"), int(p["pilotboost"].split("_")[1]))
-            out.append((f"{case['set'][:9]}{sfx}", d, sfx, lay, p["fimode"] == "FREQ_ALL_SYMBOLS",
-                         pilots))
+                         p["numpayloadsyms"], sbs_first, frame_start,
+                         boost=int(p["pilotboost"].split("_")[1]))
+            out.append((f"{case['set'][:9]}{sfx}", d, sfx, lay, p["fimode"] == "FREQ_ALL_SYMBOLS"))
     return out
 
 
 SUBFRAMES = _subframes()
 
 
-@pytest.mark.parametrize("sid, d, sfx, lay, fi_all, pilots", SUBFRAMES, ids=[s[0] for s in SUBFRAMES])
-def test_frequency_interleaver(sid, d, sfx, lay, fi_all, pilots):
+@pytest.mark.parametrize("sid, d, sfx, lay, fi_all", SUBFRAMES, ids=[s[0] for s in SUBFRAMES])
+def test_frequency_interleaver(sid, d, sfx, lay, fi_all):
     with np.load(d / f"07_framed_cells{sfx}.npz") as z:
         framed = z["cells"]
     assert framed.size == lay.total_cells
@@ -103,10 +102,10 @@ def test_frequency_interleaver(sid, d, sfx, lay, fi_all, pilots):
         np.testing.assert_array_equal(interleave(framed, lay, fi_all), z["cells"])
 
 
-@pytest.mark.parametrize("sid, d, sfx, lay, fi_all, pilots", SUBFRAMES, ids=[s[0] for s in SUBFRAMES])
-def test_pilot_insertion(sid, d, sfx, lay, fi_all, pilots):
+@pytest.mark.parametrize("sid, d, sfx, lay, fi_all", SUBFRAMES, ids=[s[0] for s in SUBFRAMES])
+def test_pilot_insertion(sid, d, sfx, lay, fi_all):
     with np.load(d / f"08_freqinterleaved_cells{sfx}.npz") as z:
-        symbols, empty = insert(z["cells"], lay, *pilots, 0)
+        symbols, empty = insert(z["cells"], lay)
     with np.load(d / f"09_ofdm_active_carriers_with_pilots{sfx}.npz") as z:
         np.testing.assert_array_equal(np.concatenate(symbols), z["cells"])
     assert empty == (21 if "s03" in sid else 0)  # 32K SP12_4: see pilots.insert
@@ -135,8 +134,8 @@ def test_bootstrap_native_rate(case):
     assert decode(ref) == fields  # gr-atsc3's bootstrap signals what sdrcast reads back
 
 
-@pytest.mark.parametrize("sid, d, sfx, lay, fi_all, pilots", SUBFRAMES, ids=[s[0] for s in SUBFRAMES])
-def test_ofdm_symbols_and_bootstrap_in_the_frame(sid, d, sfx, lay, fi_all, pilots):
+@pytest.mark.parametrize("sid, d, sfx, lay, fi_all", SUBFRAMES, ids=[s[0] for s in SUBFRAMES])
+def test_ofdm_symbols_and_bootstrap_in_the_frame(sid, d, sfx, lay, fi_all):
     """File 10 = bootstrap resampled to 6.912 Msps (gr-atsc3's own filter: within -40 dB NMSE)
     + every OFDM symbol with its guard interval (max error 1e-4 of the peak)."""
     with np.load(d / f"09_ofdm_active_carriers_with_pilots{sfx}.npz") as z:
@@ -146,7 +145,7 @@ def test_ofdm_symbols_and_bootstrap_in_the_frame(sid, d, sfx, lay, fi_all, pilot
         k = noc(lay.fft, 4 if kind == "FP" else 0)
         syms.append(carriers[a:a + k])
         a += k
-    time = modulate(syms, lay, *pilots, 0)
+    time = modulate(syms, lay)
     ref = np.fromfile(d / "10_baseband_6912ksps.cf32", np.complex64)
     boot = 13824
     if sfx == "_sub1":  # after the bootstrap and subframe 0

@@ -214,4 +214,4 @@ class Atsc3Config:
         s = self.subframes[index]
         return layout(s.fft_size, s.guard_interval, s.scattered_pilot_pattern, s.reduced_carriers,
                       self.num_preamble_symbols if index == 0 else 0, s.num_ofdm_symbols, s.sbs_first,
-                      index == 0, self.papr_reduction == "TR")
+                      index == 0, self.papr_reduction == "TR", s.scattered_pilot_boost)

@@ -53,25 +53,21 @@ def equalise(x: np.ndarray, amp: np.ndarray, smooth: int = 5) -> tuple[np.ndarra
     return (x / h).astype(np.complex64), (nv / gain).astype(np.float64), max(nv, 1e-6)
 
 
-def subframe_samples(lay: SymbolLayout, gi: int, excess: int = 0) -> int:
+def subframe_samples(lay: SymbolLayout, excess: int = 0) -> int:
     """Samples of a subframe (``excess``: time-aligned frames' extra guard samples)."""
-    return len(lay.kinds) * (lay.fft + ofdm.guard_samples(gi)) + \
-        sum(k not in ("FP", "P") for k in lay.kinds) * excess
+    return len(lay.kinds) * (lay.fft + ofdm.guard_samples(lay.gi)) + \
+        (len(lay.kinds) - lay.n_preamble) * excess
 
 
-def subframe_cells(iq: np.ndarray, lay: SymbolLayout, gi: int, pattern: str, boost: int,
-                   cred: int, fi: bool, excess: int = 0,
+def subframe_cells(iq: np.ndarray, lay: SymbolLayout, fi: bool, excess: int = 0,
                    backoff: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
     """A subframe's samples -> (its framed cells, equalised and frequency-deinterleaved
     (``fi``: data symbols interleaved); their noise variances; the mean noise variance at unit
     channel gain)."""
-    symbols = ofdm.demodulate(iq, lay, gi, pattern, boost, cred, excess, backoff)
-    n_pre = sum(k in ("FP", "P") for k in lay.kinds)
-    eq = [equalise(x, pilots.carrier_map(lay.fft, k, j - n_pre, gi, pattern, boost, cred, lay.tr)[0])
-          for j, (k, x) in enumerate(zip(lay.kinds, symbols, strict=True))]
-    args = (lay, gi, pattern, boost, cred)
-    cells = pilots.extract([e[0] for e in eq], *args)[:lay.total_cells]
-    nv = pilots.extract([e[1] for e in eq], *args)[:lay.total_cells]
+    symbols = ofdm.demodulate(iq, lay, excess, backoff)
+    eq = [equalise(x, pilots.symbol_map(lay, j)[0]) for j, x in enumerate(symbols)]
+    cells = pilots.extract([e[0] for e in eq], lay)[:lay.total_cells]
+    nv = pilots.extract([e[1] for e in eq], lay)[:lay.total_cells]
     return (frequency_interleaver.deinterleave(cells, lay, fi),
             frequency_interleaver.deinterleave(nv, lay, fi), float(np.mean([e[2] for e in eq])))
 
@@ -182,10 +178,9 @@ class Atsc3Demodulator:
         a = self.ref.bootstrap.size
         cells, noise, unit = [], [], []
         for s, lay in zip(self.cfg.subframes, self.ref.layouts, strict=True):
-            n = subframe_samples(lay, s.guard_interval, self.ref.excess)
-            c, nv, u = subframe_cells(iq[a:a + n], lay, s.guard_interval, s.scattered_pilot_pattern,
-                                      s.scattered_pilot_boost, s.reduced_carriers,
-                                      s.frequency_interleaver, self.ref.excess, self.backoff)
+            n = subframe_samples(lay, self.ref.excess)
+            c, nv, u = subframe_cells(iq[a:a + n], lay, s.frequency_interleaver, self.ref.excess,
+                                      self.backoff)
             a += n
             cells.append(c)
             noise.append(nv)
@@ -313,9 +308,8 @@ def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Con
     def preamble(n_pre: int, cred: int) -> tuple[np.ndarray, np.ndarray]:
         """Preamble data cells (deinterleaved) and their noise variances."""
         lay = SymbolLayout(fft, ("FP",) + ("P",) * (n_pre - 1),
-                           (counts[4],) + (counts[cred],) * (n_pre - 1))
-        return subframe_cells(iq[:subframe_samples(lay, gi)], lay, gi, pattern, 0, cred, True,
-                              backoff=backoff)[:2]
+                           (counts[4],) + (counts[cred],) * (n_pre - 1), gi, pattern, 0, cred)
+        return subframe_cells(iq[:subframe_samples(lay)], lay, True, backoff=backoff)[:2]
 
     first, nv = preamble(1, 0)
     basic = mode = None
@@ -361,7 +355,6 @@ def _first_subframe_cells(iq: np.ndarray, basic: dict, gi: int, fi: bool,
     boost, cred = basic["L1B_first_sub_scattered_pilot_boost"], basic["L1B_first_sub_reduced_carriers"]
     lay = layout(fft, gi, pattern, cred, basic["L1B_preamble_num_symbols"] + 1,
                  basic["L1B_first_sub_num_ofdm_symbols"] + 1, bool(basic["L1B_first_sub_sbs_first"]),
-                 True, basic["L1B_papr_reduction"] == 1)
+                 True, basic["L1B_papr_reduction"] == 1, boost)
     excess = basic.get("L1B_excess_samples_per_symbol", 0)
-    return subframe_cells(iq[:subframe_samples(lay, gi, excess)], lay, gi, pattern, boost, cred, fi,
-                          excess, backoff)[:2]
+    return subframe_cells(iq[:subframe_samples(lay, excess)], lay, fi, excess, backoff)[:2]

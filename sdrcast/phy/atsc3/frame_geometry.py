@@ -21,10 +21,22 @@ FFT_SIZES = (8192, 16384, 32768)
 
 @dataclass(frozen=True)
 class SymbolLayout:
+    """A subframe's resource grid: FFT size, symbol kinds and data cells per symbol, and the
+    numerology its pilots and guard intervals follow (guard interval code, scattered pilot
+    pattern and boost, reduced-carriers coefficient, tone reservation)."""
+
     fft: int
     kinds: tuple[str, ...]  # per symbol: "FP" first preamble, "P" preamble, "SBS", "D" data
     cells: tuple[int, ...]  # data cells per symbol
+    gi: int
+    pattern: str
+    boost: int
+    cred: int
     tr: bool = False  # tone reservation: reserved carriers carry no data
+
+    @property
+    def n_preamble(self) -> int:
+        return sum(k in ("FP", "P") for k in self.kinds)
 
     @property
     def total_cells(self) -> int:
@@ -73,7 +85,8 @@ def reserved_carriers(fft: int, kind: str, payload_index: int, gi: int, pattern:
 
 
 def layout(fft: int, gi: int, pattern: str, cred: int, n_preamble: int, n_payload: int,
-           sbs_first: bool, frame_start: bool = True, tr: bool = False) -> SymbolLayout:
+           sbs_first: bool, frame_start: bool = True, tr: bool = False,
+           boost: int = 0) -> SymbolLayout:
     """Symbol kinds and data-cell counts of one subframe (``n_payload`` counts the SBSs);
     ``tr``: tone reservation, each symbol's reserved carriers taken from its data cells."""
     if fft not in FFT_SIZES:
@@ -98,4 +111,4 @@ def layout(fft: int, gi: int, pattern: str, cred: int, n_preamble: int, n_payloa
         n_pre = sum(k in ("FP", "P") for k in kinds)
         cells = [c - reserved_carriers(fft, k, j - n_pre, gi, pattern, cred).size
                  for j, (k, c) in enumerate(zip(kinds, cells, strict=True))]
-    return SymbolLayout(fft, tuple(kinds), tuple(cells), tr)
+    return SymbolLayout(fft, tuple(kinds), tuple(cells), gi, pattern, boost, cred, tr)

@@ -15,7 +15,7 @@ import numpy as np
 from sdrcast.phy.atsc3 import bootstrap as bs
 from sdrcast.phy.atsc3 import papr
 from sdrcast.phy.atsc3.frame_geometry import SymbolLayout, pattern_index, reserved_carriers
-from sdrcast.phy.atsc3.pilots import carrier_map, noc
+from sdrcast.phy.atsc3.pilots import noc, symbol_map
 from sdrcast.phy.atsc3.tables import ofdm
 from sdrcast.phy.kernels.papr import tone_reservation
 from sdrcast.phy.ofdm import modem
@@ -41,43 +41,41 @@ def data_symbol_energy(fft: int, pattern: str, boost: int, cred: int) -> float:
     return n_data + (noc(fft, cred) - n_data - n_cp) * a_sp + n_cp * a_cp
 
 
-def modulate(symbols: list[np.ndarray], layout: SymbolLayout, gi: int, pattern: str, boost: int,
-             cred: int, excess: int = 0, tr: tuple[float, float, int] | None = None) -> np.ndarray:
+def modulate(symbols: list[np.ndarray], layout: SymbolLayout, excess: int = 0,
+             tr: tuple[float, float, int] | None = None) -> np.ndarray:
     """Active carriers per symbol -> time samples with guard intervals (complex64); ``excess``
     samples lengthen the guard interval of every payload (non-preamble) symbol (time-aligned
     frames); ``tr`` = (clip dB over the symbol RMS, largest reserved-carrier amplitude over the
     data cells' RMS, iterations) fills the reserved carriers of a ``layout.tr`` subframe."""
     n = layout.fft
-    g = guard_samples(gi)
-    p_data = data_symbol_energy(n, pattern, boost, cred)
-    n_pre = sum(k in ("FP", "P") for k in layout.kinds)
+    g = guard_samples(layout.gi)
+    p_data = data_symbol_energy(n, layout.pattern, layout.boost, layout.cred)
     grid = np.zeros((len(symbols), n), np.complex64)
     scale = np.empty(len(symbols))
     for j, (kind, x) in enumerate(zip(layout.kinds, symbols, strict=True)):
         start = (n - x.size) // 2 + 1
         grid[j, start:start + x.size] = x
         if kind in ("FP", "P"):
-            amp, data = carrier_map(n, kind, j - n_pre, gi, pattern, boost, cred, layout.tr)
+            amp, data = symbol_map(layout, j)
             scale[j] = 1 / np.sqrt(np.sum(np.abs(amp) ** 2) + data.sum())
         else:
             scale[j] = 1 / np.sqrt(p_data)
     t = modem.to_time(grid, centred=True, scale=scale * np.sqrt(n))
     if layout.tr and tr is not None:
-        _reserve_tones(t, layout, gi, pattern, cred, scale, *tr)
+        _reserve_tones(t, layout, scale, *tr)
     return modem.add_prefix(t, [g + (0 if k in ("FP", "P") else excess) for k in layout.kinds])
 
 
-def demodulate(samples: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, boost: int,
-               cred: int, excess: int = 0, backoff: int = 0) -> list[np.ndarray]:
+def demodulate(samples: np.ndarray, layout: SymbolLayout, excess: int = 0,
+               backoff: int = 0) -> list[np.ndarray]:
     """A subframe's samples (guard intervals included) -> active carriers per symbol, scaled
     back to cell units (inverse of ``modulate`` for a perfectly synchronised signal). The FFT
     window starts ``backoff`` samples into the guard interval early (a linear phase across the
     carriers, which channel estimation absorbs), so that echoes before the main path do not
     reach into the previous symbol; the phase ramp the early start puts across the carriers
     is taken out again here."""
-    n, g = layout.fft, guard_samples(gi)
-    p_data = data_symbol_energy(n, pattern, boost, cred)
-    n_pre = sum(k in ("FP", "P") for k in layout.kinds)
+    n, g = layout.fft, guard_samples(layout.gi)
+    p_data = data_symbol_energy(n, layout.pattern, layout.boost, layout.cred)
     prefix = [g + (0 if k in ("FP", "P") else excess) for k in layout.kinds]
     grid = modem.demodulate(samples, n, prefix, fft_offset=backoff)
     if backoff:
@@ -85,26 +83,25 @@ def demodulate(samples: np.ndarray, layout: SymbolLayout, gi: int, pattern: str,
     out = []
     for j, (kind, spec) in enumerate(zip(layout.kinds, grid, strict=True)):
         if kind in ("FP", "P"):
-            amp, data = carrier_map(n, kind, j - n_pre, gi, pattern, boost, cred, layout.tr)
+            amp, data = symbol_map(layout, j)
             scale = 1 / np.sqrt(np.sum(np.abs(amp) ** 2) + data.sum())
             noc_j = amp.size
         else:
             scale = 1 / np.sqrt(p_data)
-            noc_j = noc(n, cred)
+            noc_j = noc(n, layout.cred)
         start = (n - noc_j) // 2 + 1
         out.append(spec[start:start + noc_j] / np.float32(np.sqrt(n) * scale))
     return out
 
 
-def _reserve_tones(t: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, cred: int,
-                   scale: np.ndarray, clip_db: float, max_tone: float, iterations: int) -> None:
-    n = layout.fft
-    n_pre = sum(k in ("FP", "P") for k in layout.kinds)
+def _reserve_tones(t: np.ndarray, layout: SymbolLayout, scale: np.ndarray, clip_db: float,
+                   max_tone: float, iterations: int) -> None:
+    n, cred, n_pre = layout.fft, layout.cred, layout.n_preamble
     sets: dict[bytes, int] = {}
     kidx = np.full(len(layout.kinds), -1, np.int64)
     reserved = []
     for j, kind in enumerate(layout.kinds):
-        idx = reserved_carriers(n, kind, j - n_pre, gi, pattern, cred)
+        idx = reserved_carriers(n, kind, j - n_pre, layout.gi, layout.pattern, cred)
         if not idx.size:
             continue
         b = (idx + (n - noc(n, cred)) // 2 + 1 - n // 2) % n  # FFT bins (DC at 0)

@@ -85,8 +85,14 @@ def carrier_map(fft: int, kind: str, payload_index: int, gi: int, pattern: str, 
     return amp.astype(np.complex64), data
 
 
-def insert(cells: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, boost: int,
-           cred: int) -> tuple[list[np.ndarray], int]:
+def symbol_map(layout: SymbolLayout, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """``carrier_map`` of symbol ``j`` of a subframe's grid."""
+    lay = layout
+    return carrier_map(lay.fft, lay.kinds[j], j - lay.n_preamble, lay.gi, lay.pattern, lay.boost,
+                       lay.cred, lay.tr)
+
+
+def insert(cells: np.ndarray, layout: SymbolLayout) -> tuple[list[np.ndarray], int]:
     """Frequency-interleaved frame cells -> the active carriers of every symbol, and the number
     of data carriers left empty at the end.
 
@@ -97,10 +103,9 @@ def insert(cells: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, boost
     sdrcast does the same (bit-exact with gr-atsc3) and returns that count, so it is never silent.
     """
     cells = np.asarray(cells, np.complex64)
-    n_pre = sum(k in ("FP", "P") for k in layout.kinds)
     out, a = [], 0
-    for j, kind in enumerate(layout.kinds):
-        amp, data = carrier_map(layout.fft, kind, j - n_pre, gi, pattern, boost, cred, layout.tr)
+    for j in range(len(layout.kinds)):
+        amp, data = symbol_map(layout, j)
         idx = np.flatnonzero(data)
         take = cells[a:a + idx.size]
         sym = amp.copy()
@@ -110,17 +115,13 @@ def insert(cells: np.ndarray, layout: SymbolLayout, gi: int, pattern: str, boost
         a += take.size
     if a < cells.size:
         raise ConfigError(f"pilot maps leave {a} data carriers for {cells.size} frame cells "
-                          f"({layout.fft}, {pattern}, C_red_coeff {cred})")
-    capacity = sum(int(carrier_map(layout.fft, k, j - n_pre, gi, pattern, boost, cred, layout.tr)[1].sum())
-                   for j, k in enumerate(layout.kinds))
+                          f"({layout.fft}, {layout.pattern}, C_red_coeff {layout.cred})")
+    capacity = sum(int(symbol_map(layout, j)[1].sum()) for j in range(len(layout.kinds)))
     return out, capacity - cells.size
 
 
-def extract(symbols: list[np.ndarray], layout: SymbolLayout, gi: int, pattern: str, boost: int,
-            cred: int) -> np.ndarray:
+def extract(symbols: list[np.ndarray], layout: SymbolLayout) -> np.ndarray:
     """Active carriers per symbol -> the frame's data cells in order (inverse of ``insert``; data
     carriers ``insert`` left empty at the end come out too)."""
-    n_pre = sum(k in ("FP", "P") for k in layout.kinds)
-    return np.concatenate([
-        np.asarray(x)[carrier_map(layout.fft, kind, j - n_pre, gi, pattern, boost, cred, layout.tr)[1]]
-        for j, (kind, x) in enumerate(zip(layout.kinds, symbols, strict=True))])
+    return np.concatenate([np.asarray(x)[symbol_map(layout, j)[1]]
+                           for j, x in enumerate(symbols)])

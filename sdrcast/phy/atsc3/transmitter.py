@@ -168,12 +168,9 @@ class Atsc3Transmitter(Transmitter):
         parts = [self.bootstrap]
         for s, lay, cells in zip(self.cfg.subframes, self.layouts, framed, strict=True):
             cells = frequency_interleaver.interleave(cells, lay, s.frequency_interleaver)
-            symbols, empty = pilots.insert(cells, lay, s.guard_interval, s.scattered_pilot_pattern,
-                                           s.scattered_pilot_boost, s.reduced_carriers)
+            symbols, empty = pilots.insert(cells, lay)
             self.empty_carriers += empty
-            parts.append(ofdm.modulate(symbols, lay, s.guard_interval, s.scattered_pilot_pattern,
-                                       s.scattered_pilot_boost, s.reduced_carriers, self.excess,
-                                       self.tr))
+            parts.append(ofdm.modulate(symbols, lay, self.excess, self.tr))
         if self.postfix:  # time-aligned: the last symbol continues cyclically
             fft = self.cfg.subframes[-1].fft_size
             parts.append(parts[-1][-fft:][:self.postfix])

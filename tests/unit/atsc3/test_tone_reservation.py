@@ -34,14 +34,11 @@ def test_only_reserved_carriers_change_and_peaks_come_down():
     basic = parse_l1_basic(l1_decode(cells, "basic", TR.l1_basic_fec_mode, 200)[0])
     assert basic["L1B_papr_reduction"] == 1
     s, lay = TR.subframes[0], tx.layouts[0]
-    symbols, empty = pilots.insert(frequency_interleaver.interleave(cells, lay, True), lay,
-                                   s.guard_interval, s.scattered_pilot_pattern,
-                                   s.scattered_pilot_boost, 0)
+    symbols, empty = pilots.insert(frequency_interleaver.interleave(cells, lay, True), lay)
     assert empty == 0
-    args = (lay, s.guard_interval, s.scattered_pilot_pattern, s.scattered_pilot_boost, 0)
-    plain = ofdm.modulate(symbols, *args).reshape(len(symbols), -1)[:, 1024:]
+    plain = ofdm.modulate(symbols, lay).reshape(len(symbols), -1)[:, 1024:]
     clip_db, max_tone, iterations = TR.tr_clip_db, TR.tr_max_tone, TR.tr_iterations
-    shaped = ofdm.modulate(symbols, *args, tr=(clip_db, max_tone, iterations))
+    shaped = ofdm.modulate(symbols, lay, tr=(clip_db, max_tone, iterations))
     shaped = shaped.reshape(len(symbols), -1)[:, 1024:]
     n, noc = 16384, 13825
     diff = np.fft.fftshift(np.fft.fft(shaped - plain, axis=1), axes=1)[:, (n - noc) // 2 + 1:][:, :noc]
