@@ -6,7 +6,6 @@ import scipy.special
 from sdrcast.errors import ConfigError
 from sdrcast.phy.kernels.filters import srrc_taps
 from sdrcast.phy.mapping import Constellation, square_qam
-from sdrcast.phy.ofdm import modem
 from sdrcast.phy.resample import Resampler
 from sdrcast.runtime import FrameBlock
 from sdrcast.runtime.testing import assert_chunk_invariant
@@ -67,33 +66,6 @@ def test_constellation_input_errors_name_the_problem():
         Constellation.qam(16).map(np.zeros(6, np.uint8))
     with pytest.raises(ConfigError, match="power of two"):
         Constellation(np.ones(3))
-
-
-@pytest.mark.parametrize("nfft, cp", [(64, 16), (2048, 144), (3780, 0), (8192, 1024)])
-def test_ofdm_round_trip_and_power(nfft, cp, rng):
-    grid = rng.standard_normal((5, nfft)) + 1j * rng.standard_normal((5, nfft))
-    grid = (grid / np.sqrt(2)).astype(np.complex64)
-    x = modem.modulate(grid, cp)
-    assert x.dtype == np.complex64 and x.size == 5 * (nfft + cp)
-    assert abs(np.mean(np.abs(x) ** 2) - 1) < 0.1
-    np.testing.assert_allclose(modem.demodulate(x, nfft, cp), grid, atol=1e-4)
-    np.testing.assert_allclose(x[:cp], x[nfft:nfft + cp], atol=1e-6)  # cyclic prefix
-
-
-def test_ofdm_centred_grid_puts_carrier_at_its_frequency():
-    nfft = 256
-    grid = np.zeros((1, nfft), np.complex64)
-    grid[0, nfft // 2 + 10] = 1
-    x = modem.modulate(grid, 0)
-    np.testing.assert_allclose(x, np.exp(2j * np.pi * 10 * np.arange(nfft) / nfft) / 16, atol=1e-6)
-
-
-def test_ofdm_variable_cp_like_lte():
-    nfft, cps = 128, [10, 9, 9, 9]
-    grid = np.random.default_rng(0).standard_normal((4, nfft)).astype(np.complex64)
-    x = modem.modulate(grid, cps)
-    assert x.size == sum(cps) + 4 * nfft
-    np.testing.assert_allclose(modem.demodulate(x, nfft, cps), grid, atol=1e-4)
 
 
 def test_srrc_cascade_is_nyquist():
