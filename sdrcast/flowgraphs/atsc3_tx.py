@@ -30,13 +30,14 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from sdrcast.errors import ConfigError
-from sdrcast.flowgraphs.common import add_level_argument, finish, level_scale
+from sdrcast.flowgraphs.common import add_level_argument, finish
+from sdrcast.flowgraphs.tx_block import TxBlock
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
 from sdrcast.phy.atsc3.config import PRESETS
-from sdrcast.runtime import Block, Chunk, Tag
+from sdrcast.runtime import Chunk
 
 
-class Atsc3TxBlock(Block):
+class Atsc3TxBlock(TxBlock):
     """Payload chunks in (tagged ``plp_id``; untagged ones feed ``inputs[0]``), complex baseband
     out, one frame per chunk. ``inputs``: the PLPs that have a source (default: the first);
     ``live``: frames by the clock (see the module doc); ``level_dbfs``: output RMS (None:
@@ -45,9 +46,7 @@ class Atsc3TxBlock(Block):
     def __init__(self, cfg: Atsc3Config, inputs: list[int] | None = None, live: bool = False,
                  max_backlog_s: float = 1.0, clock: Callable[[], float] = time.monotonic,
                  level_dbfs: float | None = None, name: str = "atsc3_tx"):
-        super().__init__(name, cfg.sample_rate)
-        self.tx = Atsc3Transmitter(cfg)
-        self.scale = level_scale(level_dbfs, self.tx.nominal_power)
+        super().__init__(Atsc3Transmitter(cfg), name, level_dbfs)
         self.inputs = list(inputs) if inputs else [cfg.subframes[0].plps[0].plp_id]
         unknown = sorted(set(self.inputs) - set(self.tx.plps))
         if unknown:
@@ -65,10 +64,8 @@ class Atsc3TxBlock(Block):
                               "empty_carriers": self.tx.empty_carriers,
                               **{f"plp{k}_{n}": v for k, e in self.tx.plps.items()
                                  for n, v in e.alp.counters.items()}})
-        if self.scale is not None:
-            iq = iq * np.float32(self.scale)
         for i in range(iq.size // n):
-            yield Chunk(iq[i * n:(i + 1) * n], [Tag(0, "frame_start", self.tx.frames - iq.size // n + i)])
+            yield self.emit(iq[i * n:(i + 1) * n], [0], [self.tx.frames - iq.size // n + i])
 
     def _due(self) -> int:
         """Frames to send now."""

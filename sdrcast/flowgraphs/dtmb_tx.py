@@ -22,22 +22,21 @@ import numpy as np
 
 from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
-from sdrcast.flowgraphs.common import add_level_argument, finish, level_scale
+from sdrcast.flowgraphs.common import add_level_argument, finish
+from sdrcast.flowgraphs.tx_block import TxBlock
 from sdrcast.phy.dtmb import PRESETS, DtmbConfig, DtmbTransmitter, stages
 from sdrcast.phy.dtmb.config import SYMBOL_RATE
-from sdrcast.runtime import Block, Chunk, FrameAdapter, Tag
+from sdrcast.runtime import Chunk, FrameAdapter
 
 
-class DtmbTxBlock(Block):
+class DtmbTxBlock(TxBlock):
     """TS bytes in, complex baseband out at ``cfg.sample_rate``, one FEC group of frames per
     chunk, a ``frame_start`` tag (value: index in the superframe) where each frame begins.
     At the end of input the time interleaver is flushed with null frames, so every input packet
     is on air. ``level_dbfs``: output RMS (None: as the transmitter makes it)."""
 
     def __init__(self, cfg: DtmbConfig, level_dbfs: float | None = None, name: str = "dtmb_tx"):
-        super().__init__(name, cfg.sample_rate)
-        self.tx = DtmbTransmitter(cfg)
-        self.scale = level_scale(level_dbfs, self.tx.nominal_power)
+        super().__init__(DtmbTransmitter(cfg), name, level_dbfs)
         self.framer = FrameAdapter(self.tx.bytes_per_group, tail="emit")
         self.symbols_in = 0  # symbols (7.56 Msps) and samples produced so far, for tag offsets
         self.samples_out = 0
@@ -64,19 +63,15 @@ class DtmbTxBlock(Block):
         cfg = self.tx.cfg
         sf = stages.frames_per_superframe(cfg)
         first = (self.tx.frame - n) % sf
-        if self.scale is not None:
-            iq = iq * np.float32(self.scale)
         ratio = cfg.sample_rate / SYMBOL_RATE
         delay = self.tx.shaper.delay_out if self.tx.shaper is not None else 0.0
-        tags = []
-        for i in range(n):  # frame starts in output samples (shaped: through the filter)
-            at = round((self.symbols_in + i * cfg.frame_symbols) * ratio + delay) - self.samples_out
-            if 0 <= at < iq.size:
-                tags.append(Tag(at, "frame_start", (first + i) % sf))
+        # frame starts in output samples (shaped: through the filter)
+        starts = [round((self.symbols_in + i * cfg.frame_symbols) * ratio + delay) - self.samples_out
+                  for i in range(n)]
         self.counters.add("frames", n)
         self.symbols_in += n * cfg.frame_symbols
         self.samples_out += iq.size
-        return Chunk(iq, tags)
+        return self.emit(iq, starts, [(first + i) % sf for i in range(n)])
 
 
 def config_from_args(config: str | None, preset: str | None) -> DtmbConfig:

@@ -12,6 +12,7 @@ was found); ``report()`` the one report shape below; ``close()`` stops decoding 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import deque
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -48,6 +49,23 @@ class ReceiverReport:
     def to_dict(self) -> dict:
         d = asdict(self)
         return {**d.pop("details"), **d}
+
+
+class SyncStateMachine:
+    """A receiver's acquire -> track -> lost cycle: ``searching`` until the first acquisition,
+    ``tracking``, ``lost`` while re-acquiring; ``to(state, sample)`` logs each change with its
+    absolute sample index (the newest ``history`` changes)."""
+
+    def __init__(self, history: int = 100):
+        self.state = "searching"
+        self.transitions: deque[tuple[int, str]] = deque(maxlen=history)
+
+    def to(self, state: str, sample: int) -> None:
+        if state not in SYNC_STATES:
+            raise ValueError(f"state={state!r}; allowed {SYNC_STATES}")
+        if state != self.state:
+            self.state = state
+            self.transitions.append((int(sample), state))
 
 
 class Transmitter(ABC):

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from sdrcast.errors import SyncLost
-from sdrcast.phy.contracts import Receiver, ReceiverReport
+from sdrcast.phy.contracts import Receiver, ReceiverReport, SyncStateMachine
 from sdrcast.phy.dtmb import equaliser, stages, tables
 from sdrcast.phy.dtmb.acquisition import Acquirer, SyncResult, si_bits
 from sdrcast.phy.dtmb.config import BODY_SYMBOLS, DATA_SYMBOLS, SYMBOL_RATE, DtmbConfig
@@ -86,6 +86,7 @@ class DtmbReceiver(Receiver):
         self.matched = matched_filter(sample_rate) if abs(sample_rate - SYMBOL_RATE) > 1 else None
         self.fs = SYMBOL_RATE
         self.acquirer = Acquirer(self.fs, config)
+        self.state = SyncStateMachine()
         self.iterations, self.workers, self.live = iterations, workers, live
         self.sync: SyncResult | None = None  # the latest acquisition
         self.syncs: list[SyncResult] = []  # every acquisition, the first one first
@@ -324,6 +325,7 @@ class DtmbReceiver(Receiver):
     def _lose(self, resume: int) -> None:
         """Sync lost: search again from ``resume`` (absolute)."""
         self.counters["sync_losses"] += 1
+        self.state.to("lost", resume)
         self.cfg = None
         self._bad = 0
         drop = max(resume - self._base, 0)
@@ -346,6 +348,7 @@ class DtmbReceiver(Receiver):
         self.counters["samples_unsynced"] += self.sync.start
         self.sync.start += self._base  # absolute (7.56 Msps samples since the first pushed)
         self.syncs.append(self.sync)
+        self.state.to("tracking", self.sync.start)
         self.cfg = cfg
         self._start_tracking()
         return True
@@ -398,7 +401,7 @@ class DtmbReceiver(Receiver):
         last = self.frames[-1] if self.frames else None
         mer = rep.get("mer_db") or []
         return ReceiverReport(
-            "dtmb", "tracking" if self.cfg else ("lost" if self.syncs else "searching"),
+            "dtmb", self.state.state,
             c["samples_in"], c["acquisitions"], c["sync_losses"],
             last.cfo_hz if last else None, last.sco_ppm if last else None,
             last.snr_db if last else None, float(np.mean(mer[-50:])) if mer else None,
@@ -412,4 +415,5 @@ class DtmbReceiver(Receiver):
                      "acquisitions_log": [asdict(a) for a in self.syncs],
                      "config": self.cfg.__dict__ if self.cfg else None,
                      "frames_log": [asdict(f) for f in self.frames], **rep, **c,
+                     "sync_transitions": list(self.state.transitions),
                      "mer_db_per_frame": list(mer)}).to_dict()

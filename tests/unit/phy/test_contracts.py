@@ -43,3 +43,25 @@ def test_dtmb_report_follows_the_sync_state():
     assert rep["sync_state"] == "tracking" and rep["acquisitions"] == 1
     assert rep["payload"]["ts_packets_out"] == out.size // 188 > 0
     assert rep["mer_db"] > 30 and abs(rep["cfo_hz"]) < 1
+
+
+def test_dtmb_sync_state_machine_logs_loss_and_recovery_at_absolute_samples():
+    """A 20-frame fade: tracking from the start, lost where the fade is found, tracking
+    again when the signal is back, each at an absolute sample index."""
+    from sdrcast.channel.impairments import SampleGaps
+
+    cfg = DtmbConfig("pn420", True, 3780, "4QAM", 0.4, 1)
+    iq = DtmbTransmitter(cfg).push(sample_stream((latency_frames(cfg) + 40) * cfg.ts_bytes_per_frame
+                                                 // 188, seed=4))
+    fade = 60 * cfg.frame_symbols
+    y = SampleGaps(period=iq.size, length=20 * cfg.frame_symbols, first=fade, mode="zero")(iq)
+    rx = DtmbReceiver()
+    for i in range(0, y.size, 50_000):
+        rx.push(y[i:i + 50_000])
+    rx.flush()
+    rep = rx.report()
+    states = [s for _, s in rep["sync_transitions"]]
+    samples = [n for n, _ in rep["sync_transitions"]]
+    assert states == ["tracking", "lost", "tracking"] and rep["sync_state"] == "tracking"
+    assert samples[0] == 0 and fade < samples[1] < fade + 6 * cfg.frame_symbols
+    assert samples[2] >= fade + 20 * cfg.frame_symbols - cfg.frame_symbols
