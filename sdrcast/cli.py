@@ -183,6 +183,32 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_identify(args) -> int:
+    """Which standard is on air in the first ``--seconds`` of a recording or radio."""
+    from sdrcast.flowgraphs.common import NothingProduced, to_json
+    from sdrcast.runtime import Head, run_block
+    from sdrcast.runtime.testing import flatten
+    from sdrcast.sdr_io import open_source
+
+    if not args.seconds > 0:
+        raise ConfigError(f"--seconds {args.seconds:g}: must be > 0")
+    src = open_source(args.input, fmt=args.format, sample_rate=args.rate, freq=args.freq,
+                      gain=parse_gain(args.gain), timeout=args.timeout)
+    rate = args.rate or src.sample_rate
+    if not rate:
+        raise ConfigError(f"{args.input}: the sample rate is unknown; pass --rate")
+    chunks = run_block(Head(int(args.seconds * rate)), run_block(src))
+    iq = flatten(chunks).data.astype(np.complex64) if chunks else np.zeros(0, np.complex64)
+    found = [r for s in with_part("detect") if (r := load(s.detect)(iq, rate)) is not None]
+    for r in found:
+        print(to_json(r) if args.json else
+              f"{r['standard']}: " + ", ".join(f"{k} {v}" for k, v in r.items() if k != "standard"))
+    if not found:
+        raise NothingProduced(f"no known standard in {iq.size} samples of {args.input} at "
+                              f"{rate / 1e6:g} Msps (tried {[s.name for s in with_part('detect')]})")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from sdrcast.flowgraphs.demo import run_demo
 
@@ -233,6 +259,11 @@ EXAMPLES = {
         sdrcast rx dtmb --input dump.cs8 --output - | ffprobe -
         sdrcast rx dtmb --input zmq+sub://127.0.0.1:5555 --output udp://239.1.1.1:5000
         sdrcast rx atsc3 --input capture.sigmf-data --plp 1 --output out.ts --report rx.json
+    """,
+    "identify": """
+        sdrcast identify capture.sigmf-data
+        sdrcast identify dump.cs8 --rate 7.56e6 --json
+        sdrcast identify soapy:driver=hackrf --rate 10e6 --freq 586e6 --seconds 0.5
     """,
     "demo": """
         sdrcast demo                         # writes demo-output/
@@ -331,6 +362,14 @@ def build_parser() -> argparse.ArgumentParser:
         for s in with_part(cmd):
             std.add_parser(s.name, help=getattr(s, f"{cmd}_help"), add_help=False).set_defaults(
                 flowgraph=getattr(s, cmd), about=getattr(s, f"{cmd}_help"))
+
+    p = add("identify", cmd_identify, "which standard is on air, and its configuration")
+    p.add_argument("input", help="sample file, zmq+sub://…, soapy:ARGS")
+    _add_radio_args(p)
+    p.add_argument("--format", choices=("cf32", "cs16", "cs8", "cu8"))
+    p.add_argument("--seconds", type=float, default=1.0, help="signal looked at (default 1 s)")
+    p.add_argument("--timeout", type=float, help="network sources: fail if no data")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = add("demo", cmd_demo, "run every link through the channel emulator; summary and plots")
     p.add_argument("--out", default="demo-output", help="output folder (default demo-output)")

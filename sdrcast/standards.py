@@ -4,7 +4,7 @@ command line, the sweep harness and the demo iterate over it. Parts are named as
 
 A new standard (FeMBMS next) plugs in with one ``Standard`` entry here and the modules it names
 (see docs/architecture.md); entries gain fields as shared tools need them (``sdrcast identify``
-and the monitoring station will add a detector).
+and the monitoring station use ``detect``).
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ class Standard:
     """Where a standard's parts are. ``tx``/``rx``: flowgraph modules with ``add_arguments``
     and ``run_from_args`` (``sdrcast tx|rx NAME``); ``sweep``: ``run(params, snr_db, seed,
     frames) -> counts`` for ``sdrcast sweep NAME``; ``demo``: ``run(out, quick) -> summary``
-    for ``sdrcast demo``."""
+    for ``sdrcast demo``; ``detect``: ``detect(iq, sample_rate) -> dict | None`` (what is on
+    air) for ``sdrcast identify``."""
 
     name: str
     tx: str | None = None
@@ -26,17 +27,19 @@ class Standard:
     rx_help: str = ""
     sweep: str | None = None
     demo: str | None = None
+    detect: str | None = None
 
 
 STANDARDS: dict[str, Standard] = {s.name: s for s in (
     Standard("dtmb",
              tx="sdrcast.flowgraphs.dtmb_tx", tx_help="DTMB (GB 20600-2006), 7.56 Msps or shaped",
              rx="sdrcast.flowgraphs.dtmb_rx", rx_help="DTMB (GB 20600-2006), streaming",
-             sweep="sdrcast.analysis.links:run_dtmb", demo="sdrcast.flowgraphs.demo:run_dtmb"),
+             sweep="sdrcast.analysis.links:run_dtmb", demo="sdrcast.flowgraphs.demo:run_dtmb",
+             detect="sdrcast.phy.dtmb.acquisition:detect"),
     Standard("atsc3",
              tx="sdrcast.flowgraphs.atsc3_tx", tx_help="ATSC 3.0 (A/321, A/322, A/330)",
              rx="sdrcast.flowgraphs.atsc3_rx", rx_help="ATSC 3.0 capture files",
-             demo="sdrcast.flowgraphs.demo:run_atsc3"),
+             demo="sdrcast.flowgraphs.demo:run_atsc3", detect="sdrcast.phy.atsc3.sync:detect"),
 )}
 
 

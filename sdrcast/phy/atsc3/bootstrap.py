@@ -168,8 +168,8 @@ def bootstrap(fields: BootstrapFields = BootstrapFields()) -> np.ndarray:
 def decode(samples: np.ndarray, minor_version: int = 0) -> BootstrapFields:
     """Read the signalled fields back from four bootstrap symbols at 6.144 Msps: each symbol's
     A part is correlated (circularly) with the unshifted Zadoff-Chu/PN symbol; the shift steps
-    give the Gray-coded bytes (A/321 5.3). Raises ``ConfigError`` if a symbol does not
-    correlate (peak under half the symbol energy)."""
+    give the Gray-coded bytes (A/321 5.3), at any received level. Raises ``SyncLost`` if a
+    symbol does not correlate (normalised peak under 0.3: below about -10 dB SNR)."""
     x = np.asarray(samples, np.complex128).reshape(4, SYMBOL_SAMPLES)
     spectra = _spectra(minor_version, 4)
     lut = load_json("atsc3", "bootstrap_signalling.json")["relative_shift_lut_by_symbol_byte"]
@@ -180,7 +180,8 @@ def decode(samples: np.ndarray, minor_version: int = 0) -> BootstrapFields:
         ref = np.fft.ifft(spectra[s]) * N_FFT / np.sqrt(N_ZC - 1)
         corr = np.fft.ifft(np.fft.fft(a) * np.conj(np.fft.fft(ref)))  # peak at -M (mod N)
         peak = int(np.argmax(np.abs(corr)))
-        if np.abs(corr[peak]) < 0.5 * np.vdot(ref, ref).real:
+        # normalised: the received level is whatever the radio's gain made it
+        if np.abs(corr[peak]) < 0.3 * np.sqrt(np.vdot(ref, ref).real * np.vdot(a, a).real):
             raise SyncLost(f"bootstrap symbol {s} does not match its Zadoff-Chu/PN sequence")
         shifts.append((-peak) % N_FFT)
     if shifts[0] != 0:

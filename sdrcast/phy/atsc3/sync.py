@@ -84,3 +84,32 @@ def _candidate(x: np.ndarray, sample_rate: float, max_cfo_hz: float,
             if q[i] > best[0]:
                 best = (float(q[i]), lo + i, f)
     return Acquisition(best[1], best[2], best[0])
+
+
+def detect(iq: np.ndarray, sample_rate: float) -> dict | None:
+    """What ATSC 3.0 signal ``iq`` carries, for ``sdrcast identify``: the first frame's start
+    and carrier offset, the bootstrap's fields and the configuration read from L1-Basic and
+    L1-Detail; None when there is no bootstrap (or ``sample_rate`` is not an ATSC 3.0
+    baseband rate, (N + 16) x 0.384 MHz)."""
+    from sdrcast.errors import SdrcastError
+    from sdrcast.phy.atsc3.demodulator import read_configuration
+
+    n = sample_rate / 0.384e6 - 16
+    if abs(n - round(n)) > 1e-6 or not 0 <= round(n) <= 80:
+        return None
+    try:
+        acq = acquire(iq, sample_rate)
+    except SyncLost:
+        return None
+    y = mix(np.asarray(iq[acq.start:], np.complex64), 0.0, -acq.cfo_hz / sample_rate)
+    out = {"standard": "atsc3", "start": acq.start, "cfo_hz": round(acq.cfo_hz, 1),
+           "quality": round(acq.quality, 3)}
+    try:
+        cfg = read_configuration(y, sample_rate)
+    except SdrcastError as exc:  # a bootstrap, but L1 does not decode (too weak, cut off)
+        return {**out, "configuration": None, "l1": str(exc)}
+    return {**out, "configuration": {
+        "subframes": [{"fft": s.fft_size, "guard_interval": s.guard_interval,
+                       "pilots": s.scattered_pilot_pattern, "symbols": s.num_ofdm_symbols,
+                       "plps": [f"{p.plp_id}: {p.modulation} {p.code_rate} {p.ldpc_length}"
+                                for p in s.plps]} for s in cfg.subframes]}}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from sdrcast.errors import SyncLost
+from sdrcast.errors import ConfigError, SyncLost
 from sdrcast.phy.dtmb import equaliser, stages, tables
 from sdrcast.phy.dtmb.config import DtmbConfig
 from sdrcast.phy.kernels.mix import mix
@@ -241,3 +241,27 @@ class Acquirer:
             cfg = DtmbConfig(header, rotating, carriers, const, rate,
                              1 if si_index in _MODES else 2)
         return cfg, SyncResult(header, start, cfo, rotating, sf_index, carriers, si_index, dist)
+
+
+def detect(iq: np.ndarray, sample_rate: float) -> dict | None:
+    """What DTMB signal ``iq`` carries, for ``sdrcast identify``: header, PN phase mode,
+    carriers, constellation, code rate, interleaver, carrier offset and the first frame's
+    start (samples at ``sample_rate``); None when there is none (or the rate cannot carry
+    DTMB: 7.56 Msps or a rate the SRRC matched filter takes)."""
+    from sdrcast.phy.dtmb.config import SYMBOL_RATE
+    from sdrcast.phy.dtmb.shaping import matched_filter
+
+    try:
+        x = np.asarray(iq, np.complex64) if abs(sample_rate - SYMBOL_RATE) <= 1 else \
+            matched_filter(sample_rate)(np.asarray(iq, np.complex64))
+    except ConfigError:
+        return None
+    try:
+        cfg, sync = Acquirer(SYMBOL_RATE).acquire(x)
+    except SyncLost:
+        return None
+    return {"standard": "dtmb", "header": cfg.header, "rotating": cfg.header_rotating,
+            "carriers": cfg.carriers, "constellation": cfg.constellation,
+            "ldpc_rate": cfg.ldpc_rate, "interleaver_mode": cfg.interleaver_mode,
+            "payload_mbps": round(cfg.payload_bitrate / 1e6, 3), "cfo_hz": round(sync.cfo_hz, 1),
+            "start": round(sync.start * sample_rate / SYMBOL_RATE)}
