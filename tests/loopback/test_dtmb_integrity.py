@@ -184,3 +184,40 @@ def test_dropped_frames_keep_codeword_groups_aligned(constellation, rate):
     tail = 10 * cfg.ts_bytes_per_frame  # it resumed, on the right codeword boundary
     np.testing.assert_array_equal(out[-tail:], _last_decoded(ts, out, tail))
     assert marked == 0 and d.report.ldpc_failures == 0
+
+
+def test_rss_stays_flat_over_a_long_live_stream_pushed_faster_than_real_time(monkeypatch):
+    """Issue 11 item 8: a live receiver whose decoder is far slower than the signal (each job
+    sleeps) is pushed three passes of a 600-frame recording as fast as it takes them: its
+    memory after the third pass is within 10 % of after the first (it grew without bound)."""
+    import time
+    from pathlib import Path
+
+    from sdrcast.phy.dtmb.decoder import DtmbDecoder
+
+    def rss_mb():
+        status = Path("/proc/self/status").read_text().splitlines()
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+    slow = DtmbDecoder.decode
+
+    def decode(self, symbols, noise_var, drop=False):
+        if not drop:
+            time.sleep(0.05)
+        return slow(self, symbols, noise_var, drop)
+
+    monkeypatch.setattr(DtmbDecoder, "decode", decode)
+    cfg = DtmbConfig("pn420", False, 3780, "4QAM", 0.4, 1)
+    ts = sample_stream(600 * cfg.ts_bytes_per_frame // 188, seed=5)
+    y = ChannelEmulator(ChannelConfig(sample_rate=7.56e6, snr_db=20.0, seed=6))(
+        DtmbTransmitter(cfg).push(ts))
+    rx = DtmbReceiver(live=True)
+    after = []
+    for _ in range(3):
+        for i in range(0, y.size, 65536):
+            rx.push(y[i:i + 65536])
+        after.append(rss_mb())
+    rx.close()
+    rep = rx.report()
+    assert rep["frames_dropped"] > 100 and rep["frames"] > 1500
+    assert after[2] < 1.1 * after[0], after
