@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from sdrcast.errors import ConfigError
-from sdrcast.flowgraphs.common import add_level_argument, finish
+from sdrcast.flowgraphs.common import add_level_argument, finish, flowgraph_main, parse_gain
 from sdrcast.flowgraphs.tx_block import TxBlock
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
 from sdrcast.phy.atsc3.config import PRESETS
@@ -165,14 +165,10 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sdrcast.flowgraphs.common import flowgraph_main
-
     return flowgraph_main("sdrcast.flowgraphs.atsc3_tx", __doc__, add_arguments, run_from_args, argv)
 
 
 def run_from_args(args) -> int:
-    from sdrcast.flowgraphs.common import parse_gain
-
     cfg = config_from_args(args.config, args.preset)
     print(describe(cfg, Atsc3Transmitter(cfg)), file=sys.stderr)
     stats = run(cfg, parse_inputs(cfg, args.input), args.output, args.freq, parse_gain(args.gain),

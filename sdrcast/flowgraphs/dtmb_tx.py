@@ -22,7 +22,7 @@ import numpy as np
 
 from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
-from sdrcast.flowgraphs.common import add_level_argument, finish
+from sdrcast.flowgraphs.common import add_level_argument, finish, flowgraph_main, parse_gain
 from sdrcast.flowgraphs.tx_block import TxBlock
 from sdrcast.phy.dtmb import PRESETS, DtmbConfig, DtmbTransmitter, stages
 from sdrcast.phy.dtmb.config import SYMBOL_RATE
@@ -126,14 +126,10 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sdrcast.flowgraphs.common import flowgraph_main
-
     return flowgraph_main("sdrcast.flowgraphs.dtmb_tx", __doc__, add_arguments, run_from_args, argv)
 
 
 def run_from_args(args) -> int:
-    from sdrcast.flowgraphs.common import parse_gain
-
     cfg = config_from_args(args.config, args.preset)
     if args.rate:
         cfg = replace(cfg, sample_rate=args.rate)
