@@ -72,6 +72,12 @@ class DtmbTransmitter(Transmitter):
     def stages(self, ts: bytes | np.ndarray) -> dict[str, np.ndarray]:
         """Run every stage on whole frames; returns each stage's output (for tests/inspection):
         scrambled, bch, ldpc, mapped, interleaved, body_logical, body, framed."""
+        fec = self.encode(ts)
+        return {**fec, **self.modulate_codewords(fec["ldpc"])}
+
+    def encode(self, ts: bytes | np.ndarray) -> dict[str, np.ndarray]:
+        """The FEC half (stateless but for the padding count, so it may run ahead on another
+        thread): TS, completed to whole groups -> scrambled, bch, ldpc bits."""
         cfg = self.cfg
         ts = self._pad(np.frombuffer(bytes(ts), np.uint8) if isinstance(ts, bytes | bytearray)
                        else np.asarray(ts, np.uint8))
@@ -80,6 +86,13 @@ class DtmbTransmitter(Transmitter):
         scrambled = np.concatenate([stages.scramble_frame(f) for f in frames])
         bch = self.bch.encode(scrambled.reshape(-1, 752)).reshape(-1)
         ldpc = self.ldpc.encode(bch.reshape(-1, self.ldpc.k), self.workers).reshape(-1)
+        return {"scrambled": scrambled, "bch": bch, "ldpc": ldpc}
+
+    def modulate_codewords(self, ldpc: np.ndarray) -> dict[str, np.ndarray]:
+        """The modulation half (stateful: time interleaver, superframe position): LDPC bits of
+        whole frames -> mapped, interleaved, body_logical, body, framed (7.56 Msps)."""
+        cfg = self.cfg
+        n_frames = ldpc.size // cfg.ldpc_bits_per_frame
         if cfg.constellation == "4QAM-NR":
             words = stages.tables.nr_words()[np.packbits(ldpc.reshape(-1, 8), axis=1)[:, 0]]
             inter_bits = self.interleaver(words.reshape(-1))
@@ -97,24 +110,30 @@ class DtmbTransmitter(Transmitter):
         for i in range(n_frames):
             framed[i, :cfg.header_symbols] = stages.header(cfg, (self.frame + i) % sf)
         framed[:, cfg.header_symbols:] = body
-        framed = framed.reshape(-1)
         self.frame = (self.frame + n_frames) % sf
-        return {"scrambled": scrambled, "bch": bch, "ldpc": ldpc, "mapped": mapped,
-                "interleaved": interleaved, "body_logical": logical, "body": body,
-                "framed": framed}
+        return {"mapped": mapped, "interleaved": interleaved, "body_logical": logical,
+                "body": body, "framed": framed.reshape(-1)}
+
+    def shape(self, framed: np.ndarray) -> np.ndarray:
+        """Frames at 7.56 Msps -> the output rate (SRRC-shaped unless 7.56 Msps)."""
+        return framed if self.shaper is None else self.shaper(framed)
 
     def flush(self) -> np.ndarray:
         """End of input: null packets through the time interleaver until every input symbol
         has left it (``latency_frames`` frames, whole FEC groups)."""
+        return self.push(self.flush_packets())
+
+    def flush_packets(self) -> np.ndarray:
+        """The null packets ``flush`` sends (counted in ``flush_packets_added``), for a caller
+        that modulates them itself."""
         group = self.cfg.frames_per_group
         frames = -(-stages.latency_frames(self.cfg) // group) * group
         n = frames * self.cfg.ts_bytes_per_frame // TS_PACKET
         self.flush_packets_added += n
-        return self.push(null_packets(n))
+        return null_packets(n)
 
     def push(self, ts: bytes | np.ndarray) -> np.ndarray:
         """TS packets -> complex64 baseband at ``cfg.sample_rate`` (7.56 Msps: the symbols,
         header + body per frame; other rates: SRRC-shaped, delayed by the filter), streaming:
         the interleaver keeps its content for the next call (``flush`` sends it)."""
-        framed = self.stages(ts)["framed"]
-        return framed if self.shaper is None else self.shaper(framed)
+        return self.shape(self.modulate_codewords(self.encode(ts)["ldpc"])["framed"])
