@@ -4,8 +4,8 @@
     sdrcast tx dtmb --config cfg.toml --input udp://@239.1.1.1:5000 --output soapy:driver=hackrf \\
         --freq 586e6 --gain 30
 
-Each output chunk is one FEC group of signal frames (1 or 2 frames), tagged ``frame_start`` (the
-frame number in the superframe) at every frame header, so SigMF recordings annotate frames.
+Each output chunk is a batch of 32 signal frames, tagged ``frame_start`` (the frame number in
+the superframe) at every frame header, so SigMF recordings annotate frames.
 The end of the input is completed with null packets (counted as ``null_packets_added``). Live
 input (UDP, or ``--live``) goes through ``TsRateAdapter`` at the payload rate: null packets
 stuffed when it is slower, oldest packets dropped when it runs more than 1 s ahead, both
@@ -33,10 +33,11 @@ BATCH_FRAMES = 32  # frames modulated per call (~18 ms of signal)
 
 
 class DtmbTxBlock(TxBlock):
-    """TS bytes in, complex baseband out at ``cfg.sample_rate``, one FEC group of frames per
-    chunk, a ``frame_start`` tag (value: index in the superframe) where each frame begins.
-    At the end of input the time interleaver is flushed with null frames, so every input packet
-    is on air. ``level_dbfs``: output RMS (None: as the transmitter makes it)."""
+    """TS bytes in, complex baseband out at ``cfg.sample_rate``, ``BATCH_FRAMES`` frames per
+    chunk (a shorter last one), a ``frame_start`` tag (value: index in the superframe) where
+    each frame begins. The FEC of the next batch runs ahead on the kernel pool (one batch of
+    latency). At the end of input the time interleaver is flushed with null frames, so every
+    input packet is on air. ``level_dbfs``: output RMS (None: as the transmitter makes it)."""
 
     def __init__(self, cfg: DtmbConfig, level_dbfs: float | None = None, name: str = "dtmb_tx"):
         super().__init__(DtmbTransmitter(cfg), name, level_dbfs)
