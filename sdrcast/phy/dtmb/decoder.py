@@ -25,7 +25,7 @@ from sdrcast.phy.dtmb.config import CODEWORD_BITS, DATA_SYMBOLS, DtmbConfig
 from sdrcast.phy.dtmb.stages import latency_frames
 from sdrcast.phy.fec import BchCode, LdpcCode
 from sdrcast.phy.interleave import ConvolutionalInterleaver
-from sdrcast.phy.kernels.qam import demap_maxlog_axes
+from sdrcast.phy.kernels.qam import decision_error_axes, demap_maxlog_axes
 from sdrcast.phy.mapping import Constellation
 
 ERASED_NOISE_VAR = 1e6  # noise variance marking an erased symbol (its LLRs are ~0)
@@ -46,12 +46,6 @@ def _axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
             np.allclose(points.imag, levels_q[lab >> k]):
         return levels_i, levels_q
     return None
-
-
-def _nearest(x: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """The level nearest each of ``x``."""
-    order = np.sort(levels)
-    return order[np.searchsorted((order[1:] + order[:-1]) / 2, x)]
 
 
 def nr_soft_decode(llr: np.ndarray) -> np.ndarray:
@@ -137,15 +131,15 @@ class DtmbDecoder:
 
     def _mer(self, sym: np.ndarray, nv: np.ndarray) -> None:
         ok = nv < ERASED_NOISE_VAR / 2
-        if ok.any():
+        if not ok.any():
+            return
+        if self.axes is not None:  # nearest level per axis
+            err, energy = decision_error_axes(sym, *self.axes, ok)
+        else:
             s = sym[ok]
-            if self.axes is not None:  # nearest level per axis (levels sorted: by midpoints)
-                li, lq = self.axes
-                ideal = _nearest(s.real, li) + 1j * _nearest(s.imag, lq)
-            else:
-                ideal = self.points[self.qam.decide(s)]
-            err = max(float(np.mean(np.abs(s - ideal) ** 2)), 1e-12)
-            self.report.mer_db.append(float(10 * np.log10(np.mean(np.abs(ideal) ** 2) / err)))
+            ideal = self.points[self.qam.decide(s)]
+            err, energy = float(np.sum(np.abs(s - ideal) ** 2)), float(np.sum(np.abs(ideal) ** 2))
+        self.report.mer_db.append(float(10 * np.log10(energy / max(err, 1e-12))))
 
     def decode(self, symbols: np.ndarray, noise_var: np.ndarray,
                drop: bool = False) -> tuple[np.ndarray, DecoderReport]:

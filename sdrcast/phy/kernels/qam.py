@@ -197,3 +197,30 @@ def demap_maxlog_quadrant(symbols, quarter, sub_labels, bit_r, bit_i, bits_per_s
                 j += 1
             out[i * eta + b] = v / nv[i]
     return out
+
+
+@njit(cache=True, nogil=True)
+def decision_error_axes(symbols, levels_i, levels_q, valid):
+    """For a separable square constellation: (sum of |symbol - nearest point|^2, sum of
+    |nearest point|^2) over the ``valid`` symbols, the nearest level taken per axis (MER)."""
+    err = 0.0
+    energy = 0.0
+    for i in range(symbols.size):
+        if not valid[i]:
+            continue
+        best = np.inf
+        li = 0.0
+        for v in range(levels_i.size):
+            e = abs(symbols[i].real - levels_i[v])
+            if e < best:
+                best, li = e, levels_i[v]
+        err += best * best
+        best = np.inf
+        lq = 0.0
+        for v in range(levels_q.size):
+            e = abs(symbols[i].imag - levels_q[v])
+            if e < best:
+                best, lq = e, levels_q[v]
+        err += best * best
+        energy += li * li + lq * lq
+    return err, energy
