@@ -200,27 +200,26 @@ def demap_maxlog_quadrant(symbols, quarter, sub_labels, bit_r, bit_i, bits_per_s
 
 
 @njit(cache=True, nogil=True)
+def _nearest_level(x, levels):
+    """(distance to the nearest of ``levels``, that level)."""
+    best, level = np.inf, 0.0
+    for v in range(levels.size):
+        e = abs(x - levels[v])
+        if e < best:
+            best, level = e, levels[v]
+    return best, level
+
+
+@njit(cache=True, nogil=True)
 def decision_error_axes(symbols, levels_i, levels_q, valid):
     """For a separable square constellation: (sum of |symbol - nearest point|^2, sum of
     |nearest point|^2) over the ``valid`` symbols, the nearest level taken per axis (MER)."""
     err = 0.0
     energy = 0.0
     for i in range(symbols.size):
-        if not valid[i]:
-            continue
-        best = np.inf
-        li = 0.0
-        for v in range(levels_i.size):
-            e = abs(symbols[i].real - levels_i[v])
-            if e < best:
-                best, li = e, levels_i[v]
-        err += best * best
-        best = np.inf
-        lq = 0.0
-        for v in range(levels_q.size):
-            e = abs(symbols[i].imag - levels_q[v])
-            if e < best:
-                best, lq = e, levels_q[v]
-        err += best * best
-        energy += li * li + lq * lq
+        if valid[i]:
+            di, li = _nearest_level(symbols[i].real, levels_i)
+            dq, lq = _nearest_level(symbols[i].imag, levels_q)
+            err += di * di + dq * dq
+            energy += li * li + lq * lq
     return err, energy
