@@ -186,8 +186,7 @@ def cmd_sweep(args) -> int:
 def cmd_identify(args) -> int:
     """Which standard is on air in the first ``--seconds`` of a recording or radio."""
     from sdrcast.flowgraphs.common import NothingProduced, to_json
-    from sdrcast.runtime import Head, run_block
-    from sdrcast.runtime.testing import flatten
+    from sdrcast.runtime import Flowgraph, Head, VectorSink
     from sdrcast.sdr_io import open_source
 
     if not args.seconds > 0:
@@ -197,8 +196,9 @@ def cmd_identify(args) -> int:
     rate = args.rate or src.sample_rate
     if not rate:
         raise ConfigError(f"{args.input}: the sample rate is unknown; pass --rate")
-    chunks = run_block(Head(int(args.seconds * rate)), run_block(src))
-    iq = flatten(chunks).data.astype(np.complex64) if chunks else np.zeros(0, np.complex64)
+    sink = VectorSink("samples")  # streamed: a radio or network source never ends by itself
+    Flowgraph().connect(src, Head(int(args.seconds * rate)), sink).run()
+    iq = sink.result().data.astype(np.complex64)
     found = [r for s in with_part("detect") if (r := load(s.detect)(iq, rate)) is not None]
     for r in found:
         print(to_json(r) if args.json else

@@ -55,3 +55,28 @@ def test_atsc3_capture_decodes_at_any_level(level):
     assert rep["start"] == 999
     np.testing.assert_array_equal(out[0], ts[:out[0].size])
     assert out[0].size > 0
+
+
+def test_identify_a_live_zeromq_stream_stops_after_its_seconds(tmp_path, capsys):
+    """A network source never ends by itself: identify streams its first seconds (it read the
+    whole source first, and so hung on live input)."""
+    import socket
+    import subprocess
+    import sys
+
+    cfg = PRESETS["mode3"]
+    iq = DtmbTransmitter(cfg).push(sample_stream(10 * cfg.ts_bytes_per_frame // 188))
+    write_samples(tmp_path / "d.cf32", iq * 0.1, 7.56e6)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tx = subprocess.Popen([sys.executable, "-m", "sdrcast", "convert", str(tmp_path / "d.cf32"),
+                           f"zmq+push://127.0.0.1:{port}", "--repeat", "--quiet"],
+                          stderr=subprocess.DEVNULL)
+    try:
+        assert main(["identify", f"zmq+pull://127.0.0.1:{port}", "--rate", "7.56e6",
+                     "--seconds", "0.1", "--timeout", "20"]) == 0
+    finally:
+        tx.terminate()
+        tx.wait(timeout=30)
+    assert capsys.readouterr().out.startswith("dtmb: header pn945")
