@@ -26,21 +26,35 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--format", dest="in_format", choices=("cf32", "cs16", "cs8", "cu8"),
                     help="raw sample format when the extension does not say")
     ap.add_argument("--max-cfo", type=float, default=50e3, help="carrier offset search (Hz)")
+    ap.add_argument("--duration", type=float, help="radios and network streams: receive S s of "
+                    "samples, then decode them (the receiver reads captures whole for now)")
+    ap.add_argument("--timeout", type=float, help="network sources: fail if no data arrives, "
+                    "end after S s idle")
     ap.add_argument("--report", help="write the report (acquisition, configuration, counters) as JSON")
 
 
 def run_from_args(args) -> int:
     from sdrcast.errors import ConfigError
-    from sdrcast.flowgraphs.common import NothingProduced, check_writable, to_json
+    from sdrcast.flowgraphs.common import NothingProduced, check_writable, is_live, to_json
     from sdrcast.phy.atsc3.receiver import Atsc3Receiver
-    from sdrcast.runtime import run_block
-    from sdrcast.runtime.testing import flatten
+    from sdrcast.runtime import Flowgraph, Head, VectorSink, run_block
     from sdrcast.sdr_io import open_sink, open_source
     from sdrcast.sdr_io.payload import write_pcap
 
     check_writable(args.report)
-    src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate)
-    iq = flatten(run_block(src)).data.astype(np.complex64)
+    if is_live(args.input) and not args.duration:
+        raise ConfigError(f"--input {args.input}: a live source needs --duration S (the ATSC 3.0 "
+                          "receiver decodes a capture of S seconds; streaming is to come)")
+    src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, timeout=args.timeout)
+    blocks = [src] + ([Head(int(round(args.duration * (src.sample_rate or args.rate))))]
+                      if args.duration else [])
+    sink = VectorSink("capture")
+    g = Flowgraph()
+    g.connect(*blocks, sink)
+    g.run()
+    if g.interrupted:
+        raise KeyboardInterrupt
+    iq = sink.result().data.astype(np.complex64)
     if iq.size == 0:
         raise NothingProduced(f"{args.input}: no samples")
     payload, rep = Atsc3Receiver(src.sample_rate or args.rate, max_cfo_hz=args.max_cfo,

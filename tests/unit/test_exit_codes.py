@@ -58,6 +58,8 @@ CASES = [  # args, exit code, message in stderr
     (["rx", "dtmb", "--input", "noise.cf32", "--output", "o.ts", "--rate", "-1"], 2, "--rate -1"),
     (["rx", "atsc3", "--input", "noise.cf32", "--output", "o.ts"], 1, ""),
     (["rx", "atsc3", "--input", "empty.cf32", "--output", "o.ts"], 1, "no samples"),
+    (["rx", "atsc3", "--input", "zmq+sub://127.0.0.1:5999", "--output", "o.ts"], 2,
+     "needs --duration"),
     (["sweep", "reference", "--snr", "10:0:1", "--out", "s"], 2, "STOP must be >= START"),
     (["sweep", "reference", "--snr", "0:1:1", "--workers", "0", "--out", "s"], 2, "--workers 0"),
     (["convert", "zmq+sub://127.0.0.1:99999", "o.cf32"], 2, "PORT 1..65535"),
