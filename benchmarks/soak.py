@@ -29,6 +29,7 @@ import machine
 import numpy as np
 
 from sdrcast.channel.awgn import Awgn
+from sdrcast.flowgraphs.common import DEFAULT_LEVEL_DBFS, level_scale
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.dtmb import PRESETS, DtmbTransmitter
 from sdrcast.sdr_io import write_samples
@@ -60,7 +61,7 @@ def main() -> int:
         frames = int(4.0 * 7.56e6 / cfg.frame_symbols)
         ts = sample_stream(frames * cfg.ts_bytes_per_frame // 188, seed=1)
         iq = Awgn(args.snr, seed=2)(DtmbTransmitter(cfg).push(ts))
-        iq *= np.float32(10 ** (-15 / 20) / np.sqrt(DtmbTransmitter(cfg).nominal_power))
+        iq *= np.float32(level_scale(DEFAULT_LEVEL_DBFS, DtmbTransmitter(cfg).nominal_power))
         loop = Path(d) / "loop.cf32"
         write_samples(loop, iq, 7.56e6)
         port = free_port()

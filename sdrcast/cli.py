@@ -127,12 +127,6 @@ def cmd_convert(args) -> int:
     stats = g.run()
     if args.stats:  # never into a sample stream on stdout
         print(json.dumps(stats, indent=2), file=sys.stderr if args.output == "-" else sys.stdout)
-    for name, b in stats["blocks"].items():  # losses are never silent
-        lost = {k: v for k, v in b["counters"].items() if v and k != "clipped" and (
-            "drop" in k or "lost" in k or "bad" in k or "overflow" in k or "underflow" in k)}
-        if lost:
-            print(f"sdrcast: warning: {name}: " + ", ".join(f"{k} {v}" for k, v in lost.items()),
-                  file=sys.stderr)
     written = stats["blocks"][snk.name]["items_in"]
     secs = f", {written / rate:.3f} s of signal" if rate else ""
     print(f"sdrcast: {written} samples to {args.output}{secs} in {stats['elapsed_s']:.2f} s",

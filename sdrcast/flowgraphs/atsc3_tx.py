@@ -30,7 +30,13 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from sdrcast.errors import ConfigError
-from sdrcast.flowgraphs.common import add_level_argument, finish, flowgraph_main, parse_gain
+from sdrcast.flowgraphs.common import (
+    DEFAULT_LEVEL_DBFS,
+    add_level_argument,
+    finish,
+    flowgraph_main,
+    parse_gain,
+)
 from sdrcast.flowgraphs.tx_block import TxBlock
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
 from sdrcast.phy.atsc3.config import PRESETS
@@ -125,7 +131,7 @@ def parse_inputs(cfg: Atsc3Config, specs: list[str]) -> dict[int, str]:
 
 def run(cfg: Atsc3Config, inputs: str | dict[int, str], output_spec: str, freq: float | None = None,
         gain=None, status: bool = True, repeat: bool = False, live: bool | None = None,
-        level_dbfs: float | None = -15.0) -> dict:
+        level_dbfs: float | None = DEFAULT_LEVEL_DBFS) -> dict:
     """``inputs``: a spec for the first PLP, or {plp_id: spec}; output RMS ``level_dbfs``."""
     from sdrcast.mac.ts_rate import TsRateAdapter
     from sdrcast.runtime import Flowgraph, Label
@@ -173,15 +179,9 @@ def run_from_args(args) -> int:
     print(describe(cfg, Atsc3Transmitter(cfg)), file=sys.stderr)
     stats = run(cfg, parse_inputs(cfg, args.input), args.output, args.freq, parse_gain(args.gain),
                 not args.quiet, args.repeat, True if args.live else None, args.level)
-    blocks = stats["blocks"]
-    c = blocks["atsc3_tx"]["counters"]
+    c = stats["blocks"]["atsc3_tx"]["counters"]
     print(f"frames out: {c.get('frames', 0)}, padding packets: {c.get('padding_packets', 0)}",
           file=sys.stderr)
-    for name, b in blocks.items():  # every drop and stuffing counter, per input
-        shown = {k: v for k, v in b["counters"].items() if v and ("drop" in k or "stuff" in k or
-                                                                 "too_long" in k or "bad" in k)}
-        if shown:
-            print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in shown.items()), file=sys.stderr)
     return finish(stats, c.get("frames", 0), ", ".join(args.input))
 
 

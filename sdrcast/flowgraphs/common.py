@@ -20,6 +20,8 @@ from sdrcast.errors import ConfigError, SdrcastError, SyncLost
 EXIT_OK, EXIT_NOTHING, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_LEVEL_DBFS = -15.0  # transmitters' output RMS: OFDM peaks (PAPR ~12 dB) stay below 0 dBFS
 LIVE_PREFIXES = ("soapy:", "zmq+", "udp://")
+# counters that say data was lost, cut or stuffed: printed at the end of every run
+LOSS_COUNTERS = ("drop", "lost", "bad", "overflow", "underflow", "too_long", "stuff", "clipped")
 
 
 class NothingProduced(SdrcastError):
@@ -71,8 +73,8 @@ def _json_default(obj):
         return obj.item()
     if isinstance(obj, np.ndarray):
         return obj.tolist()
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
+    if isinstance(obj, set):
+        return sorted(obj)
     return str(obj)
 
 
@@ -98,13 +100,21 @@ def check_writable(path: str | None, what: str = "--report") -> None:
         raise ConfigError(f"{what} {path}: cannot write ({exc.strerror})") from None
 
 
+def warn_losses(stats: dict) -> None:
+    """One line per block whose counters say data was lost, cut, stuffed or clipped (losses
+    are never silent)."""
+    for name, b in stats["blocks"].items():
+        shown = {k: v for k, v in b["counters"].items() if v and any(w in k for w in LOSS_COUNTERS)}
+        if shown:
+            hint = "; clipped at full scale: lower --level" if "clipped" in shown else ""
+            print(f"sdrcast: warning: {name}: " + ", ".join(f"{k} {v}" for k, v in shown.items())
+                  + hint, file=sys.stderr)
+
+
 def finish(stats: dict, produced: int, source: str) -> int:
-    """A transmitter run's exit code: 130 when interrupted, ``NothingProduced`` when no frame
-    went out (empty input), else 0; warns when samples were clipped."""
-    clipped = sum(b["counters"].get("clipped", 0) for b in stats["blocks"].values())
-    if clipped:
-        print(f"sdrcast: warning: {clipped} samples clipped at full scale; lower --level",
-              file=sys.stderr)
+    """A sample-producing run's exit code: 130 when interrupted, ``NothingProduced`` when
+    nothing went out (empty input), else 0; every loss counter is printed first."""
+    warn_losses(stats)
     if stats["interrupted"]:
         print("sdrcast: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -22,7 +22,13 @@ import numpy as np
 
 from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError
-from sdrcast.flowgraphs.common import add_level_argument, finish, flowgraph_main, parse_gain
+from sdrcast.flowgraphs.common import (
+    DEFAULT_LEVEL_DBFS,
+    add_level_argument,
+    finish,
+    flowgraph_main,
+    parse_gain,
+)
 from sdrcast.flowgraphs.tx_block import TxBlock
 from sdrcast.phy.dtmb import PRESETS, DtmbConfig, DtmbTransmitter, stages
 from sdrcast.phy.dtmb.config import SYMBOL_RATE
@@ -120,7 +126,7 @@ def describe(cfg: DtmbConfig) -> str:
 
 def run(cfg: DtmbConfig, input_spec: str, output_spec: str, freq: float | None = None,
         gain=None, status: bool = True, repeat: bool = False, live: bool | None = None,
-        level_dbfs: float | None = -15.0) -> dict:
+        level_dbfs: float | None = DEFAULT_LEVEL_DBFS) -> dict:
     """TS source -> (live input: TsRateAdapter at the payload rate) -> DtmbTxBlock -> sink.
     ``live`` defaults to True for UDP input; output RMS ``level_dbfs``."""
     from sdrcast.mac.ts_rate import TsRateAdapter
@@ -164,14 +170,10 @@ def run_from_args(args) -> int:
     stats = run(cfg, args.input, args.output, args.freq, parse_gain(args.gain), not args.quiet,
                 args.repeat, True if args.live else None, args.level)
     c = stats["blocks"]["dtmb_tx"]["counters"]
-    r = stats["blocks"].get("ts_rate", {}).get("counters", {})
-    clipped = sum(b["counters"].get("clipped", 0) for b in stats["blocks"].values())
     print(f"TS packets in: {stats['blocks']['dtmb_tx']['items_in'] // 188}, frames out: "
           f"{c.get('frames', 0)}, null packets added at the end: "
           f"{c.get('null_packets_added', 0)} + {c.get('flush_packets_added', 0)} (interleaver "
-          f"flush), stuffed: {r.get('null_packets_stuffed', 0)}, input packets dropped (faster "
-          f"than capacity): {r.get('ts_packets_dropped', 0)}, clipped samples: {clipped}",
-          file=sys.stderr)
+          "flush)", file=sys.stderr)
     return finish(stats, c.get("frames", 0), args.input)
 
 
