@@ -90,11 +90,11 @@ def _same_file(a: str, b: str) -> bool:
     """``a`` and ``b`` name the same file (SigMF: either half of the same recording)."""
     from pathlib import Path
 
-    from sdrcast.sdr_io.files import _sigmf_paths
+    from sdrcast.sdr_io.files import sigmf_paths
 
     if "-" in (a, b) or "://" in a + b or a.startswith("soapy:") or b.startswith("soapy:"):
         return False
-    pa, pb = (_sigmf_paths(x)[0] if ".sigmf" in x else Path(x) for x in (a, b))
+    pa, pb = (sigmf_paths(x)[0] if ".sigmf" in x else Path(x) for x in (a, b))
     return pa.resolve() == pb.resolve()
 
 
@@ -179,8 +179,7 @@ def cmd_sweep(args) -> int:
 
 def cmd_identify(args) -> int:
     """Which standard is on air in the first ``--seconds`` of a recording or radio."""
-    from sdrcast.flowgraphs.common import NothingProduced, to_json
-    from sdrcast.runtime import Flowgraph, Head, VectorSink
+    from sdrcast.flowgraphs.common import NothingProduced, capture, to_json
     from sdrcast.sdr_io import open_source
 
     if not args.seconds > 0:
@@ -190,9 +189,7 @@ def cmd_identify(args) -> int:
     rate = args.rate or src.sample_rate
     if not rate:
         raise ConfigError(f"{args.input}: the sample rate is unknown; pass --rate")
-    sink = VectorSink("samples")  # streamed: a radio or network source never ends by itself
-    Flowgraph().connect(src, Head(int(args.seconds * rate)), sink).run()
-    iq = sink.result().data.astype(np.complex64)
+    iq = capture(src, int(args.seconds * rate))
     found = [r for s in with_part("detect") if (r := load(s.detect)(iq, rate)) is not None]
     for r in found:
         print(to_json(r) if args.json else

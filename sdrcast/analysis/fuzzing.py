@@ -48,9 +48,9 @@ def _tag_header(rng: np.random.Generator) -> None:
 
 
 def _crc_valid(bits: np.ndarray) -> np.ndarray:
-    from sdrcast.phy.atsc3.l1 import _crc
+    from sdrcast.phy.atsc3.l1 import l1_crc
 
-    return np.concatenate([bits, _crc(bits)])
+    return np.concatenate([bits, l1_crc(bits)])
 
 
 @cache

@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
-
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--input", required=True, help="capture: .sigmf-data/-meta, .cf32/.cs16/.cs8/.cu8")
@@ -35,9 +33,9 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 def run_from_args(args) -> int:
     from sdrcast.errors import ConfigError
-    from sdrcast.flowgraphs.common import NothingProduced, check_writable, is_live, to_json
+    from sdrcast.flowgraphs.common import NothingProduced, capture, check_writable, is_live, to_json
     from sdrcast.phy.atsc3.receiver import Atsc3Receiver
-    from sdrcast.runtime import Flowgraph, Head, VectorSink, run_block
+    from sdrcast.runtime import run_block
     from sdrcast.sdr_io import open_sink, open_source
     from sdrcast.sdr_io.payload import write_pcap
 
@@ -46,15 +44,8 @@ def run_from_args(args) -> int:
         raise ConfigError(f"--input {args.input}: a live source needs --duration S (the ATSC 3.0 "
                           "receiver decodes a capture of S seconds; streaming is to come)")
     src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, timeout=args.timeout)
-    blocks = [src] + ([Head(int(round(args.duration * (src.sample_rate or args.rate))))]
-                      if args.duration else [])
-    sink = VectorSink("capture")
-    g = Flowgraph()
-    g.connect(*blocks, sink)
-    g.run()
-    if g.interrupted:
-        raise KeyboardInterrupt
-    iq = sink.result().data.astype(np.complex64)
+    iq = capture(src, int(round(args.duration * (src.sample_rate or args.rate)))
+                 if args.duration else None)
     if iq.size == 0:
         raise NothingProduced(f"{args.input}: no samples")
     payload, rep = Atsc3Receiver(src.sample_rate or args.rate, max_cfo_hz=args.max_cfo,

@@ -123,6 +123,20 @@ def finish(stats: dict, produced: int, source: str) -> int:
     return EXIT_OK
 
 
+def capture(src, samples: int | None = None) -> np.ndarray:
+    """The first ``samples`` of a source (all of a file when None), streamed through a
+    flowgraph: a radio or network source never ends by itself. Ctrl-C stops it."""
+    from sdrcast.runtime import Flowgraph, Head, VectorSink
+
+    sink = VectorSink("capture")
+    g = Flowgraph()
+    g.connect(src, *([Head(samples)] if samples is not None else []), sink)
+    g.run()
+    if g.interrupted:
+        raise KeyboardInterrupt
+    return sink.result().data.astype(np.complex64)
+
+
 def write_report(path: str | None, report: dict) -> None:
     if path:
         Path(path).write_text(to_json(report))

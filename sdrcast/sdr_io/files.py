@@ -89,7 +89,8 @@ class SampleMeta:
     extra: dict = field(default_factory=dict)
 
 
-def _sigmf_paths(path: str | Path) -> tuple[Path, Path]:
+def sigmf_paths(path: str | Path) -> tuple[Path, Path]:
+    """(``.sigmf-data``, ``.sigmf-meta``) of the recording ``path`` names (either half)."""
     p = Path(str(path))
     stem = p.with_suffix("") if p.suffix in (".sigmf-data", ".sigmf-meta", ".sigmf") else p
     return stem.with_suffix(".sigmf-data"), stem.with_suffix(".sigmf-meta")
@@ -107,7 +108,7 @@ def read_meta(path: str | Path, fmt: str | None = None, sample_rate: float | Non
                           p.stat().st_size // _BYTES_PER_SAMPLE[fmt], data_path=p)
     import sigmf
 
-    data, meta = _sigmf_paths(path)
+    data, meta = sigmf_paths(path)
     if not meta.is_file():
         raise DeviceError(f"SigMF metadata {str(meta)!r} does not exist")
     try:
@@ -159,7 +160,7 @@ def write_sigmf_meta(data_path: Path, fmt: str, sample_rate: float | None,
 
     from sdrcast import __version__
 
-    data, meta = _sigmf_paths(data_path)
+    data, meta = sigmf_paths(data_path)
     dtype = {v: k for k, v in SIGMF_DATATYPES.items()}[fmt]
     info = {sigmf.DATATYPE_KEY: dtype, sigmf.VERSION_KEY: sigmf.__specification__,
             sigmf.RECORDER_KEY: f"sdrcast {__version__}"}
@@ -185,7 +186,7 @@ def write_samples(path: str | Path, iq: np.ndarray, sample_rate: float | None = 
     """Write complex samples to a raw or SigMF file; returns the number of clipped samples."""
     fmt = format_of(path, fmt)
     raw_fmt = "cf32" if fmt == "sigmf" else fmt
-    target = _sigmf_paths(path)[0] if fmt == "sigmf" else Path(str(path))
+    target = sigmf_paths(path)[0] if fmt == "sigmf" else Path(str(path))
     raw, clipped = encode_samples(iq, raw_fmt)
     target.write_bytes(raw)
     if fmt == "sigmf":
@@ -274,7 +275,7 @@ class FileSink(Sink):
         if self.path == "-":
             self._f = sys.stdout.buffer
         else:
-            target = _sigmf_paths(path)[0] if self.fmt == "sigmf" else Path(self.path)
+            target = sigmf_paths(path)[0] if self.fmt == "sigmf" else Path(self.path)
             try:
                 self._f = open(target, "wb")
             except OSError as exc:

@@ -177,8 +177,9 @@ class PcapSource(Source):
     Linux cooked capture), ``datagrams_per_chunk`` at a time, in capture order. Records that
     are not IPv4 (``non_ipv4_records``) or are cut short by the capture's snap length
     (``truncated_records``) are skipped and counted. A record header whose length exceeds the
-    snap length, or runs past the end of the file, is a corrupt capture: ``ParseError`` naming
-    the record (the rest of the file cannot be framed)."""
+    snap length (``max_record``: at least 256 kB, as some writers exceed a small one), or runs
+    past the end of the file, is a corrupt capture: ``ParseError`` naming the record (the rest
+    of the file cannot be framed)."""
 
     def __init__(self, path: str | Path, datagrams_per_chunk: int = 64, repeat: bool = False,
                  name: str | None = None):
@@ -194,7 +195,7 @@ class PcapSource(Source):
         if len(head) < 24 or head[:4] not in _PCAP_MAGIC:
             raise ConfigError(f"{str(self.path)!r} is not a pcap capture (magic {head[:4].hex()})")
         self.endian = _PCAP_MAGIC[head[:4]]
-        self.snaplen = struct.unpack(self.endian + "I", head[16:20])[0] or 0x40000
+        self.max_record = max(struct.unpack(self.endian + "I", head[16:20])[0], 0x40000)
         self.link = struct.unpack(self.endian + "I", head[20:24])[0] & 0x0FFFFFFF
         if self.link not in _LINK_IP_OFFSET:
             raise ConfigError(f"{str(self.path)!r}: link type {self.link} is not supported; "
@@ -226,12 +227,12 @@ class PcapSource(Source):
                     if not rh:
                         break
                     incl = struct.unpack(self.endian + "I", rh[8:12])[0] if len(rh) == 16 else -1
-                    rec = f.read(incl) if 0 <= incl <= max(self.snaplen, 0x40000) else b""
+                    rec = f.read(incl) if 0 <= incl <= self.max_record else b""
                     if len(rh) < 16 or len(rec) != incl:
                         if grams:  # what was read before it still goes out
                             yield Chunk(np.frombuffer(b"".join(grams), np.uint8).copy())
                         raise ParseError(f"{str(self.path)!r}: pcap record {record} at byte {at} "
-                                         f"is corrupt (incl_len {incl}, snaplen {self.snaplen}, "
+                                         f"is corrupt (incl_len {incl}, at most {self.max_record}, "
                                          "or cut short); the capture cannot be read past it")
                     record += 1
                     ip = self._ipv4(rec)

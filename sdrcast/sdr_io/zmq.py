@@ -167,6 +167,7 @@ class ZmqSource(Source):
             last = now
             tags: list[Tag] = []
             payloads = []
+            taken = len(rest)  # bytes before this message in the chunk being built
             for msg in msgs:
                 if self.pass_tags:
                     try:
@@ -182,9 +183,9 @@ class ZmqSource(Source):
                         self.counters.add("items_lost", offset - expected)
                     expected = offset + len(msg) // itemsize
                     # tags count from this message's first item; earlier bytes shift them
-                    shift = (len(rest) + sum(len(p) for p in payloads)) // itemsize
-                    tags += [t.moved(shift) for t in mtags]
+                    tags += [t.moved(taken // itemsize) for t in mtags]
                 payloads.append(msg)
+                taken += len(msg)
             data = rest + b"".join(payloads)
             whole = len(data) - len(data) % itemsize
             rest = data[whole:]

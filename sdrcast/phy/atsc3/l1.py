@@ -21,7 +21,8 @@ from sdrcast.phy.tables import load_json
 L1B_BITS = 200
 
 
-def _crc(bits: np.ndarray) -> np.ndarray:
+def l1_crc(bits: np.ndarray) -> np.ndarray:
+    """The CRC-32 L1-Basic and L1-Detail end with (A/322 6.3), as 32 bits."""
     c = ATSC3_CRC32
     v = crc_bits(np.ascontiguousarray(bits, np.uint8), c.width, c.poly, c.init) ^ c.xorout
     return ((v >> np.arange(31, -1, -1)) & 1).astype(np.uint8)
@@ -60,7 +61,7 @@ def l1_basic(fields: Mapping[str, int]) -> np.ndarray:
             value = fields[name]
         _put(out, name, value, width)
     bits = np.array(out, np.uint8)
-    return np.concatenate([bits, _crc(bits)])
+    return np.concatenate([bits, l1_crc(bits)])
 
 
 def parse_l1_basic(bits: np.ndarray) -> dict[str, int]:
@@ -69,7 +70,7 @@ def parse_l1_basic(bits: np.ndarray) -> dict[str, int]:
     bits = np.asarray(bits, np.uint8)
     if bits.size != L1B_BITS:
         raise ParseError(f"L1-Basic: {bits.size} bits, expected {L1B_BITS}")
-    if not np.array_equal(_crc(bits[:-32]), bits[-32:]):
+    if not np.array_equal(l1_crc(bits[:-32]), bits[-32:]):
         raise ParseError("L1-Basic CRC-32 mismatch")
     out, a = {}, 0
     for name, width in l1_basic_layout(int(bits[10])):  # L1B_frame_length_mode
@@ -170,7 +171,7 @@ def l1_detail(fields: Mapping, l1b: Mapping[str, int], size_bytes: int | None = 
     if size < need:
         raise ConfigError(f"L1B_L1_Detail_size_bytes={size}: the L1-Detail needs {need} bytes")
     bits = np.concatenate([bits, np.ones(8 * size - 32 - bits.size, np.uint8)])
-    return np.concatenate([bits, _crc(bits)])
+    return np.concatenate([bits, l1_crc(bits)])
 
 
 def parse_l1_detail(bits: np.ndarray, l1b: Mapping[str, int]) -> dict:
@@ -179,7 +180,7 @@ def parse_l1_detail(bits: np.ndarray, l1b: Mapping[str, int]) -> dict:
     bits or do not fit L1-Basic (possible with a valid CRC on corrupted or foreign data), raise
     ``ParseError``."""
     bits = np.asarray(bits, np.uint8)
-    if bits.size < 32 or not np.array_equal(_crc(bits[:-32]), bits[-32:]):
+    if bits.size < 32 or not np.array_equal(l1_crc(bits[:-32]), bits[-32:]):
         raise ParseError("L1-Detail CRC-32 mismatch")
     fields: dict = {}
     w = _Writer(fields, l1b, bits[:-32])

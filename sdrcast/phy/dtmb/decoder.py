@@ -230,7 +230,7 @@ class DtmbDecoder:
         # a TS packet is two BCH blocks (188 = 2 x 94 bytes, frames hold whole packets): mark
         # packets with a block BCH could not correct, or from a codeword LDPC did not bring to
         # a valid one (the t=1 BCH "corrects" most random words), never drop them
-        unsure = (fixed < 0) | np.repeat(~ok, self.ldpc.k // 762)
+        unsure = (fixed < 0) | np.repeat(~ok, self.ldpc.k // self.bch.n)
         bad = unsure.reshape(-1, 2).any(axis=1)
         if bad.any():
             set_transport_error(out, bad)
