@@ -72,7 +72,7 @@ class Atsc3Receiver(Receiver):
         fec = {k: sum(p.get(k, 0) for p in plps.values())
                for k in ("fec_blocks", "ldpc_failures", "outer_failures")}
         return ReceiverReport(
-            "atsc3", "tracking" if r else "searching", self._samples, int(bool(r)), 0,
+            self.standard, "tracking" if r else "searching", self._samples, int(bool(r)), 0,
             r.get("cfo_hz"), None, None, r.get("mer_db"), fec=fec,
             payload={"packets_lost": sum(p.get("packets_lost", 0) for p in plps.values())},
             details=r).to_dict()

@@ -55,9 +55,9 @@ def _fold(v: np.ndarray, period: int) -> np.ndarray:
 
 def _first_strong(v: np.ndarray, k: int, period: int) -> tuple[int, float]:
     """(first position, score): the first of ``k, k + period, ...`` where ``v`` reaches half its
-    best there, and the mean of ``v`` from there on (0 unless the header recurs). With noise
-    before the signal, the header grid found by folding starts in the noise and the fold's
-    mean is diluted by it."""
+    best there, and the mean of ``v`` from there on (0 unless the header recurs): with noise
+    before the signal, the header grid found by folding starts in the noise, and a mean over
+    all of it would count the noise."""
     at = v[k::period]
     j = int(np.argmax(at >= 0.5 * at.max()))
     return k + period * j, float(at[j:].mean()) if at.size - j >= 2 else 0.0

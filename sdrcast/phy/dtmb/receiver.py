@@ -34,7 +34,8 @@ from sdrcast.phy.dtmb.shaping import matched_filter
 from sdrcast.phy.kernels.mix import mix
 from sdrcast.phy.sync import PiLoop
 
-ACQUIRE_SAMPLES = 5 * 4725  # five of the longest frames
+LONGEST_FRAME = 4725  # samples of a PN945 frame
+ACQUIRE_SAMPLES = 5 * LONGEST_FRAME
 LOST_AFTER = 4  # consecutive frames without a header before re-acquisition
 MIN_PEAK_TO_FLOOR = 40.0  # strongest channel tap over the per-tap noise floor for a valid header
 MAX_SI_ERRORS = 14  # of 36 SI bits (a wrong frame averages 18), for a frame of the signal tracked
@@ -78,6 +79,9 @@ class DtmbReceiver(Receiver):
     gives the sync state, the last ``history`` frames' measurements (SNR, CFO, SCO, delay
     spread, SI errors) and the decoder's counters.
     """
+
+    standard = "dtmb"
+    no_signal = "no DTMB frame header found (PN420/595/945)"
 
     def __init__(self, sample_rate: float = SYMBOL_RATE, config: DtmbConfig | None = None,
                  iterations: int = 30, workers: int = 2, history: int = 2000,
@@ -340,7 +344,7 @@ class DtmbReceiver(Receiver):
         try:
             cfg, self.sync = self.acquirer.acquire(self._raw[:ACQUIRE_SAMPLES])
         except SyncLost:
-            drop = ACQUIRE_SAMPLES - 4725
+            drop = ACQUIRE_SAMPLES - LONGEST_FRAME
             self.counters["samples_unsynced"] += drop
             self._raw, self._base = self._raw[drop:], self._base + drop
             return self._raw.size >= ACQUIRE_SAMPLES
@@ -377,9 +381,6 @@ class DtmbReceiver(Receiver):
         self._submit(syms, nvs, end=True)
         return self._collect(wait=True)
 
-    standard = "dtmb"
-    no_signal = "no DTMB frame header found (PN420/595/945)"
-
     @property
     def synced_once(self) -> bool:
         return bool(self.syncs)
@@ -401,7 +402,7 @@ class DtmbReceiver(Receiver):
         last = self.frames[-1] if self.frames else None
         mer = rep.get("mer_db") or []
         return ReceiverReport(
-            "dtmb", self.state.state,
+            self.standard, self.state.state,
             c["samples_in"], c["acquisitions"], c["sync_losses"],
             last.cfo_hz if last else None, last.sco_ppm if last else None,
             last.snr_db if last else None, float(np.mean(mer[-50:])) if mer else None,
