@@ -5,7 +5,7 @@ import dataclasses
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_type_hints
 
 import tomllib
 
@@ -72,7 +72,7 @@ def from_mapping(cls: type[T], data: dict, where: str = "",
         raise ConfigError(f"{where or cls.__name__}: unknown field(s) {sorted(unknown)}; "
                           f"allowed {sorted(fields)}")
     kwargs = {}
-    hints = _type_hints(cls)
+    hints = get_type_hints(cls)
     for name, value in data.items():
         hint = hints.get(name)
         sub = _dataclass_of(hint)
@@ -90,40 +90,34 @@ def from_mapping(cls: type[T], data: dict, where: str = "",
     return cls(**kwargs)
 
 
-_SCALARS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# scalar type -> (accepts a value, how the error names it); ints count as floats, bools as neither
+_SCALARS = {bool: (lambda v: isinstance(v, bool), "true or false"),
+            int: (_is_int, "an integer"),
+            float: (lambda v: _is_int(v) or isinstance(v, float), "a number"),
+            str: (lambda v: isinstance(v, str), "a string")}
 
 
 def _check_type(label: str, value: Any, hint: Any) -> None:
     """Refuse a scalar of the wrong type for ``hint`` (bool, int, float, str, or X | None)."""
-    import typing
-
-    options = typing.get_args(hint) if typing.get_args(hint) else (hint,)
+    options = get_args(hint) or (hint,)
     scalars = [t for t in options if t in _SCALARS]
     if not scalars or (value is None and type(None) in options):
         return
-    ok = any(isinstance(value, bool) if t is bool else
-             (isinstance(value, int) and not isinstance(value, bool)) if t is int else
-             (isinstance(value, int | float) and not isinstance(value, bool)) if t is float else
-             isinstance(value, str) for t in scalars)
-    if not ok:
-        want = " or ".join(_SCALARS[t] for t in scalars)
+    if not any(_SCALARS[t][0](value) for t in scalars):
+        want = " or ".join(_SCALARS[t][1] for t in scalars)
         raise ConfigError(f"{label}={value!r}: expected {want}")
 
 
-def _type_hints(cls: type) -> dict:
-    import typing
-
-    return typing.get_type_hints(cls)
-
-
 def _dataclass_of(hint: Any) -> type | None:
-    import typing
-
     if hint is None:
         return None
     if dataclasses.is_dataclass(hint):
         return hint
-    for arg in typing.get_args(hint):
+    for arg in get_args(hint):
         if dataclasses.is_dataclass(arg):
             return arg
     return None
