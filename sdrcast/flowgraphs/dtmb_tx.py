@@ -87,7 +87,7 @@ class DtmbTxBlock(TxBlock):
                 yield nulls[i:i + step]
 
     def _modulated(self, fec, n: int) -> Chunk:
-        iq = self.tx.shape(self.tx.modulate_codewords(fec.result()["ldpc"])["framed"])
+        iq = self.tx.baseband(fec.result()["ldpc"])
         self.counters["null_packets_added"] = self.tx.null_packets_added
         return self._frames(iq, n)
 

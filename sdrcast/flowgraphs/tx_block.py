@@ -1,7 +1,7 @@
 """The thin block every transmitter runs in: a ``phy.contracts.Transmitter`` behind it, its
-output scaled to the programs' level and tagged ``frame_start`` at each frame, the
-transmitter flushed at the end of input. Each standard's block only says how payload reaches
-its transmitter and where its frames start."""
+output scaled to the programs' level and tagged ``frame_start`` at each frame. Each
+standard's block says how payload reaches its transmitter, where its frames start, and
+flushes the transmitter at the end of input."""
 from __future__ import annotations
 
 import numpy as np

@@ -114,8 +114,10 @@ class DtmbTransmitter(Transmitter):
         return {"mapped": mapped, "interleaved": interleaved, "body_logical": logical,
                 "body": body, "framed": framed.reshape(-1)}
 
-    def shape(self, framed: np.ndarray) -> np.ndarray:
-        """Frames at 7.56 Msps -> the output rate (SRRC-shaped unless 7.56 Msps)."""
+    def baseband(self, ldpc: np.ndarray) -> np.ndarray:
+        """The modulation half to the output rate: LDPC bits of whole frames -> complex64
+        baseband at ``cfg.sample_rate`` (SRRC-shaped unless 7.56 Msps)."""
+        framed = self.modulate_codewords(ldpc)["framed"]
         return framed if self.shaper is None else self.shaper(framed)
 
     def flush(self) -> np.ndarray:
@@ -136,4 +138,4 @@ class DtmbTransmitter(Transmitter):
         """TS packets -> complex64 baseband at ``cfg.sample_rate`` (7.56 Msps: the symbols,
         header + body per frame; other rates: SRRC-shaped, delayed by the filter), streaming:
         the interleaver keeps its content for the next call (``flush`` sends it)."""
-        return self.shape(self.modulate_codewords(self.encode(ts)["ldpc"])["framed"])
+        return self.baseband(self.encode(ts)["ldpc"])
