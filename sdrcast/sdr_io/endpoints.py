@@ -52,19 +52,26 @@ def _zmq(spec: str, allowed: tuple[str, ...], direction: str):
                           f"allowed {sorted(known)}")
     kw = {"pass_tags": opts.get("pass_tags", "0") in ("1", "true", "yes")}
     if "hwm" in opts:
-        if not opts["hwm"].lstrip("-").isdigit():
-            raise ConfigError(f"{spec!r}: hwm={opts['hwm']!r}; allowed an integer (messages, "
-                              "-1 for the ZeroMQ default)")
-        kw["hwm"] = int(opts["hwm"])
+        kw["hwm"] = _option(spec, opts, "hwm", int, -1, "an integer (messages, -1 for the "
+                            "ZeroMQ default)")
     if "bind" in opts:
         kw["bind"] = opts["bind"] in ("1", "true", "yes")
     if "key" in opts:
         kw["key"] = opts["key"]
-    try:
-        timeout = float(opts["timeout"]) if "timeout" in opts else None
-    except ValueError:
-        raise ConfigError(f"{spec!r}: timeout={opts['timeout']!r}; allowed seconds > 0") from None
+    timeout = (_option(spec, opts, "timeout", float, 1e-3, "seconds >= 0.001")
+               if "timeout" in opts else None)
     return pattern, address, kw, timeout
+
+
+def _option(spec: str, opts: dict, key: str, kind: type, lo: float, allowed: str):
+    """A numeric address option, or one line naming it and what is allowed."""
+    try:
+        value = kind(opts[key])
+    except ValueError:
+        value = None
+    if value is None or not value >= lo:
+        raise ConfigError(f"{spec!r}: {key}={opts[key]!r}; allowed {allowed}")
+    return value
 
 
 def _soapy_kw(spec: str, rate: float | None, freq, gain, what: str) -> dict:

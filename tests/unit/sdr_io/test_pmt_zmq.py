@@ -160,8 +160,10 @@ def test_unreachable_and_malformed_endpoints_give_device_errors():
     for bad in ("zmq+sub://localhost", "zmq+sub://127.0.0.1:99999", "zmq+sub://h:x"):
         with pytest.raises(ConfigError, match="HOST:PORT"):
             open_source(bad)
-    with pytest.raises(ConfigError, match="hwm='abc'"):
-        open_source("zmq+sub://127.0.0.1:5555?hwm=abc")
+    for opt in ("hwm='abc'", "hwm='--5'", "hwm='-5'", "timeout='-1'", "timeout='nan'"):
+        key, value = opt.split("=")
+        with pytest.raises(ConfigError, match=f"{opt}; allowed"):
+            open_source(f"zmq+sub://127.0.0.1:5555?{key}={value.strip(chr(39))}")
     with pytest.raises(Exception, match="cannot be a source"):
         open_source(f"zmq+pub://{a}")
 
