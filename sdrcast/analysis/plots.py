@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 from sdrcast.analysis.metrics import occupied_bandwidth, welch_psd  # noqa: E402
 
 KINDS = ("spectrum", "constellation", "waterfall", "channel", "error-rate")
+HANN_ENBW = 1.5  # the Hann window's equivalent noise bandwidth, in bins
 
 
 def _freq_axis(f: np.ndarray, center_freq: float | None) -> tuple[np.ndarray, str]:
@@ -26,7 +27,7 @@ def spectrum(x: np.ndarray, sample_rate: float, path: str | Path, center_freq: f
     """Welch PSD (Hann, ``nfft`` bins) as power per resolution bandwidth in dBFS (a full-scale
     complex tone, |x| = 1, reads 0 dBFS), with the RBW and the 99 % occupied bandwidth shown."""
     f, p = welch_psd(x, sample_rate, nfft)
-    rbw = 1.5 * sample_rate / min(nfft, max(16, x.size))  # Hann window's noise bandwidth
+    rbw = HANN_ENBW * (f[1] - f[0])  # bins as welch_psd made them
     obw = occupied_bandwidth(x, sample_rate, 0.99, nfft)
     fx, label = _freq_axis(f, center_freq)
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -75,7 +76,7 @@ def waterfall(x: np.ndarray, sample_rate: float, path: str | Path,
     im = ax.imshow(db, aspect="auto", origin="upper", vmin=float(np.percentile(db, 2)),
                    vmax=float(db.max()), extent=(fx[0], fx[-1], x.size / sample_rate * 1e3, 0),
                    cmap="viridis")
-    fig.colorbar(im, ax=ax, label=f"dBFS per bin (RBW {1.5 * sample_rate / nfft / 1e3:.3g} kHz)")
+    fig.colorbar(im, ax=ax, label=f"dBFS per bin (RBW {HANN_ENBW * sample_rate / nfft / 1e3:.3g} kHz)")
     ax.set_xlabel(label)
     ax.set_ylabel("time (ms)")
     ax.set_title(title or "waterfall")
