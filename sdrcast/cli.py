@@ -131,7 +131,7 @@ def cmd_convert(args) -> int:
     secs = f", {written / rate:.3f} s of signal" if rate else ""
     print(f"sdrcast: {written} samples to {args.output}{secs} in {stats['elapsed_s']:.2f} s",
           file=sys.stderr)
-    return finish(stats, written, args.input)
+    return finish(stats, written, f"nothing sent: no input from {args.input}")
 
 
 def cmd_sweep(args) -> int:

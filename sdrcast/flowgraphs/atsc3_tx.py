@@ -182,7 +182,8 @@ def run_from_args(args) -> int:
     c = stats["blocks"]["atsc3_tx"]["counters"]
     print(f"frames out: {c.get('frames', 0)}, padding packets: {c.get('padding_packets', 0)}",
           file=sys.stderr)
-    return finish(stats, c.get("frames", 0), ", ".join(args.input))
+    return finish(stats, c.get("frames", 0),
+                  f"nothing sent: no input from {', '.join(args.input)}")
 
 
 if __name__ == "__main__":

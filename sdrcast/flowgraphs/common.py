@@ -111,15 +111,15 @@ def warn_losses(stats: dict) -> None:
                   + hint, file=sys.stderr)
 
 
-def finish(stats: dict, produced: int, source: str) -> int:
-    """A sample-producing run's exit code: 130 when interrupted, ``NothingProduced`` when
-    nothing went out (empty input), else 0; every loss counter is printed first."""
+def finish(stats: dict, produced: int, nothing: str) -> int:
+    """A flowgraph run's exit code: 130 when interrupted, ``NothingProduced(nothing)`` when
+    ``produced`` is 0, else 0; every loss counter is printed first."""
     warn_losses(stats)
     if stats["interrupted"]:
         print("sdrcast: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     if not produced:
-        raise NothingProduced(f"nothing sent: no input from {source}")
+        raise NothingProduced(nothing)
     return EXIT_OK
 
 

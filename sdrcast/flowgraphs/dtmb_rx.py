@@ -76,9 +76,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 def run_from_args(args) -> int:
     from sdrcast.flowgraphs.common import (
-        EXIT_INTERRUPTED,
-        NothingProduced,
         check_writable,
+        finish,
         is_live,
         parse_gain,
         write_report,
@@ -95,11 +94,9 @@ def run_from_args(args) -> int:
     rx = DtmbRxBlock(rate, live=is_live(args.input))
     blocks = [src] + ([Head(int(round(args.duration * rate)))] if args.duration else [])
     snk = open_sink(args.output, kind="ts")
-    g = Flowgraph(status_interval=None if args.quiet else 1.0)
-    stats = g.connect(*blocks, rx, snk).run()
+    stats = Flowgraph(status_interval=None if args.quiet else 1.0).connect(*blocks, rx, snk).run()
     rep = {**rx.rx.report(), "source": stats["blocks"][src.name]["counters"]}
     write_report(args.report, rep)
-    lost = {k: v for k, v in rep["source"].items() if v}
     cfg = rx.rx.cfg or (rx.rx.decoder.cfg if rx.rx.decoder else None)
     out_bytes = stats["blocks"]["dtmb_rx"]["items_out"]
     if cfg is not None:
@@ -110,18 +107,12 @@ def run_from_args(args) -> int:
               f"{rep['frames']} frames ({rep['frames_erased']} erased, {rep['sync_losses']} sync "
               f"losses, {rep.get('frames_dropped', 0)} dropped), TS packets out "
               f"{out_bytes // 188}, LDPC failures {rep.get('ldpc_failures', 0)}, marked packets "
-              f"{rep.get('ts_packets_marked', 0)}"
-              + "".join(f", {src.name} {k} {v}" for k, v in lost.items()), file=sys.stderr)
-    if g.interrupted:
-        print("sdrcast: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    if not rx.rx.syncs:
-        raise NothingProduced(f"no DTMB signal found in {rep['samples_in']} samples of "
-                              f"{args.input} (no PN420/595/945 frame header)")
-    if out_bytes == 0:
-        raise NothingProduced("DTMB signal found, but no TS packet decoded (too short: the "
-                              "deinterleaver needs about 0.3 s, or too weak)")
-    return 0
+              f"{rep.get('ts_packets_marked', 0)}", file=sys.stderr)
+    return finish(stats, out_bytes,
+                  "DTMB signal found, but no TS packet decoded (too short: the deinterleaver "
+                  "needs about 0.3 s, or too weak)" if rx.rx.syncs else
+                  f"no DTMB signal found in {rep['samples_in']} samples of {args.input} (no "
+                  "PN420/595/945 frame header)")
 
 
 if __name__ == "__main__":

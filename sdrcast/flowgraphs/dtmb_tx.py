@@ -174,7 +174,7 @@ def run_from_args(args) -> int:
           f"{c.get('frames', 0)}, null packets added at the end: "
           f"{c.get('null_packets_added', 0)} + {c.get('flush_packets_added', 0)} (interleaver "
           "flush)", file=sys.stderr)
-    return finish(stats, c.get("frames", 0), args.input)
+    return finish(stats, c.get("frames", 0), f"nothing sent: no input from {args.input}")
 
 
 if __name__ == "__main__":
