@@ -31,7 +31,7 @@ from sdrcast.phy.atsc3.tables import ofdm as tables_ofdm
 from sdrcast.phy.atsc3.time_interleaver import hybrid
 from sdrcast.phy.atsc3.transmitter import Atsc3Transmitter
 from sdrcast.phy.mapping import Constellation
-from sdrcast.phy.ofdm.estimation import equalise_from_pilots
+from sdrcast.phy.ofdm.estimation import equalise
 
 
 def subframe_samples(lay: SymbolLayout, excess: int = 0) -> int:
@@ -46,11 +46,22 @@ def subframe_cells(iq: np.ndarray, lay: SymbolLayout, fi: bool, excess: int = 0,
     (``fi``: data symbols interleaved); their noise variances; the mean noise variance at unit
     channel gain)."""
     symbols = ofdm.demodulate(iq, lay, excess, backoff)
-    eq = [equalise_from_pilots(x, pilots.symbol_map(lay, j)[0]) for j, x in enumerate(symbols)]
-    cells = pilots.extract([e[0] for e in eq], lay)[:lay.total_cells]
-    nv = pilots.extract([e[1] for e in eq], lay)[:lay.total_cells]
+    width = max(s.size for s in symbols)  # the first preamble symbol has fewer carriers
+    at = [(lay.fft - s.size) // 2 - (lay.fft - width) // 2 for s in symbols]
+    grid = np.zeros((len(symbols), width), np.complex64)
+    amp = np.zeros_like(grid)
+    for j, (x, a) in enumerate(zip(symbols, at, strict=True)):
+        grid[j, a:a + x.size] = x
+        amp[j, a:a + x.size] = pilots.symbol_map(lay, j)[0]
+    sp = tables_ofdm()["scattered_pilot_patterns"][lay.pattern]
+    g = ofdm.guard_samples(lay.gi)
+    eq, nv_cell, nv = equalise(grid, amp, max_gap=sp["Dy"], spacing=sp["Dx"],
+                               delays=(-g / 16, min(g * 1.1, lay.fft / sp["Dx"] - g / 16), lay.fft))
+    rows = [slice(a, a + x.size) for x, a in zip(symbols, at, strict=True)]
+    cells = pilots.extract([e[r] for e, r in zip(eq, rows, strict=True)], lay)[:lay.total_cells]
+    noise = pilots.extract([v[r] for v, r in zip(nv_cell, rows, strict=True)], lay)[:lay.total_cells]
     return (frequency_interleaver.deinterleave(cells, lay, fi),
-            frequency_interleaver.deinterleave(nv, lay, fi), float(np.mean([e[2] for e in eq])))
+            frequency_interleaver.deinterleave(noise, lay, fi), nv)
 
 
 class PlpDecoder:

@@ -1,28 +1,155 @@
-"""Channel estimation from known pilots on an OFDM grid, with the noise variance per carrier
-for the demapper."""
+"""Channel estimation from known pilots on an OFDM grid, with the noise variance per cell for
+the demapper: the pilots are joined in time (``kernels.estimation``), then interpolated across
+the carriers of each symbol by a Wiener filter built for echoes anywhere in a delay window
+(Edfors et al.'s robust design: flat delay profile over the window, the SNR measured)."""
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 
+from sdrcast.errors import ConfigError
+from sdrcast.phy.kernels.estimation import interpolate_in_time
 
-def equalise_from_pilots(x: np.ndarray, amp: np.ndarray,
-                         smooth: int = 5) -> tuple[np.ndarray, np.ndarray, float]:
-    """One symbol's carriers -> (equalised carriers, noise variance per carrier, noise
-    variance at unit channel gain). The channel is measured on the symbol's pilots
-    (``amp`` != 0), averaged over ``smooth`` neighbouring pilots (noise down, while the channel
-    varies little over that span: 5 scattered pilots of SP6_2 cover 50 kHz at 6 MHz), and
-    interpolated linearly between them; the noise comes from each pilot's distance to the mean
-    of its neighbours. Delay spreads up to N / (pilot spacing) samples. ATSC 3.0's scattered,
-    continual and preamble pilots use it per symbol; interpolation across symbols (mobile
-    reception, LTE's MBSFN reference signals) is to join it here."""
-    k = np.flatnonzero(amp)
-    h_p = x[k] / amp[k]
-    w = np.ones(min(smooth, h_p.size)) / min(smooth, h_p.size)
-    norm = np.convolve(np.ones(h_p.size), w, "same")
-    h_s = np.convolve(h_p, w, "same") / norm
-    grid = np.arange(x.size)
-    h = np.interp(grid, k, h_s.real) + 1j * np.interp(grid, k, h_s.imag)
-    d = h_p[1:-1] - (h_p[:-2] + h_p[2:]) / 2  # white noise: E|d|^2 = 1.5 nv / |amp|^2
-    nv = float(np.mean(np.abs(d) ** 2 * np.abs(amp[k[1:-1]]) ** 2) / 1.5) if d.size else 1e-4
-    gain = np.maximum(np.abs(h) ** 2, 1e-12)
-    return (x / h).astype(np.complex64), (nv / gain).astype(np.float64), max(nv, 1e-6)
+TAPS = 12  # pilots per interpolated carrier
+
+
+@lru_cache(maxsize=64)
+def wiener_taps(spacing: int, nfft: int, lo: float, hi: float, noise_db: float) -> np.ndarray:
+    """``W[o + spacing - 1, i]``: the weight of the ``i``-th of ``TAPS`` pilots ``spacing``
+    carriers apart for a carrier ``o`` carriers above the first of them, for channels with
+    echoes uniformly anywhere from ``lo`` to ``hi`` samples and pilot noise ``noise_db``
+    below the channel's power."""
+    def corr(dk):
+        return np.exp(-1j * np.pi * dk * (lo + hi) / nfft) * np.sinc(dk * (hi - lo) / nfft)
+
+    i = np.arange(TAPS)
+    r_pp = corr((i[:, None] - i[None, :]) * spacing) + 10 ** (noise_db / 10) * np.eye(TAPS)
+    offsets = np.arange(-(spacing - 1), spacing * TAPS)
+    r_hp = corr(offsets[:, None] - spacing * i[None, :])
+    return np.linalg.solve(r_pp.T, r_hp.T).T.astype(np.complex64)
+
+
+def _noise_across_carriers(h: np.ndarray, w: np.ndarray) -> tuple[float, int]:
+    """Noise variance from each pilot's distance to the mean of its two neighbours in the same
+    symbol (the fallback when pilots never repeat on a carrier: one-symbol grids)."""
+    total, count = 0.0, 0
+    for row, wr in zip(h, w, strict=True):
+        k = np.flatnonzero(wr)
+        if k.size < 3:
+            continue
+        d = row[k[1:-1]] - (row[k[:-2]] + row[k[2:]]) / 2
+        total += float(np.sum(np.abs(d) ** 2 / (wr[k[1:-1]] + (wr[k[:-2]] + wr[k[2:]]) / 4)))
+        count += d.size
+    return total / max(count, 1), count
+
+
+def _occupied_delays(ht: np.ndarray, valid: np.ndarray, spacing: int, lo: float, hi: float,
+                     nfft: int) -> tuple[float, float]:
+    """The part of the delay window ``lo..hi`` the channel occupies: the delays where the
+    power-delay profile, measured on the pilot lattice of every symbol that has it whole
+    (Hann-windowed against the band edges' leakage), stands 20 dB above its floor or within
+    30 dB of its peak, widened by two resolution cells; the whole window if no symbol has it.
+    Filtering to the echoes actually there is what lets a Wiener filter take the noise out of
+    the rest."""
+    rows = []
+    for row, ok in zip(ht, valid, strict=True):
+        k = np.flatnonzero(ok)
+        if k.size:
+            first = int(np.argmax(np.bincount(k % spacing, minlength=spacing)))
+            if ok[first::spacing].all():
+                rows.append(row[first::spacing])
+    m = min((r.size for r in rows), default=0)
+    if m < 16:
+        return lo, hi
+    pdp = np.mean(np.abs(np.fft.ifft(np.stack([r[:m] for r in rows]) * np.hanning(m), axis=1)) ** 2,
+                  axis=0)
+    cell = nfft / (spacing * m)  # samples per delay bin
+    delay = (np.arange(m) * cell - lo) % (m * cell) + lo  # unambiguous over N / spacing
+    inside = (delay >= lo) & (delay <= hi)
+    floor = np.median(pdp[~inside]) if (~inside).any() else 0.0
+    strong = inside & (pdp > max(100 * floor, pdp[inside].max() * 1e-3))
+    if not strong.any():
+        return lo, hi
+    return (max(lo, float(delay[strong].min()) - 2 * cell), min(hi, float(delay[strong].max()) + 2 * cell))
+
+
+def _pilot_period(pilot: np.ndarray) -> int:
+    """In how many symbols the scattered pilots come back to the same carriers (Dy): the
+    smallest lag at which most pilot carriers repeat."""
+    for lag in range(1, pilot.shape[0]):
+        if np.sum(pilot[lag:] & pilot[:-lag]) > 0.8 * np.sum(pilot[lag:]):
+            return lag
+    return 1
+
+
+def _across_carriers(values: np.ndarray, k: np.ndarray, n: int, spacing: int,
+                     taps: np.ndarray | None) -> np.ndarray:
+    """One symbol's channel at carriers ``k`` -> at all ``n`` carriers: Wiener-filtered from
+    the lattice of every ``spacing``-th carrier when the pilots cover it, else linearly."""
+    carriers = np.arange(n)
+    def linear(at):
+        return np.interp(at, k, values.real) + 1j * np.interp(at, k, values.imag)
+    if taps is None:
+        return linear(carriers)
+    first = int(np.argmax(np.bincount(k % spacing, minlength=spacing)))
+    lattice = np.arange(first, n, spacing)
+    if lattice.size < TAPS or np.isin(lattice, k).mean() < 0.9:
+        return linear(carriers)
+    h_l = linear(lattice)  # exact on the lattice's pilots, filling the few it lacks
+    start = np.clip((carriers - first) // spacing - TAPS // 2 + 1, 0, lattice.size - TAPS)
+    offset = carriers - first - spacing * start + spacing - 1
+    return np.einsum("ki,ki->k", taps[offset], h_l[start[:, None] + np.arange(TAPS)])
+
+
+def equalise(grid: np.ndarray, amp: np.ndarray, max_gap: int = 4, spacing: int | None = None,
+             delays: tuple[float, float, int] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Received carriers ``grid[n_sym, K]`` (of an ``N``-point FFT, ``N`` >= K) and the pilots
+    sent (``amp``, 0 off the pilots) -> (equalised grid, noise variance per cell, noise
+    variance at unit channel gain).
+
+    The channel is measured on every pilot and interpolated in time between a carrier's
+    pilots at most ``max_gap`` symbols apart (the scattered pattern's Dy; the Doppler must
+    stay well below 1 / (2 Dy T_symbol)). Across the carriers, the pilots every ``spacing``
+    carriers (Dx) are Wiener-filtered for echoes from ``lo`` to ``hi`` samples of an ``N``-point
+    FFT (``delays = (lo, hi, N)``, at most N / Dx wide), so echoes up to N / Dx are
+    followed, not N / (Dx Dy), and the noise is filtered out of the rest of the delay range;
+    without them, linearly. When the echoes measured fit what one symbol's pilots resolve
+    (within 80 % of N / (Dx Dy)), each symbol is estimated from its own pilots alone, which
+    no Doppler limits. Noise comes from each pilot's distance to its neighbours in time
+    (in frequency where no carrier repeats), so a long echo is not mistaken for noise. The
+    phase common to all carriers of a symbol (a residual carrier offset, phase noise) is
+    measured on the pilots consecutive symbols share and taken out before the interpolation
+    in time, then put back."""
+    grid = np.asarray(grid, np.complex64)
+    amp = np.asarray(amp, np.complex64)
+    pilot = amp != 0
+    h = np.where(pilot, grid / np.where(pilot, amp, 1), 0).astype(np.complex64)
+    w = np.where(pilot, 1 / np.maximum(np.abs(amp) ** 2, 1e-12), 0)
+    both = pilot[1:] & pilot[:-1]  # carriers with a pilot in consecutive symbols
+    step = np.angle(np.sum(np.where(both, h[1:] * np.conj(h[:-1]), 0), axis=1))
+    phase = np.exp(1j * np.concatenate([[0.0], np.cumsum(step)])).astype(np.complex64)[:, None]
+    ht, valid, nv, count = interpolate_in_time(h * np.conj(phase), w, max_gap)
+    ht *= phase
+    nv_f, count_f = _noise_across_carriers(h, w)
+    if count_f and (count < 8 or nv_f < nv):  # the channel moves faster in time than in frequency
+        nv, count, ht, valid, max_gap = nv_f, count_f, h, pilot, 0
+    nv = max(nv, 1e-6) if count else 1e-4
+    taps = None
+    if spacing and delays:
+        n = delays[2]
+        if not max_gap:  # every symbol on its own pilots: Dx Dy apart (the caller's spacing x Dy)
+            spacing *= _pilot_period(pilot)
+        lo, hi = delays[0], min(delays[1], delays[0] + 0.95 * n / spacing)
+        power = float(np.mean(np.abs(ht[valid]) ** 2)) or 1.0
+        noise_db = max(round(10 * np.log10(nv * float(np.mean(w[pilot])) / power)), -30)
+        lo, hi = _occupied_delays(ht, valid, spacing, lo, hi, n)
+        taps = wiener_taps(spacing, int(n), lo, hi, noise_db)
+    est = np.empty_like(ht)
+    for j in range(grid.shape[0]):
+        k = np.flatnonzero(valid[j])
+        if k.size == 0:
+            raise ConfigError(f"symbol {j} of the grid has no pilot within max_gap={max_gap} symbols")
+        est[j] = _across_carriers(ht[j, k], k, grid.shape[1], spacing or 1, taps)
+    gain = np.maximum(np.abs(est) ** 2, 1e-12)
+    return (grid / np.where(gain > 1e-12, est, 1)).astype(np.complex64), nv / gain, nv

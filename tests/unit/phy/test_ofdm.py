@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from sdrcast.phy.ofdm import modem
-from sdrcast.phy.ofdm.estimation import equalise_from_pilots
+from sdrcast.phy.ofdm.estimation import equalise
 
 
 @pytest.mark.parametrize("nfft, cp", [(64, 16), (2048, 144), (3780, 0), (8192, 1024)])
@@ -42,19 +42,56 @@ def test_dc_first_grids_and_per_symbol_scale(rng):
     np.testing.assert_allclose(back, grid, atol=1e-4)
 
 
-def test_pilot_equaliser_recovers_a_two_path_channel_and_the_noise(rng):
-    n, dx = 2048, 6
-    amp = np.zeros(n, np.complex64)
-    amp[::dx] = 1.3 * np.where(rng.random(n) < 0.5, 1, -1)[::dx]
-    data = (np.where(rng.random(n) < 0.5, 1, -1) + 1j * np.where(rng.random(n) < 0.5, 1, -1)) / np.sqrt(2)
-    x = np.where(amp != 0, amp, data).astype(np.complex64)
-    k = np.arange(n)
-    h = (1 + 0.5 * np.exp(-2j * np.pi * k * 7 / n)).astype(np.complex64)  # echo 7 samples late
-    nv = 1e-3
-    y = h * x + np.sqrt(nv / 2) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
-    eq, nv_per, nv_unit = equalise_from_pilots(y.astype(np.complex64), amp)
+def _scattered_grid(rng, n_sym, n, dx, dy, delay, nv, cpe=0.0):
+    """A grid with scattered pilots (k mod dx dy == dx (l mod dy)) and continual pilots (every
+    37th carrier), QPSK data, a two-path
+    channel with the echo ``delay`` samples late, a common phase drifting by ``cpe`` rad per
+    symbol and noise ``nv``."""
+    k, l = np.arange(n), np.arange(n_sym)[:, None]
+    pilots = (k % (dx * dy) == dx * (l % dy)) | (k % 37 == 0)
+    amp = np.where(pilots, 1.4 * np.where(rng.random((n_sym, n)) < 0.5, 1, -1), 0)
+    sign = np.where(rng.random((2, n_sym, n)) < 0.5, 1, -1)
+    data = (sign[0] + 1j * sign[1]) / np.sqrt(2)
+    x = np.where(amp != 0, amp, data)
+    h = (1 + 0.6 * np.exp(-2j * np.pi * k * delay / n + 0.7j)) * np.exp(1j * cpe * l)
+    noise = np.sqrt(nv / 2) * (rng.standard_normal((n_sym, n)) + 1j * rng.standard_normal((n_sym, n)))
+    return (h * x + noise).astype(np.complex64), amp.astype(np.complex64), x, h
+
+
+def _loss(eq, x, amp, y, h):
+    """dB of error the estimate adds to equalising with the true channel, on the data cells."""
     d = amp == 0
-    mer = 10 * np.log10(np.mean(np.abs(x[d]) ** 2) / np.mean(np.abs(eq[d] - x[d]) ** 2))
-    assert mer > 25
+    return 10 * np.log10(np.mean(np.abs(eq[d] - x[d]) ** 2) / np.mean(np.abs((y / h)[d] - x[d]) ** 2))
+
+
+def test_grid_estimate_follows_an_echo_only_pilots_joined_in_time_resolve(rng):
+    """Echo 400 samples late on a 2048-point grid with Dx = 3, Dy = 4: beyond what one
+    symbol's pilots resolve (2048 / 12 = 170), inside what they resolve joined in time (682);
+    with a residual carrier offset turning every symbol by 0.2 rad."""
+    nv = 1e-3
+    y, amp, x, h = _scattered_grid(rng, 16, 2048, 3, 4, 400, nv, cpe=0.2)
+    eq, nv_per, nv_unit = equalise(y, amp, max_gap=4, spacing=3, delays=(-10, 500, 2048))
+    assert _loss(eq, x, amp, y, h) < 2.0  # theory: pilot noise x 510 / 682 of the delays -> 1.4
     assert nv_unit == pytest.approx(nv, rel=0.25)
-    assert np.corrcoef(nv_per[d], 1 / np.abs(h[d]) ** 2)[0, 1] > 0.99  # deep in a fade: noisier
+    d = amp == 0
+    assert np.corrcoef(nv_per[d], 1 / np.abs(h * np.ones_like(y))[d] ** 2)[0, 1] > 0.99
+    one_symbol_each, *_ = equalise(y, amp, max_gap=0)
+    assert _loss(one_symbol_each, x, amp, y, h) > 10  # the channel really needs the pilots joined
+
+
+def test_wiener_interpolation_filters_the_noise_linear_interpolation_keeps(rng):
+    y, amp, x, h = _scattered_grid(rng, 16, 2048, 3, 4, 40, 1e-2)
+    linear = _loss(equalise(y, amp, max_gap=4)[0], x, amp, y, h)
+    wiener = _loss(equalise(y, amp, max_gap=4, spacing=3, delays=(-10, 100, 2048))[0], x, amp, y, h)
+    assert wiener < 0.6 and linear > wiener + 0.4
+
+
+def test_one_symbol_grid_measures_noise_across_carriers(rng):
+    n = 2048
+    amp = np.zeros((1, n), np.complex64)
+    amp[0, ::6] = 1.3 * np.where(rng.random(n) < 0.5, 1, -1)[::6]
+    h = (1 + 0.5 * np.exp(-2j * np.pi * np.arange(n) * 7 / n)).astype(np.complex64)
+    noise = np.sqrt(5e-4) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    y = h * np.where(amp != 0, amp, 0.7) + noise
+    _, _, nv_unit = equalise(y.astype(np.complex64), amp, spacing=6, delays=(-4, 64, n))
+    assert nv_unit == pytest.approx(1e-3, rel=0.25)
