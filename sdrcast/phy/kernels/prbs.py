@@ -91,3 +91,22 @@ def prbs(order, n, state=None):
     poly = (1 << a) | (1 << b) | 1
     seed = (1 << order) - 1 if state is None else state
     return lfsr_fibonacci(poly, seed, n)[0]
+
+
+_GOLD_X1 = (1 << 31) | (1 << 28) | 1  # x1(n+31) = x1(n+3) + x1(n)
+_GOLD_X2 = (1 << 31) | (1 << 30) | (1 << 29) | (1 << 28) | 1  # x2(n+31) = x2(n+3..n)
+
+
+@njit(cache=True, nogil=True)
+def gold(c_init, n):
+    """3GPP TS 36.211 7.2 pseudo-random sequence c(0..n-1) for ``c_init``: two 31-stage
+    Fibonacci registers (x1 seeded 1, 0, ..., 0; x2 with c_init = sum x2(i) 2^i) run 1600
+    steps (Nc) ahead and XORed. Stage D1 holds the newest bit, so x(i) sits at bit 30 - i."""
+    x2_state = 0
+    for i in range(31):
+        if (c_init >> i) & 1:
+            x2_state |= 1 << (30 - i)
+    skip = 1600 - 31
+    x1 = lfsr_fibonacci(_GOLD_X1, 1 << 30, skip + n)[0]
+    x2 = lfsr_fibonacci(_GOLD_X2, x2_state, skip + n)[0]
+    return x1[skip:] ^ x2[skip:]
