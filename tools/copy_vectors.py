@@ -8,6 +8,8 @@ a config.toml reproducing each set goes beside it and into the package's presets
 DTMB: every stage file of the six short sets, meta.json, and a config.toml that reproduces
 the set with ``DtmbConfig.load``; of the two long sets (340 and 400 frames), the TS and the
 CI8 baseband.
+FeMBMS: the three npz files (stage arrays; the 40 ms carrier through the MCCH; the 320 ms carrier
+with its IP packets and MAC PDUs), metadata.json and the README, listed as three cases.
 """
 from __future__ import annotations
 
@@ -101,6 +103,21 @@ def dtmb(src: Path, dst: Path) -> list[dict]:
     return cases
 
 
+def fembms(src: Path, dst: Path) -> list[dict]:
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in sorted(src.iterdir()):
+        shutil.copy(f, dst)
+    origin = ("srsRAN_4G fork 96e6590 (5G-MAG rt-mbms-modem dce01d6) and rt-mbms-tx 67de748 PHY "
+              "libraries; streams received by the unmodified rt-mbms-modem (vectors/fembms/README.md)")
+    stages = {"fembms_vectors.npz": ["pbch", "cas", "mch", "pmch"],
+              "fembms_stream_40ms.npz": ["tx_stream", "rx_stream"],
+              "fembms_stream_mtch_ip.npz": ["tx_stream", "rx_stream", "mac"]}
+    return [{"standard": "fembms", "set": name.removesuffix(".npz"), "stages": st,
+             "files": {"npz": f"fembms/{name}", "metadata": "fembms/metadata.json"},
+             "format": "numpy npz: bits uint8 0/1, samples complex64 at 7.68 Msps",
+             "origin": origin} for name, st in stages.items()]
+
+
 def _atsc3_toml(meta: dict) -> str:
     """A config.toml reproducing the set with ``Atsc3Config.load``."""
     g = meta["gr_atsc3_parameters"]
@@ -170,10 +187,11 @@ def _dtmb_toml(meta: dict) -> str:
 def main() -> None:
     shared = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT.parent / "shared" / "vectors")
     vec = ROOT / "vectors"
-    cases = atsc3(shared / "atsc3", vec / "atsc3") + dtmb(shared / "dtmb", vec / "dtmb")
+    cases = atsc3(shared / "atsc3", vec / "atsc3") + dtmb(shared / "dtmb", vec / "dtmb") + \
+        fembms(shared / "fembms", vec / "fembms")
     manifest_path = vec / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"cases": []}
-    keep = [c for c in manifest["cases"] if c["standard"] not in ("atsc3", "dtmb")]
+    keep = [c for c in manifest["cases"] if c["standard"] not in ("atsc3", "dtmb", "fembms")]
     manifest["cases"] = keep + cases
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     print(f"{len(cases)} cases written to {manifest_path}")
