@@ -5,7 +5,7 @@ resource element, subcarrier first, then symbol."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cached_property
 
 import numpy as np
 
@@ -64,7 +64,7 @@ class MbsfnSubframe:
     def shape(self) -> tuple[int, int]:
         return {"15e": (12, 12), "7.5": (6, 24), "1.25": (1, 144)}[self.numerology] * np.array([1, self.n_rb])
 
-    @cache
+    @cached_property
     def reference(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
         """(symbol, subcarriers, values) of every MBSFN RS symbol."""
         if self.numerology == "1.25":
@@ -74,25 +74,25 @@ class MbsfnSubframe:
         return [(l, *signals.mbsfn_rs(self.area, self.n_rb, 2 * self.sf + slot, ll, first, step, per_rb))
                 for l, (slot, ll, first) in layout.items()]
 
-    @cache
+    @cached_property
     def data_positions(self) -> tuple[np.ndarray, np.ndarray]:
         """(symbols, subcarriers) of the PMCH, in mapping order."""
         free = np.ones(self.shape, bool)
         free[:self.region] = False
-        for l, k, _ in self.reference():
+        for l, k, _ in self.reference:
             free[l, k] = False
         return np.nonzero(free)
 
     @property
     def data_res(self) -> int:
-        return self.data_positions()[0].size
+        return self.data_positions[0].size
 
     def grid(self, symbols: np.ndarray) -> np.ndarray:
         """PMCH symbols (``data_res`` of them) -> the subframe's grid with its reference signals."""
         g = np.zeros(self.shape, np.complex64)
-        for l, k, v in self.reference():
+        for l, k, v in self.reference:
             g[l, k] = v
-        g[self.data_positions()] = symbols
+        g[self.data_positions] = symbols
         return g
 
 

@@ -1,0 +1,132 @@
+"""The RRC messages of an MBMS-dedicated carrier (3GPP TS 36.331 Rel-17, UPER, encoded and
+decoded with pycrate's ``RRCLTE``): MIB-MBMS on the BCH, SIB1-MBMS with SIB13 on the BCCH, and
+the MCCH's MBSFNAreaConfiguration. Decoding errors are ``ParseError``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from sdrcast.errors import ParseError
+
+BANDWIDTHS = {6: "n6", 15: "n15", 25: "n25", 50: "n50", 75: "n75", 100: "n100"}
+SCS = {"15e": None, "7.5": "kHz7dot5", "1.25": "kHz1dot25"}
+
+
+@cache
+def _asn1():
+    from pycrate_asn1dir import RRCLTE  # 0.5 s to import: loaded when first needed
+
+    return RRCLTE.EUTRA_RRC_Definitions
+
+
+def _plmn(mcc: str, mnc: str) -> dict:
+    return {"mcc": [int(c) for c in mcc], "mnc": [int(c) for c in mnc]}
+
+
+def mib_mbms(n_rb: int, sfn: int, additional_non_mbsfn: int = 0) -> np.ndarray:
+    """The 24 MIB-MBMS bits: dl-Bandwidth, SFN >> 4, additionalNonMBSFNSubframes."""
+    m = _asn1().BCCH_BCH_Message_MBMS
+    m.set_val({"message": {"dl-Bandwidth-MBMS-r14": BANDWIDTHS[n_rb],
+                           "systemFrameNumber-r14": ((sfn >> 4) & 63, 6),
+                           "additionalNonMBSFNSubframes-r14": additional_non_mbsfn,
+                           "semiStaticCFI-MBMS-r16": 0, "spare": (0, 11)}})
+    return np.unpackbits(np.frombuffer(m.to_uper(), np.uint8))[:24]
+
+
+@dataclass(frozen=True)
+class Session:
+    """One MBMS session: TMGI (PLMN + 3-byte service id), session id, logical channel."""
+
+    service_id: bytes
+    session_id: int
+    lcid: int
+
+
+@dataclass(frozen=True)
+class PmchInfo:
+    sf_alloc_end: int
+    data_mcs: int
+    scheduling_period: str  # rf8 .. rf1024
+    sessions: tuple[Session, ...]
+
+
+def sib1_mbms(*, mcc: str, mnc: str, tac: int, cell_identity: int, band: int, area_id: int,
+              non_mbsfn_region: str, mcch_repetition: str, mcch_offset: int,
+              mcch_modification: str, mcch_subframes: int, signalling_mcs: str,
+              numerology: str) -> bytes:
+    """BCCH-DL-SCH-Message-MBMS with SystemInformationBlockType1-MBMS and SIB13 (one area);
+    ``mcch_subframes``: the 6-bit sf-AllocInfo-r9 (bit 5 = subframe 1)."""
+    area = {"mbsfn-AreaId-r9": area_id, "non-MBSFNregionLength": non_mbsfn_region,
+            "notificationIndicator-r9": 0,
+            "mcch-Config-r9": {"mcch-RepetitionPeriod-r9": mcch_repetition,
+                               "mcch-Offset-r9": mcch_offset,
+                               "mcch-ModificationPeriod-r9": mcch_modification,
+                               "sf-AllocInfo-r9": (mcch_subframes, 6),
+                               "signallingMCS-r9": signalling_mcs}}
+    if SCS[numerology]:
+        area["subcarrierSpacingMBMS-r14"] = SCS[numerology]
+    sib = {"cellAccessRelatedInfo-r14": {"plmn-IdentityList-r14": [_plmn(mcc, mnc)],
+                                         "trackingAreaCode-r14": (tac, 16),
+                                         "cellIdentity-r14": (cell_identity, 28)},
+           "freqBandIndicator-r14": band,
+           "schedulingInfoList-MBMS-r14": [{"si-Periodicity-r14": "rf16", "sib-MappingInfo-r14": []}],
+           "si-WindowLength-r14": "ms20", "systemInfoValueTag-r14": 0,
+           "pdsch-ConfigCommon-r14": {"referenceSignalPower": 0, "p-b": 0},
+           "systemInformationBlockType13-r14": {
+               "mbsfn-AreaInfoList-r9": [area],
+               "notificationConfig-r9": {"notificationRepetitionCoeff-r9": "n2",
+                                         "notificationOffset-r9": 0, "notificationSF-Index-r9": 1}}}
+    m = _asn1().BCCH_DL_SCH_Message_MBMS
+    m.set_val({"message": ("c1", ("systemInformationBlockType1-MBMS-r14", sib))})
+    return m.to_uper()
+
+
+def mbsfn_area_configuration(*, mcc: str, mnc: str, common_sf_alloc: int, common_sf_alloc_period: str,
+                             pmchs: tuple[PmchInfo, ...], common_sf_alloc_v1430: int | None = None) -> bytes:
+    """MCCH-Message with MBSFNAreaConfiguration-r9: commonSF-Alloc (one frame, the 6-bit
+    bitmap; ``common_sf_alloc_v1430``: the Rel-14 2-bit extension), its period, the PMCHs."""
+    plmn = ("explicitValue-r9", _plmn(mcc, mnc))
+    cfg = {"commonSF-Alloc-r9": [{"radioframeAllocationPeriod": "n1", "radioframeAllocationOffset": 0,
+                                  "subframeAllocation": ("oneFrame", (common_sf_alloc, 6))}],
+           "commonSF-AllocPeriod-r9": common_sf_alloc_period,
+           "pmch-InfoList-r9": [{"pmch-Config-r9": {"sf-AllocEnd-r9": p.sf_alloc_end,
+                                                    "dataMCS-r9": p.data_mcs,
+                                                    "mch-SchedulingPeriod-r9": p.scheduling_period},
+                                 "mbms-SessionInfoList-r9": [
+                                     {"tmgi-r9": {"plmn-Id-r9": plmn, "serviceId-r9": s.service_id},
+                                      "sessionId-r9": bytes([s.session_id]),
+                                      "logicalChannelIdentity-r9": s.lcid} for s in p.sessions]}
+                                for p in pmchs]}
+    if common_sf_alloc_v1430 is not None:
+        v1430 = [{"subframeAllocation-v1430": ("oneFrame-v1430", (common_sf_alloc_v1430, 2))}]
+        cfg["nonCriticalExtension"] = {"nonCriticalExtension": {"nonCriticalExtension": {
+            "commonSF-Alloc-v1430": v1430}}}
+    m = _asn1().MCCH_Message
+    m.set_val({"message": ("c1", ("mbsfnAreaConfiguration-r9", cfg))})
+    return m.to_uper()
+
+
+def _decode(obj, data: bytes, what: str) -> dict:
+    try:
+        obj.from_uper(bytes(data))
+    except Exception as e:  # pycrate raises its own error types for malformed PER
+        raise ParseError(f"{what}: not a valid UPER encoding ({type(e).__name__}: {e})") from None
+    return obj.get_val()
+
+
+def parse_sib1_mbms(data: bytes) -> dict:
+    val = _decode(_asn1().BCCH_DL_SCH_Message_MBMS, data, "SIB1-MBMS")
+    kind, body = val["message"][1]
+    if kind != "systemInformationBlockType1-MBMS-r14":
+        raise ParseError(f"BCCH-DL-SCH-Message-MBMS carries {kind}; "
+                         "expected systemInformationBlockType1-MBMS-r14")
+    return body
+
+
+def parse_mcch(data: bytes) -> dict:
+    val = _decode(_asn1().MCCH_Message, data, "MCCH")
+    if val["message"][0] != "c1" or val["message"][1][0] != "mbsfnAreaConfiguration-r9":
+        raise ParseError("MCCH message is not an MBSFNAreaConfiguration-r9")
+    return val["message"][1][1]
