@@ -46,6 +46,10 @@ class RlcUmTx:
     def reset(self) -> None:
         self.sn = 0
 
+    def peek(self) -> int | None:
+        """Size of the PDU that would carry the rest of the head SDU (None: nothing waits)."""
+        return len(self.queue[0][0]) - self.queue[0][1] + HEADER if self.queue else None
+
     def pull(self, size: int) -> bytes | None:
         """The next PDU of at most ``size`` bytes (None if nothing waits or size < 2)."""
         if not self.queue or size <= HEADER:
