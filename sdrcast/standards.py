@@ -40,6 +40,9 @@ STANDARDS: dict[str, Standard] = {s.name: s for s in (
              tx="sdrcast.flowgraphs.atsc3_tx", tx_help="ATSC 3.0 (A/321, A/322, A/330)",
              rx="sdrcast.flowgraphs.atsc3_rx", rx_help="ATSC 3.0 capture files",
              demo="sdrcast.flowgraphs.demo:run_atsc3", detect="sdrcast.phy.atsc3.sync:detect"),
+    Standard("fembms",
+             tx="sdrcast.flowgraphs.fembms_tx",
+             tx_help="LTE-based 5G Broadcast / FeMBMS (36.211-36.331 Rel-14..17), MBMS-dedicated carrier"),
 )}
 
 

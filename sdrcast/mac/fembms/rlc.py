@@ -34,14 +34,17 @@ class RlcUmTx:
 
     queue: deque = field(default_factory=deque)  # (sdu, offset)
     sn: int = 0
+    pending: int = 0  # bytes waiting, headers included (one per SDU or remaining segment)
 
     def push(self, sdu: bytes) -> None:
         self.queue.append((bytes(sdu), 0))
+        self.pending += len(sdu) + HEADER
 
-    @property
-    def pending(self) -> int:
-        """Bytes waiting, headers included (one per SDU or remaining segment)."""
-        return sum(len(s) - o + HEADER for s, o in self.queue)
+    def drop_oldest(self) -> int:
+        """Discard the head SDU (what is left of it); returns its bytes."""
+        sdu, off = self.queue.popleft()
+        self.pending -= len(sdu) - off + HEADER
+        return len(sdu) - off
 
     def reset(self) -> None:
         self.sn = 0
@@ -59,6 +62,7 @@ class RlcUmTx:
         end = off + take == len(sdu)
         fi = (0 if off == 0 else 0b10) | (0 if end else 0b01)  # not first | not last
         pdu = header(fi, self.sn) + sdu[off:off + take]
+        self.pending -= take + (HEADER if end else 0)
         self.sn = (self.sn + 1) % SN_MODULUS
         if end:
             self.queue.popleft()

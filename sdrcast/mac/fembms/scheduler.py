@@ -51,9 +51,8 @@ class MchScheduler:
         q = self.rlc[lcid]
         q.push(packet)
         while q.pending > self.queue_bytes and len(q.queue) > 1:
-            sdu, off = q.queue.popleft()
+            self.dropped_bytes += q.drop_oldest()
             self.dropped_packets += 1
-            self.dropped_bytes += len(sdu) - off
 
     @property
     def pending(self) -> int:
@@ -78,14 +77,16 @@ class MchScheduler:
         signalling = bool(elements)
         size = self.signalling_tbs if signalling else self.tbs[p]
         if index >= self.data_start and not signalling:
-            self._fill(elements, size, self.lcids[p])
+            self._fill(elements, size, self.lcids[p], whole=index == self.ends[p])
         if not elements:
             self.padding_subframes += 1
         return Subframe(mch.pack(elements, size), p, signalling)
 
-    def _fill(self, elements: list, size: int, lcids: list[int]) -> None:
+    def _fill(self, elements: list, size: int, lcids: list[int], whole: bool) -> None:
         """RLC PDUs of the PMCH's channels in turn until the block is full: an SDU that does
-        not fit is cut so that its segment ends the block (last subheader, no length)."""
+        not fit is cut so that its segment ends the block (last subheader, no length), except
+        in the PMCH's last subframe of the period (``whole``): SNs restart with the period, so
+        no SDU may be left half sent across it."""
         progress = True
         while progress:
             progress = False
@@ -94,7 +95,7 @@ class MchScheduler:
                 rest = q.peek()
                 used = sum(mch.subheader_size(len(p)) + len(p) for _, p in elements)
                 free_last = size - used - 1
-                if rest is None or free_last < 2:
+                if rest is None or free_last < 2 or (whole and rest > free_last):
                     continue
                 pdu = q.pull(min(rest, free_last))
                 if not pdu[0] & 0x40:  # FI: the PDU ends its SDU

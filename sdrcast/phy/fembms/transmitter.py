@@ -49,7 +49,8 @@ class FembmsTransmitter(Transmitter):
             tbs=[tbs(p.data_mcs, cfg.n_rb, p.mcs_table) // 8 for p in cfg.pmchs],
             signalling_tbs=tbs(cfg.signalling_mcs, cfg.n_rb) // 8, msi=cfg.msi, data_start=cfg.data_start)
         self.lcids = set(self.scheduler.rlc)
-        self._pmch: dict[tuple[int, int], Pmch] = {}
+        self._pmch: dict[tuple[int, int, str], Pmch] = {}
+        self._padding: dict[tuple[int, int, str], np.ndarray] = {}
         self._resampler = None
         if cfg.rate != cfg.standard_rate:
             from sdrcast.phy.resample import Resampler
@@ -91,7 +92,7 @@ class FembmsTransmitter(Transmitter):
         """Send everything queued, then complete the scheduling period."""
         out = []
         while self.scheduler.pending:
-            out.append(self.subframes(1))
+            out.append(self.subframes(10))
         period = 10 * self.cfg.period_frames
         if self.tti % period:
             out.append(self.subframes(period - self.tti % period))
@@ -99,11 +100,29 @@ class FembmsTransmitter(Transmitter):
 
     # ------------------------------------------------------------------------------------
     def subframes(self, n: int) -> np.ndarray:
-        """The next ``n`` subframes (1 ms each) of the carrier."""
-        x = np.concatenate([self._subframe() for _ in range(n)])
+        """The next ``n`` subframes (1 ms each) of the carrier: grids built (transport blocks
+        coded on the kernel pool), then each run of same-numerology subframes through one
+        batched transform."""
+        from sdrcast.phy.parallel import parallel_map
+
+        jobs = [self._schedule() for _ in range(n)]
+        grids = parallel_map(lambda job: job[1](), jobs, 2)
+        out, i = [], 0
+        while i < n:
+            j = i
+            while j < n and jobs[j][0] == jobs[i][0]:
+                j += 1
+            out.append(self._modulate(jobs[i][0], np.concatenate(grids[i:j])))
+            i = j
+        x = np.concatenate(out)
         return self._resampler(x) if self._resampler is not None else x
 
-    def _subframe(self) -> np.ndarray:
+    def _modulate(self, kind: str, grid: np.ndarray) -> np.ndarray:
+        name = self.cfg.numerology if kind == "mbsfn" else "15" if self.cfg.cas_cp == "normal" else "15e"
+        return numerology(name).modulate(grid, self.cfg.standard_rate)
+
+    def _schedule(self):
+        """The next subframe: (kind, a function making its grid)."""
         cfg = self.cfg
         sfn, sf = (self.tti // 10) % 1024, self.tti % 10
         period = 10 * cfg.period_frames
@@ -112,8 +131,7 @@ class FembmsTransmitter(Transmitter):
         self.tti += 1
         if sf == 0 and sfn % 4 == 0:
             self.subframes_sent["cas"] += 1
-            g = self.cas.grid(sfn, rrc.mib_mbms(cfg.n_rb, sfn), self.sib1)
-            return numerology("15" if cfg.cas_cp == "normal" else "15e").modulate(g, cfg.standard_rate)
+            return "cas", lambda: self.cas.grid(sfn, rrc.mib_mbms(cfg.n_rb, sfn), self.sib1)
         occasion = sfn % frames(cfg.mcch_repetition) == cfg.mcch_offset and sf == cfg.mcch_subframe
         out = self.scheduler.subframe(self.mch_index, mcch_sdu(self.mcch) if occasion else None)
         self.mch_index += 1
@@ -122,16 +140,26 @@ class FembmsTransmitter(Transmitter):
         self.subframes_sent[kind] += 1
         p = cfg.pmchs[out.pmch]
         mcs, table = (cfg.signalling_mcs, "64QAM") if out.signalling else (p.data_mcs, p.mcs_table)
-        return self.pmch_samples(sf, mcs, table, out.pdu)
+        return "mbsfn", lambda: self.pmch_grid(sf, mcs, table, out.pdu)
 
-    def pmch_samples(self, sf: int, mcs: int, table: str, tb: bytes) -> np.ndarray:
-        """One MBSFN subframe (number ``sf``) carrying transport block ``tb``."""
+    def pmch_grid(self, sf: int, mcs: int, table: str, tb: bytes) -> np.ndarray:
+        """The grid of an MBSFN subframe (number ``sf``) carrying transport block ``tb``
+        (padding-only blocks repeat: their grids are kept)."""
         key = (sf, mcs, table)
         if key not in self._pmch:
             self._pmch[key] = Pmch(MbsfnSubframe(self.cfg.numerology, self.cfg.n_rb, self.cfg.area_id, sf),
                                    mcs, table)
-        pmch = self._pmch[key]
-        return pmch.sub.samples(pmch.grid(tb), self.cfg.standard_rate)
+        padding = tb[0] == 0x1F and not any(tb[1:])
+        if padding and key in self._padding:
+            return self._padding[key]
+        g = self._pmch[key].grid(tb)
+        if padding:
+            self._padding[key] = g
+        return g
+
+    def pmch_samples(self, sf: int, mcs: int, table: str, tb: bytes) -> np.ndarray:
+        """One MBSFN subframe (number ``sf``) carrying transport block ``tb``."""
+        return self._modulate("mbsfn", self.pmch_grid(sf, mcs, table, tb))
 
     def report(self) -> dict:
         s = self.scheduler
