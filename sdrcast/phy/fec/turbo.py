@@ -40,6 +40,8 @@ class TurboCode:
         i = np.arange(K, dtype=np.int64)
         self.K = K
         self.perm = ((f1 * i + f2 * i * i) % K).astype(np.int64)  # c'_i = c_perm(i)
+        # decoded in equal windows side by side: as many (up to 32) as keep them >= 48 steps
+        self.windows = next(w for w in (32, 16, 8, 4, 2, 1) if K % w == 0 and K // w >= 48 or w == 1)
 
     @staticmethod
     @cache
@@ -58,7 +60,7 @@ class TurboCode:
         require_range("iterations", iterations, 1, 64)
         poly = {None: (0, 0), "24A": (24, CRC24A.poly), "24B": (24, CRC24B.poly)}[crc]
         return k.decode(np.ascontiguousarray(llr, np.float32), self.perm, iterations, *poly,
-                        np.float32(EXTRINSIC_SCALE))
+                        np.float32(EXTRINSIC_SCALE), self.windows)
 
 
 @dataclass(frozen=True)
