@@ -51,8 +51,8 @@ class Numerology:
         """``grid[n_sym, n_sc]`` (lowest subcarrier first, no DC) -> samples, symbol j with
         the prefix of symbol j mod ``symbols`` of a subframe."""
         grid = np.atleast_2d(grid)
-        return modem.modulate(to_bins(grid, self.fft_size(rate)),
-                              np.resize(self.prefixes(rate), grid.shape[0]))
+        bins = to_bins(grid, self.fft_size(rate), centred=False)
+        return modem.modulate(bins, np.resize(self.prefixes(rate), grid.shape[0]), centred=False)
 
     def demodulate(self, samples: np.ndarray, n_sc: int, rate: float, n_sym: int | None = None,
                    ) -> np.ndarray:
@@ -72,13 +72,15 @@ def numerology(name: str) -> Numerology:
                       int(n["subcarriers_per_RB"]))
 
 
-def to_bins(grid: np.ndarray, nfft: int) -> np.ndarray:
-    """``[n_sym, n_sc]`` -> centred FFT grid ``[n_sym, nfft]`` with the DC bin empty."""
+def to_bins(grid: np.ndarray, nfft: int, centred: bool = True) -> np.ndarray:
+    """``[n_sym, n_sc]`` -> FFT grid ``[n_sym, nfft]`` with the DC bin empty: centred (DC at
+    ``nfft // 2``) or in FFT order (DC at 0, negative frequencies at the end)."""
     g = np.atleast_2d(np.asarray(grid, np.complex64))
     half = g.shape[1] // 2
     out = np.zeros((g.shape[0], nfft), np.complex64)
-    out[:, nfft // 2 - half:nfft // 2] = g[:, :half]
-    out[:, nfft // 2 + 1:nfft // 2 + 1 + half] = g[:, half:]
+    lo, hi = (nfft // 2 - half, nfft // 2 + 1) if centred else (nfft - half, 1)
+    out[:, lo:lo + half] = g[:, :half]
+    out[:, hi:hi + half] = g[:, half:]
     return out
 
 

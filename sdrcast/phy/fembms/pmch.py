@@ -87,12 +87,19 @@ class MbsfnSubframe:
     def data_res(self) -> int:
         return self.data_positions[0].size
 
-    def grid(self, symbols: np.ndarray) -> np.ndarray:
-        """PMCH symbols (``data_res`` of them) -> the subframe's grid with its reference signals."""
+    @cached_property
+    def _template(self) -> tuple[np.ndarray, np.ndarray]:
+        """(the grid with its reference signals only, flat indices of the PMCH)."""
         g = np.zeros(self.shape, np.complex64)
         for l, k, v in self.reference:
             g[l, k] = v
-        g[self.data_positions] = symbols
+        return g, np.ravel_multi_index(self.data_positions, self.shape)
+
+    def grid(self, symbols: np.ndarray) -> np.ndarray:
+        """PMCH symbols (``data_res`` of them) -> the subframe's grid with its reference signals."""
+        template, flat = self._template
+        g = template.copy()
+        g.reshape(-1)[flat] = symbols
         return g
 
 

@@ -100,21 +100,12 @@ class FembmsTransmitter(Transmitter):
 
     # ------------------------------------------------------------------------------------
     def subframes(self, n: int) -> np.ndarray:
-        """The next ``n`` subframes (1 ms each) of the carrier: grids built (transport blocks
-        coded on the kernel pool), then each run of same-numerology subframes through one
-        batched transform."""
+        """The next ``n`` subframes (1 ms each) of the carrier, scheduled here in order, coded
+        and modulated on the kernel pool's threads."""
         from sdrcast.phy.parallel import parallel_map
 
         jobs = [self._schedule() for _ in range(n)]
-        grids = parallel_map(lambda job: job[1](), jobs, 2)
-        out, i = [], 0
-        while i < n:
-            j = i
-            while j < n and jobs[j][0] == jobs[i][0]:
-                j += 1
-            out.append(self._modulate(jobs[i][0], np.concatenate(grids[i:j])))
-            i = j
-        x = np.concatenate(out)
+        x = np.concatenate(parallel_map(lambda job: self._modulate(job[0], job[1]()), jobs, 2))
         return self._resampler(x) if self._resampler is not None else x
 
     def _modulate(self, kind: str, grid: np.ndarray) -> np.ndarray:

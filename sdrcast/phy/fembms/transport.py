@@ -4,10 +4,13 @@ concatenation; and back from LLRs with soft combining and CRC-checked turbo deco
 from __future__ import annotations
 
 import numpy as np
+from numba.typed import List
 
 from sdrcast.config import require_range
+from sdrcast.phy.crc import CRC24A, CRC24B
 from sdrcast.phy.fec.rate_matching import RateMatcher
 from sdrcast.phy.fec.turbo import CodeBlocks
+from sdrcast.phy.kernels.turbo import encode_rate_matched
 
 
 class TransportCoding:
@@ -25,11 +28,17 @@ class TransportCoding:
                   for r in range(seg.C)]
         self.matchers = [RateMatcher.turbo(K, E, rv, seg.filler if r == 0 else 0, n_cb)
                          for r, (K, E) in enumerate(zip(seg.sizes, self.E, strict=True))]
+        self._sizes = np.array(seg.sizes, np.int64)
+        self._perms = np.concatenate([c.perm for c in self.blocks.codes])
+        self._positions = List([m.positions.astype(np.int64) for m in self.matchers])
 
     def encode(self, tb_bits: np.ndarray) -> np.ndarray:
-        """TB bits -> G coded bits."""
-        streams = self.blocks.encode(np.asarray(tb_bits, np.uint8))
-        return np.concatenate([m.match(d) for m, d in zip(self.matchers, streams, strict=True)])
+        """TB bits -> G coded bits (one kernel call for all code blocks)."""
+        seg = self.blocks.seg
+        b = np.concatenate([np.zeros(seg.filler, np.uint8), CRC24A.attach(np.asarray(tb_bits, np.uint8))])
+        e = np.empty(self.G, np.uint8)
+        encode_rate_matched(b, self._sizes, CRC24B.poly if seg.crc else 0, self._perms, self._positions, e)
+        return e
 
     def decode(self, llr: np.ndarray, iterations: int = 6) -> tuple[np.ndarray, bool, list[int]]:
         """G LLRs -> (TB bits, CRC24A held, turbo iterations per block)."""

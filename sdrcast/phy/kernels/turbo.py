@@ -225,3 +225,30 @@ def decode(d, perm, iterations, crc_width, crc_poly, scale, windows):
             ok = True
             break
     return bits, done, ok
+
+
+@njit(cache=True, nogil=True)
+def encode_rate_matched(b, sizes, crc_poly, perms, positions, e):
+    """A transport block's code blocks through CRC24B (``crc_poly`` != 0: more than one
+    block), turbo encoding and rate matching, in one pass: ``b`` the bits to segment (filler
+    zeros, TB, CRC24A), ``sizes`` each block's K, ``perms`` their QPP permutations back to
+    back, ``positions`` each block's rate-matching gather into its flattened ``d[3, K + 4]``
+    (``positions[r]`` an array), written one after the other into ``e``."""
+    pos_b, pos_p, pos_e = 0, 0, 0
+    for r in range(sizes.size):
+        k = sizes[r]
+        c = np.empty(k, np.uint8)
+        take = k - 24 if crc_poly else k
+        c[:take] = b[pos_b:pos_b + take]
+        pos_b += take
+        if crc_poly:
+            v = crc_bits(c[:take], 24, crc_poly, 0)
+            for i in range(24):
+                c[take + i] = (v >> (23 - i)) & 1
+        d = encode(c, perms[pos_p:pos_p + k])
+        pos_p += k
+        flat = d.reshape(-1)
+        p = positions[r]
+        for i in range(p.size):
+            e[pos_e + i] = flat[p[i]]
+        pos_e += p.size
