@@ -42,7 +42,8 @@ STANDARDS: dict[str, Standard] = {s.name: s for s in (
              demo="sdrcast.flowgraphs.demo:run_atsc3", detect="sdrcast.phy.atsc3.sync:detect"),
     Standard("fembms",
              tx="sdrcast.flowgraphs.fembms_tx",
-             tx_help="LTE-based 5G Broadcast / FeMBMS (36.211-36.331 Rel-14..17), MBMS-dedicated carrier"),
+             tx_help="LTE-based 5G Broadcast / FeMBMS (36.211-36.331 Rel-14..17), MBMS-dedicated carrier",
+             demo="sdrcast.flowgraphs.demo:run_fembms", detect="sdrcast.phy.fembms.acquisition:detect"),
 )}
 
 

@@ -35,6 +35,24 @@ def test_identifies_dtmb_and_atsc3_with_their_configuration(tmp_path, capsys):
     assert (sub["fft"], sub["pilots"]) == (16384, "SP6_2") and len(sub["plps"]) == 2
 
 
+@pytest.mark.parametrize("bandwidth, cp", [(5.0, "extended"), (1.4, "normal")])
+def test_identifies_a_fembms_cell(tmp_path, capsys, bandwidth, cp):
+    """PSS/SSS cell search: PCI, cyclic prefix and where the cell-acquisition subframe starts
+    (to the 1.92 Msps search grid), through noise and a 1 kHz offset."""
+    from sdrcast.channel.emulator import ChannelConfig, ChannelEmulator
+    from sdrcast.phy.fembms.config import FembmsConfig
+    from sdrcast.phy.fembms.transmitter import FembmsTransmitter
+
+    tx = FembmsTransmitter(FembmsConfig(pci=331, bandwidth_mhz=bandwidth, cas_cp=cp))
+    y = ChannelEmulator(ChannelConfig(sample_rate=tx.sample_rate, snr_db=6.0, cfo_hz=1000.0, seed=4))(
+        np.concatenate([np.zeros(5000, np.complex64), tx.subframes(50)]))
+    write_samples(tmp_path / "f.sigmf-data", y * 0.1, tx.sample_rate)
+    assert main(["identify", str(tmp_path / "f.sigmf-data"), "--json"]) == 0
+    f = json.loads(capsys.readouterr().out)
+    assert (f["standard"], f["pci"], f["cp"]) == ("fembms", 331, cp)
+    assert abs(f["start"] - 5000) <= tx.sample_rate / 1.92e6 and abs(f["cfo_hz"] - 1000) < 500
+
+
 def test_noise_is_no_known_standard(tmp_path, capsys):
     noise = (np.random.default_rng(0).standard_normal(300_000) * 0.1).astype(np.complex64)
     write_samples(tmp_path / "n.cf32", noise, 6.912e6)

@@ -52,7 +52,7 @@ class CellAcquisition:
         """PDSCH resource elements outside the system information's resource blocks."""
         from sdrcast.phy.fembms.pdsch import positions
 
-        ls, ks = positions(self.pci, self.n_rb, self.normal_cp, self.control.cfi, 0, self.n_rb)
+        ls, ks = positions(self.pci, self.n_rb, self.normal_cp, self.control.symbols, 0, self.n_rb)
         a, b = 12 * self.si.start, 12 * (self.si.start + self.si.length)
         keep = (ks < a) | (ks >= b)
         return ls[keep], ks[keep]

@@ -48,6 +48,11 @@ class ControlRegion:
         require_one_of("cfi", self.cfi, (1, 2, 3))
         require_one_of("phich_ng", self.ng, list(PHICH_NG))
 
+    @property
+    def symbols(self) -> int:
+        """OFDM symbols of the control region: CFI, one more on carriers of 10 RBs or fewer."""
+        return self.cfi + (1 if self.n_rb <= 10 else 0)
+
     @cached_property
     def regs(self) -> list[tuple[int, int, tuple[int, ...]]]:
         """Every REG of the first three symbols as (symbol, first subcarrier, its 4
@@ -59,8 +64,10 @@ class ControlRegion:
         for rb in range(self.n_rb):
             k0 = 12 * rb
             for j in range(3):
-                for l in range(3):
-                    if l == 0:
+                for l in range(4 if self.n_rb <= 10 else 3):
+                    if l == 3 and j == 1 and not self.normal_cp:
+                        continue  # extended CP: symbol 3 holds reference signals, two REGs per RB
+                    if l == 0 or (l == 3 and not self.normal_cp):
                         if j == 1:
                             continue
                         base = k0 + 6 * (j // 2)
@@ -90,7 +97,7 @@ class ControlRegion:
         """REG index receiving each PDCCH quadruplet (6.8.5): the free REGs of the control
         symbols, quadruplets through the 32-column sub-block interleaver, shifted by N_ID."""
         taken = set(self.pcfich) | set(self.phich)
-        free = [i for i, (l, _, _) in enumerate(self.regs) if l < self.cfi and i not in taken]
+        free = [i for i, (l, _, _) in enumerate(self.regs) if l < self.symbols and i not in taken]
         m = len(free)
         perm = load_json("fec", "lte_coding_36212.json")["subblock_interleaver_conv_36212_t5_1_4_2"][
             "column_permutation"]

@@ -51,17 +51,19 @@ def positions(pci: int, n_rb: int, normal_cp: bool, cfi: int, start: int, length
 
 
 class SiPdsch:
-    """SIB bytes on the PDSCH: ``mcs`` (I_TBS), ``length`` RBs from ``start``."""
+    """SIB bytes on the PDSCH: ``mcs`` (I_TBS), ``length`` RBs from ``start`` (default 8, all of
+    a 1.4 MHz carrier), after the control region (CFI symbols, one more at 10 RBs or fewer)."""
 
     def __init__(self, pci: int, n_rb: int, normal_cp: bool, cfi: int = 2, start: int = 0,
-                 length: int = 8, mcs: int = 4, n_prb_1a: int = 3, rnti: int = 0xFFF9):
+                 length: int | None = None, mcs: int = 4, n_prb_1a: int = 3, rnti: int = 0xFFF9):
+        length = min(8, n_rb) if length is None else length
         require_range("mcs", mcs, 0, 26)
         if start + length > n_rb or length < 1:
             raise ConfigError(f"SI PDSCH on RBs {start}..{start + length - 1}: the carrier has {n_rb}")
         self.pci, self.n_rb, self.normal_cp, self.cfi = pci, n_rb, normal_cp, cfi
         self.start, self.length, self.mcs, self.n_prb_1a, self.rnti = start, length, mcs, n_prb_1a, rnti
         self.tbs = int(tbs_table()[mcs, n_prb_1a - 1])
-        self.res = positions(pci, n_rb, normal_cp, cfi, start, length)
+        self.res = positions(pci, n_rb, normal_cp, cfi + (1 if n_rb <= 10 else 0), start, length)
 
     def dci(self, rv: int) -> np.ndarray:
         return dci_1a(self.n_rb, self.start, self.length, self.mcs, rv, self.n_prb_1a)

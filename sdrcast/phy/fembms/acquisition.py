@@ -1,0 +1,106 @@
+"""FeMBMS cell search (3GPP TS 36.211 6.11): the PSS of the cell-acquisition subframe found by
+correlation at 1.92 Msps (the 62 subcarriers around DC fit in a 128-point FFT), its cyclic
+prefix giving the carrier offset modulo 15 kHz, then the SSS in the symbol before it (normal
+or extended CP, whichever matches) giving N_ID^(1), so the PCI, the CP and the subframe
+start. Used by ``sdrcast identify`` and, as its first stage, by the receiver."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from sdrcast.errors import SyncLost
+from sdrcast.phy.fembms import signals
+from sdrcast.phy.fembms.numerology import to_bins
+from sdrcast.phy.kernels.mix import mix
+from sdrcast.phy.sync import normalised_xcorr
+
+RATE = 1.92e6
+N = 128
+CP = {"normal": (10, 9), "extended": (32, 32)}  # first and other prefixes at 1.92 Msps
+PSS_THRESHOLD = 0.5  # normalised correlation of a clean PSS: 1; noise in 10 ms: < 0.25
+SSS_THRESHOLD = 0.6
+
+
+@dataclass(frozen=True)
+class Cell:
+    pci: int
+    cp: str  # "normal" | "extended"
+    subframe_start: int  # sample (input rate) where the CAS begins
+    cfo_hz: float
+    pss_quality: float
+    sss_quality: float
+
+
+@cache
+def _pss_time(nid2: int) -> np.ndarray:
+    g = np.zeros(72, np.complex64)
+    g[5:67] = signals.pss(nid2)
+    return np.fft.ifft(np.fft.ifftshift(to_bins(g, N)[0])).astype(np.complex64) * np.sqrt(N)
+
+
+def _decimate(x: np.ndarray, sample_rate: float) -> tuple[np.ndarray, int]:
+    factor = round(sample_rate / RATE)
+    if factor < 1 or abs(factor * RATE - sample_rate) > 1:
+        raise SyncLost(f"sample rate {sample_rate:g}: FeMBMS needs a multiple of 1.92 Msps")
+    if factor == 1:
+        return np.asarray(x, np.complex64), 1
+    from scipy.signal import resample_poly
+
+    return resample_poly(np.asarray(x, np.complex64), 1, factor).astype(np.complex64), factor
+
+
+def search(iq: np.ndarray, sample_rate: float) -> Cell:
+    """The strongest cell in ``iq`` (at least one CAS, 40 ms, to be sure of one); raises
+    ``SyncLost`` when no PSS/SSS pair stands out."""
+    x, factor = _decimate(iq, sample_rate)
+    if x.size < 3 * (N + 32):
+        raise SyncLost(f"input of {np.size(iq)} samples is too short for a cell search")
+    best = (0.0, 0, 0)
+    for nid2 in range(3):
+        c = normalised_xcorr(x, _pss_time(nid2))
+        peak = float(c.max())
+        if peak > best[0]:  # the first PSS nearly as strong as the strongest
+            best = (peak, int(np.flatnonzero(c >= 0.9 * peak)[0]), nid2)
+    quality, at, nid2 = best
+    if quality < PSS_THRESHOLD:
+        raise SyncLost(f"no LTE/FeMBMS PSS (best normalised correlation {quality:.2f})")
+    out = None
+    for cp, (first, other) in CP.items():
+        sym = N + other
+        sss_at = at - sym
+        pss_cp = x[at - other:at]
+        if sss_at < 0 or at - other < 0:
+            continue
+        cfo = float(np.angle(np.vdot(pss_cp, x[at + N - other:at + N]))) * RATE / (2 * np.pi * N)
+        y = mix(x[sss_at:at + N], 0.0, -cfo / RATE)
+        pss_f = np.fft.fftshift(np.fft.fft(y[sym:sym + N]))[N // 2 - 31:N // 2 + 32]
+        sss_f = np.fft.fftshift(np.fft.fft(y[:N]))[N // 2 - 31:N // 2 + 32]
+        pss_f, sss_f = np.delete(pss_f, 31), np.delete(sss_f, 31)
+        h = pss_f / signals.pss(nid2)
+        eq = sss_f * np.conj(h) / np.maximum(np.abs(h), 1e-9)
+        cands = np.array([signals.sss(3 * nid1 + nid2, 0) for nid1 in range(168)] +
+                         [signals.sss(3 * nid1 + nid2, 5) for nid1 in range(168)])
+        scores = np.abs(cands @ eq) / (np.linalg.norm(eq) * np.sqrt(62) + 1e-12)
+        k = int(np.argmax(scores))
+        if out is None or scores[k] > out[0]:
+            slot_start = at - other - (6 if cp == "normal" else 5) * sym - (first - other)
+            out = (float(scores[k]), 3 * (k % 168) + nid2, cp, cfo, slot_start, k >= 168)
+    if out is None or out[0] < SSS_THRESHOLD:
+        raise SyncLost(f"PSS of N_ID2 {nid2} found but no SSS matches "
+                       f"(best {0 if out is None else out[0]:.2f})")
+    score, pci, cp, cfo, start, second_half = out
+    start -= 5 * 1920 if second_half else 0  # the SSS of subframe 5: the frame began 5 ms before
+    return Cell(pci, cp, start * factor, cfo, quality, score)
+
+
+def detect(iq: np.ndarray, sample_rate: float) -> dict | None:
+    """What FeMBMS/LTE cell ``iq`` carries, for ``sdrcast identify`` (None: none)."""
+    try:
+        c = search(iq, sample_rate)
+    except SyncLost:
+        return None
+    return {"standard": "fembms", "pci": c.pci, "cp": c.cp, "start": c.subframe_start,
+            "cfo_hz": round(c.cfo_hz, 1), "pss_quality": round(c.pss_quality, 3),
+            "sss_quality": round(c.sss_quality, 3)}
