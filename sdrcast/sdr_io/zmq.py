@@ -234,8 +234,11 @@ class ZmqSink(Sink):
         t0 = time.monotonic()
         while not self.stopping:
             if self._sock.poll(self.timeout_ms, zmq.POLLOUT):
-                self._sock.send_multipart(parts)
-                return
+                try:  # never blocking: a PUSH peer may leave between the poll and the send,
+                    self._sock.send_multipart(parts, zmq.NOBLOCK)  # and a blocked send
+                    return  # would not see the flowgraph stop (SIGTERM hung the program)
+                except zmq.Again:
+                    pass
             self._check_timeout(t0)
         raise _Stop
 
