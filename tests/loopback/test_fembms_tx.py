@@ -36,7 +36,7 @@ def _receive(iq, cfg, lcid):
         for mcs in (cfg.pmchs[0].data_mcs, cfg.signalling_mcs):
             p = Pmch(MbsfnSubframe(cfg.numerology, cfg.n_rb, cfg.area_id, t % 10), mcs)
             g = numerology(cfg.numerology).demodulate(x, p.sub.shape[1], rate)
-            tb, ok = p.decode(g[p.sub.data_positions] / np.sqrt(scale(iq, cfg)), 0.01)
+            tb, ok, _ = p.decode(g[p.sub.data_positions] / np.sqrt(scale(iq, cfg)), 0.01)
             if ok:
                 break
         else:

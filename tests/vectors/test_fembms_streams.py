@@ -81,7 +81,7 @@ def test_320ms_carrier_from_its_ip_packets(mtch):
     for i in (11, 12, 13):  # sdrcast's PDUs, decoded back from its own samples
         pmch = Pmch(MbsfnSubframe("1.25", 25, 3, i % 10), 9)
         grid = numerology("1.25").demodulate(iq[i], 3600, RATE)
-        tb, ok = pmch.decode(grid[pmch.sub.data_positions], 0.05)
+        tb, ok, _ = pmch.decode(grid[pmch.sub.data_positions], 0.05)
         assert ok
         for lcid, sdu in mch.unpack(tb).elements:
             out += rx.push(sdu) if lcid == 2 else []

@@ -141,3 +141,25 @@ def dci_coded(payload: np.ndarray, rnti: int, E: int) -> np.ndarray:
     c = CRC16_LTE.attach(np.asarray(payload, np.uint8))
     c[-16:] ^= (rnti >> np.arange(15, -1, -1) & 1).astype(np.uint8)
     return RateMatcher.conv(c.size, E).match(ConvCode.lte().encode(c))
+
+
+def decode_cfi(symbols: np.ndarray, pci: int) -> int:
+    """The 16 PCFICH symbols (equalised) -> the CFI whose codeword correlates best."""
+    soft = np.empty(32, np.float32)
+    soft[0::2], soft[1::2] = symbols.real, symbols.imag
+    soft *= 1 - 2.0 * gold((2 * pci + 1) * 2 ** 9 + pci, 32)
+    return max((1, 2, 3), key=lambda c: float(np.dot(soft, 1 - 2.0 * cfi_codeword(c))))
+
+
+def decode_dci(llr: np.ndarray, size: int, rnti: int, levels=(4, 8)) -> tuple[np.ndarray, int, int] | None:
+    """Descrambled PDCCH LLRs (all CCEs) -> (DCI bits, first CCE, level) of the first common
+    search-space candidate whose CRC masked with ``rnti`` holds (36.213 9.1.1); None if none."""
+    mask = (rnti >> np.arange(15, -1, -1) & 1).astype(np.uint8)
+    cces = llr.size // 72
+    for level in levels:
+        for first in range(0, min(cces, 16) - level + 1, level):
+            part = llr[72 * first:72 * (first + level)]
+            bits = ConvCode.lte().decode(RateMatcher.conv(size + 16, part.size).llrs(part))
+            if np.array_equal(CRC16_LTE.parity(bits[:size]) ^ mask, bits[size:]):
+                return bits[:size], first, level
+    return None

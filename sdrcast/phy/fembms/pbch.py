@@ -42,3 +42,20 @@ def resource_elements(pci: int, n_rb: int, normal_cp: bool) -> tuple[np.ndarray,
         ls.append(np.full(keep.sum(), n_symb + l))
         ks.append(k[keep])
     return np.concatenate(ls), np.concatenate(ks)
+
+
+def decode(symbols: np.ndarray, noise_var, pci: int, normal_cp: bool) -> tuple[np.ndarray, int] | None:
+    """One PBCH segment's equalised symbols -> (MIB-MBMS bits, segment index 0-3), trying each
+    segment's part of the scrambling sequence; None when no CRC16 holds."""
+    E = 1920 if normal_cp else 1728
+    llr = constellation(2).demap(symbols, noise_var)
+    scr = 1 - 2.0 * gold(pci + 512, E).astype(np.float32)
+    rm = RateMatcher.conv(MIB_BITS + 16, E)
+    n = llr.size
+    for seg in range(4):
+        full = np.zeros(E, np.float32)
+        full[seg * n:(seg + 1) * n] = llr * scr[seg * n:(seg + 1) * n]
+        bits = ConvCode.lte().decode(rm.llrs(full))
+        if CRC16_LTE.check(bits):
+            return bits[:MIB_BITS], seg
+    return None

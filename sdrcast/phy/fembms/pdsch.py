@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from sdrcast.config import require_range
-from sdrcast.errors import ConfigError
+from sdrcast.errors import ConfigError, ParseError
 from sdrcast.phy.fembms import signals
 from sdrcast.phy.fembms.tables import constellation, tbs_table
 from sdrcast.phy.fembms.transport import TransportCoding
@@ -32,6 +32,24 @@ def dci_1a(n_rb: int, start: int, length: int, mcs: int, rv: int, n_prb_1a: int 
     if len(bits) in AMBIGUOUS_SIZES:
         bits.append(0)
     return np.array(bits, np.uint8)
+
+
+def parse_dci_1a(bits: np.ndarray, n_rb: int) -> dict:
+    """DCI format 1A bits (SI-RNTI) -> {start, length, mcs, rv, n_prb_1a} (localized only)."""
+    w = int(np.ceil(np.log2(n_rb * (n_rb + 1) / 2)))
+    def val(a, n):
+        return int("".join(map(str, bits[a:a + n])), 2)
+    if bits[0] != 1 or bits[1] != 0:
+        raise ParseError("DCI is not format 1A with localized allocation (flag, VRB bits)")
+    riv_ = val(2, w)
+    length, start = riv_ // n_rb + 1, riv_ % n_rb
+    if start + length > n_rb:  # the other branch of 7.1.6.3
+        length, start = n_rb - length + 2, n_rb - 1 - start
+    if not (1 <= length and start + length <= n_rb):
+        raise ParseError(f"DCI 1A RIV {riv_} gives no allocation inside {n_rb} RBs")
+    p = 2 + w
+    return {"start": start, "length": length, "mcs": val(p, 5), "rv": val(p + 9, 2),
+            "n_prb_1a": 2 + (bits[p + 12] & 1)}
 
 
 def positions(pci: int, n_rb: int, normal_cp: bool, cfi: int, start: int, length: int,
@@ -76,5 +94,14 @@ class SiPdsch:
         bits = np.unpackbits(np.frombuffer(message.ljust(self.tbs // 8, b"\0"), np.uint8))
         G = 2 * self.res[0].size
         e = TransportCoding(self.tbs, G, 2, rv).encode(bits)
-        c_init = self.rnti * 2 ** 14 + self.pci  # q = 0, slot 0
-        return constellation(2).map(e ^ gold(c_init, G))
+        return constellation(2).map(e ^ self.scrambling)
+
+    @property
+    def scrambling(self) -> np.ndarray:
+        return gold(self.rnti * 2 ** 14 + self.pci, 2 * self.res[0].size)  # q = 0, slot 0
+
+    def decode(self, symbols: np.ndarray, noise_var, rv: int) -> bytes | None:
+        """Equalised PDSCH symbols -> the message bytes (TBS long), None if the CRC fails."""
+        llr = constellation(2).demap(symbols, noise_var) * (1 - 2.0 * self.scrambling).astype(np.float32)
+        bits, ok, _ = TransportCoding(self.tbs, llr.size, 2, rv).decode(llr, 8)
+        return np.packbits(bits).tobytes() if ok else None

@@ -140,9 +140,10 @@ class Pmch:
     def grid(self, tb) -> np.ndarray:
         return self.sub.grid(self.symbols(tb))
 
-    def decode(self, symbols: np.ndarray, noise_var, iterations: int = 6) -> tuple[bytes, bool]:
-        """Equalised PMCH symbols (and their noise variance) -> (transport block, CRC held)."""
+    def decode(self, symbols: np.ndarray, noise_var, iterations: int = 6) -> tuple[bytes, bool, list[int]]:
+        """Equalised PMCH symbols (and their noise variance) -> (transport block, CRC held,
+        turbo iterations per code block)."""
         llr = constellation(self.qm).demap(symbols, noise_var)
         llr *= (1 - 2.0 * self.scrambling).astype(np.float32)
-        bits, ok, _ = self.coding.decode(llr, iterations)
-        return np.packbits(bits).tobytes(), ok
+        bits, ok, its = self.coding.decode(llr, iterations)
+        return np.packbits(bits).tobytes(), ok, its

@@ -132,7 +132,8 @@ def equalise(grid: np.ndarray, amp: np.ndarray, max_gap: int = 4, spacing: int |
     ht, valid, nv, count = interpolate_in_time(h * np.conj(phase), w, max_gap)
     ht *= phase
     nv_f, count_f = _noise_across_carriers(h, w)
-    if count_f and (count < 8 or nv_f < nv):  # the channel moves faster in time than in frequency
+    own = pilot.any(axis=1).all()  # every symbol has pilots of its own
+    if own and count_f and (count < 8 or nv_f < nv):  # the channel moves faster in time than in frequency
         nv, count, ht, valid, max_gap = nv_f, count_f, h, pilot, 0
     nv = max(nv, 1e-6) if count else 1e-4
     taps = None

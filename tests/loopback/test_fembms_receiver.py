@@ -1,0 +1,58 @@
+"""The FeMBMS receiver: both shared carriers received with no configuration (the 320 ms one to
+exactly its IP packets, the 40 ms one to its MCCH bytes), and loopback from sdrcast's
+transmitter with an unknown start and carrier offset at each numerology; noise is no cell."""
+import numpy as np
+import pytest
+
+from sdrcast.channel.emulator import ChannelConfig, ChannelEmulator
+from sdrcast.errors import SyncLost
+from sdrcast.mac.ip import udp_datagram
+from sdrcast.phy.fembms.config import FembmsConfig, PmchConfig, SessionConfig
+from sdrcast.phy.fembms.receiver import FembmsReceiver
+from sdrcast.phy.fembms.transmitter import FembmsTransmitter
+from tests.conftest import VECTORS
+
+
+def test_reference_carrier_to_exactly_its_ip_packets():
+    s = np.load(VECTORS / "fembms" / "fembms_stream_mtch_ip.npz")
+    iq = s["iq_32frames_x_10sf_x_7680"].reshape(-1)
+    packets = [s["ip_packets_concat"][o:o + n].tobytes()
+               for o, n in zip(s["ip_packet_offsets"], s["ip_packet_lengths"], strict=True)]
+    got, rep = FembmsReceiver(7.68e6).demodulate(np.concatenate([iq, iq]))  # looped, as the modem ran it
+    assert got == packets * 2
+    assert (rep["pci"], rep["mbsfn_area"], rep["numerology"], rep["data_mcs"]) == (42, 3, "1.25", 9)
+    assert rep["fec"]["mch"]["errors"] == 0 and rep["payload"]["lost_sn"] == 0
+
+
+def test_reference_40ms_carrier_to_its_mcch():
+    s = np.load(VECTORS / "fembms" / "fembms_stream_40ms.npz")
+    _, rep = FembmsReceiver(7.68e6).demodulate(np.tile(s["iq_4frames_x_10sf_x_7680"].reshape(-1), 2))
+    assert rep["mcch"] == s["mcch_with_rlc_um_header"].tobytes().hex()
+    assert rep["sib1_mbms"].startswith(s["sib1_mbms_bcch_dl_sch_msg_mbms"].tobytes().hex())
+    assert rep["fec"]["mch"]["errors"] == 76  # the 38 x 2 MBSFN subframes it leaves without a PMCH
+
+
+def _packets(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [udp_datagram(rng.integers(0, 256, int(rng.integers(20, 1400)), np.uint8).tobytes(),
+                         ("10.0.0.1", 4000), ("239.1.1.1", 5000), ident=i) for i in range(n)]
+
+
+@pytest.mark.parametrize("bandwidth, numerology, data_mcs, snr", [
+    (5.0, "1.25", 9, 12.0), (5.0, "1.25", 20, 22.0), (10.0, "7.5", 16, 20.0), (3.0, "15e", 9, 14.0)])
+def test_loopback_unknown_start_and_offset(bandwidth, numerology, data_mcs, snr):
+    cfg = FembmsConfig(bandwidth_mhz=bandwidth, numerology=numerology, pci=123, area_id=7,
+                       pmchs=(PmchConfig(data_mcs=data_mcs, sessions=(SessionConfig(lcid=5),)),))
+    packets = _packets(120)
+    iq = FembmsTransmitter(cfg).modulate([(5, p) for p in packets])
+    y = ChannelEmulator(ChannelConfig(sample_rate=cfg.rate, snr_db=snr, cfo_hz=-900.0, seed=2))(
+        np.concatenate([np.zeros(7777, np.complex64), iq]))
+    got, rep = FembmsReceiver(cfg.rate).demodulate(y)
+    assert got == packets
+    assert abs(rep["cfo_hz"] + 900) < 20 and rep["fec"]["mch"]["errors"] == 0
+
+
+def test_noise_is_no_cell():
+    noise = (np.random.default_rng(0).standard_normal(400_000) * 0.1).astype(np.complex64)
+    with pytest.raises(SyncLost, match="no FeMBMS cell"):
+        FembmsReceiver(7.68e6).demodulate(noise)
