@@ -56,3 +56,35 @@ def test_noise_is_no_cell():
     noise = (np.random.default_rng(0).standard_normal(400_000) * 0.1).astype(np.complex64)
     with pytest.raises(SyncLost, match="no FeMBMS cell"):
         FembmsReceiver(7.68e6).demodulate(noise)
+
+
+def test_cli_tx_to_rx_pcap_and_udp(tmp_path):
+    """sdrcast tx fembms (pcap in) -> a cs16 file -> sdrcast rx fembms -> the same packets in a
+    pcap, and their UDP payloads re-sent to a socket."""
+    import socket
+    import subprocess
+    import sys
+
+    from sdrcast.sdr_io.payload import PcapSource, write_pcap
+
+    packets = _packets(30, seed=9)
+    write_pcap(tmp_path / "in.pcap", packets)
+    r = subprocess.run([sys.executable, "-m", "sdrcast", "tx", "fembms", "--preset", "5mhz_1k25_mcs9",
+                        "--input", str(tmp_path / "in.pcap"), "--output", str(tmp_path / "c.cs16"),
+                        "--quiet"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-m", "sdrcast", "rx", "fembms", "--input", str(tmp_path / "c.cs16"),
+                        "--output", str(tmp_path / "out.pcap"), "--report", str(tmp_path / "r.json")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    got = b"".join(bytes(c.data) for c in PcapSource(tmp_path / "out.pcap").generate())
+    assert got == b"".join(packets)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(20)
+        port = s.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "sdrcast", "rx", "fembms", "--input",
+                            str(tmp_path / "c.cs16"), "--output", f"udp://127.0.0.1:{port}"],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert [s.recv(65536) for _ in packets] == [p[28:] for p in packets]
