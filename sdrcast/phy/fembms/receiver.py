@@ -138,7 +138,7 @@ def _receive(iq: np.ndarray, rate: float, iterations: int) -> tuple[list[bytes],
     packets, payload = [], {}
     rlc: dict[int, RlcUmRx] = {}
     data_mcs, period, mcch_msg, mer = None, None, None, []
-    for (eq, nv), k in zip(grids, mbsfn_k, strict=True):
+    for (eq, nv, unit), k in zip(grids, mbsfn_k, strict=True):
         tti = sfn0 * 10 + k
         sfn, sf = (tti // 10) % 1024, tti % 10
         if period and sfn % period == 0 and sf == 1:
@@ -158,7 +158,7 @@ def _receive(iq: np.ndarray, rate: float, iterations: int) -> tuple[list[bytes],
             fec["turbo_iterations"] += its
             if ok:
                 tb = got
-                mer.append(float(np.mean(noise)))
+                mer.append(unit)  # noise at unit channel gain: MER over the RS
                 break
         if tb is None:
             fec["mch"][0] += 1
@@ -271,9 +271,9 @@ def _mbsfn_grids(sub, nm, num, n_rb, rate, area_id, sfn0):
         gap = {"1.25": 2, "7.5": 6, "15e": 12}[num]  # symbols between visits of one RS carrier
         spacing = {"1.25": 3, "7.5": 2, "15e": 1}[num]
         cp = nm.prefixes(rate)[0]
-        eq, nv, _ = equalise(g, a, max_gap=gap, spacing=spacing,
-                             delays=(-cp / 16, cp * 1.05, nm.fft_size(rate)))
+        eq, nv, unit = equalise(g, a, max_gap=gap, spacing=spacing,
+                                delays=(-cp / 16, cp * 1.05, nm.fft_size(rate)))
         for i, k in enumerate(run):
-            out.append((eq[i * rows:(i + 1) * rows], nv[i * rows:(i + 1) * rows]))
+            out.append((eq[i * rows:(i + 1) * rows], nv[i * rows:(i + 1) * rows], unit))
             ks.append(k)
     return out, ks
