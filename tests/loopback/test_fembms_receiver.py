@@ -88,3 +88,24 @@ def test_cli_tx_to_rx_pcap_and_udp(tmp_path):
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
         assert [s.recv(65536) for _ in packets] == [p[28:] for p in packets]
+
+
+@pytest.mark.parametrize("channel", [
+    {"profile": "sfn150", "snr_db": 15.0},  # a second transmitter 150 us late (CP: 200 us), -1 dB
+    {"cfo_hz": 20e3, "sco_ppm": -20.0, "snr_db": 15.0},
+    {"cfo_hz": -20e3, "sco_ppm": 20.0, "snr_db": 15.0},
+    {"profile": "tu6", "speed_kmh": 60.0, "carrier_hz": 626e6, "snr_db": 18.0},
+])
+def test_channels_a_receiver_meets(channel, tmp_path):
+    if channel.get("profile") == "sfn150":
+        path = tmp_path / "sfn150.json"
+        path.write_text('{"name": "SFN", "source": "test", "taps": [{"delay_us": 0.0, "power_db": 0.0, '
+                        '"kind": "static"}, {"delay_us": 150.0, "power_db": -1.0, "kind": "static"}]}')
+        channel = {**channel, "profile": str(path)}
+    cfg = FembmsConfig.preset("5mhz_1k25_mcs9")
+    packets = _packets(150, seed=4)
+    iq = FembmsTransmitter(cfg).modulate([(1, p) for p in packets])
+    y = ChannelEmulator(ChannelConfig(sample_rate=cfg.rate, seed=6, **channel))(
+        np.concatenate([np.zeros(3000, np.complex64), iq]))
+    got, rep = FembmsReceiver(cfg.rate).demodulate(y)
+    assert got == packets, rep["fec"]

@@ -20,7 +20,8 @@ RATE = 1.92e6
 N = 128
 CP = {"normal": (10, 9), "extended": (32, 32)}  # first and other prefixes at 1.92 Msps
 PSS_THRESHOLD = 0.5  # normalised correlation of a clean PSS: 1; noise in 10 ms: < 0.25
-SSS_THRESHOLD = 0.6
+SSS_THRESHOLD = 0.5  # best of 336 candidates in noise: about 0.43
+STEP_HZ = 7.5e3
 
 
 @dataclass(frozen=True)
@@ -51,48 +52,64 @@ def _decimate(x: np.ndarray, sample_rate: float) -> tuple[np.ndarray, int]:
     return resample_poly(np.asarray(x, np.complex64), 1, factor).astype(np.complex64), factor
 
 
-def search(iq: np.ndarray, sample_rate: float) -> Cell:
-    """The strongest cell in ``iq`` (at least one CAS, 40 ms, to be sure of one); raises
-    ``SyncLost`` when no PSS/SSS pair stands out."""
+def search(iq: np.ndarray, sample_rate: float, max_cfo_hz: float = 50e3, candidates: int = 6) -> Cell:
+    """The strongest cell in ``iq`` (at least one CAS, 40 ms, to be sure of one). The PSS is
+    searched at carrier offsets +-``max_cfo_hz`` in 7.5 kHz steps; the ``candidates`` best
+    (offset, N_ID2, position) go on to the SSS, and the one whose SSS matches best wins (data
+    on neighbouring subcarriers can out-correlate a PSS seen a few subcarriers off). The offset
+    is refined from the PSS's cyclic prefix. Raises ``SyncLost`` when no PSS/SSS pair stands
+    out."""
     x, factor = _decimate(iq, sample_rate)
     if x.size < 3 * (N + 32):
         raise SyncLost(f"input of {np.size(iq)} samples is too short for a cell search")
-    best = (0.0, 0, 0)
-    for nid2 in range(3):
-        c = normalised_xcorr(x, _pss_time(nid2))
-        peak = float(c.max())
-        if peak > best[0]:  # the first PSS nearly as strong as the strongest
-            best = (peak, int(np.flatnonzero(c >= 0.9 * peak)[0]), nid2)
-    quality, at, nid2 = best
-    if quality < PSS_THRESHOLD:
-        raise SyncLost(f"no LTE/FeMBMS PSS (best normalised correlation {quality:.2f})")
-    out = None
+    found = []
+    steps = int(max_cfo_hz // STEP_HZ)
+    for offset in STEP_HZ * np.arange(-steps, steps + 1):  # the PSS stands 3.75 kHz off
+        y = mix(x, 0.0, -offset / RATE) if offset else x
+        for nid2 in range(3):
+            c = normalised_xcorr(y, _pss_time(nid2))
+            peak = float(c.max())  # the first PSS nearly as strong as the strongest
+            found.append((peak, int(np.flatnonzero(c >= 0.9 * peak)[0]), nid2, float(offset)))
+    found.sort(reverse=True)
+    if found[0][0] < PSS_THRESHOLD:
+        raise SyncLost(f"no LTE/FeMBMS PSS (best normalised correlation {found[0][0]:.2f})")
+    best = max((_sss(x, *f) for f in found[:candidates] if f[0] >= PSS_THRESHOLD), key=lambda r: r[0])
+    score, pci, cp, cfo, start, quality = best
+    if score < SSS_THRESHOLD:
+        raise SyncLost(f"a PSS found but no SSS matches (best {score:.2f})")
+    return Cell(pci, cp, start * factor, cfo, quality, score)
+
+
+def _sss(x: np.ndarray, quality: float, at: int, nid2: int, coarse: float) -> tuple:
+    """The SSS before the PSS at ``at`` (1.92 Msps, offset ``coarse`` Hz), both CP lengths:
+    (SSS score, PCI, CP, carrier offset, frame start, PSS quality)."""
+    x = mix(x, 0.0, -coarse / RATE) if coarse else x
+    out = (0.0, 0, "extended", coarse, 0, quality)
     for cp, (first, other) in CP.items():
         sym = N + other
         sss_at = at - sym
-        pss_cp = x[at - other:at]
-        if sss_at < 0 or at - other < 0:
+        if sss_at < 0 or at + N > x.size:
             continue
-        cfo = float(np.angle(np.vdot(pss_cp, x[at + N - other:at + N]))) * RATE / (2 * np.pi * N)
+        cfo = float(np.angle(np.vdot(x[at - other:at], x[at + N - other:at + N]))) * RATE / (2 * np.pi * N)
         y = mix(x[sss_at:at + N], 0.0, -cfo / RATE)
         pss_f = np.fft.fftshift(np.fft.fft(y[sym:sym + N]))[N // 2 - 31:N // 2 + 32]
         sss_f = np.fft.fftshift(np.fft.fft(y[:N]))[N // 2 - 31:N // 2 + 32]
         pss_f, sss_f = np.delete(pss_f, 31), np.delete(sss_f, 31)
         h = pss_f / signals.pss(nid2)
         eq = sss_f * np.conj(h) / np.maximum(np.abs(h), 1e-9)
-        cands = np.array([signals.sss(3 * nid1 + nid2, 0) for nid1 in range(168)] +
-                         [signals.sss(3 * nid1 + nid2, 5) for nid1 in range(168)])
-        scores = np.abs(cands @ eq) / (np.linalg.norm(eq) * np.sqrt(62) + 1e-12)
+        scores = np.abs(_sss_table(nid2) @ eq) / (np.linalg.norm(eq) * np.sqrt(62) + 1e-12)
         k = int(np.argmax(scores))
-        if out is None or scores[k] > out[0]:
-            slot_start = at - other - (6 if cp == "normal" else 5) * sym - (first - other)
-            out = (float(scores[k]), 3 * (k % 168) + nid2, cp, cfo, slot_start, k >= 168)
-    if out is None or out[0] < SSS_THRESHOLD:
-        raise SyncLost(f"PSS of N_ID2 {nid2} found but no SSS matches "
-                       f"(best {0 if out is None else out[0]:.2f})")
-    score, pci, cp, cfo, start, second_half = out
-    start -= 5 * 1920 if second_half else 0  # the SSS of subframe 5: the frame began 5 ms before
-    return Cell(pci, cp, start * factor, cfo, quality, score)
+        if scores[k] > out[0]:
+            start = at - other - (6 if cp == "normal" else 5) * sym - (first - other)
+            start -= 5 * 1920 if k >= 168 else 0  # the SSS of subframe 5: the frame began 5 ms before
+            out = (float(scores[k]), 3 * (k % 168) + nid2, cp, coarse + cfo, start, quality)
+    return out
+
+
+@cache
+def _sss_table(nid2: int) -> np.ndarray:
+    """The 336 SSS a PSS of ``nid2`` can go with (subframe 0, then subframe 5)."""
+    return np.array([signals.sss(3 * nid1 + nid2, sf) for sf in (0, 5) for nid1 in range(168)])
 
 
 def detect(iq: np.ndarray, sample_rate: float) -> dict | None:

@@ -19,6 +19,8 @@ the capture until ``flush``.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from sdrcast.errors import ParseError, SyncLost
@@ -84,7 +86,16 @@ class FembmsReceiver(Receiver):
 
 
 def _receive(iq: np.ndarray, rate: float, iterations: int) -> tuple[list[bytes], dict]:
-    cell = search(iq[:round(0.045 * rate)], rate)
+    cell, window = None, round(0.045 * rate)
+    for at in range(0, max(iq.size - window, 0) + 1, round(0.04 * rate)):  # a faded CAS: the next
+        try:
+            cell = search(iq[at:at + window], rate)
+        except SyncLost:
+            continue
+        cell = dataclasses.replace(cell, subframe_start=cell.subframe_start + at)
+        break
+    if cell is None:
+        raise SyncLost(f"no LTE/FeMBMS cell in {iq.size / rate:.2f} s")
     x = mix(iq, 0.0, -cell.cfo_hz / rate)
     per = round(rate / 1000)
     first = cell.subframe_start % (40 * per)  # the earliest CAS in the capture
