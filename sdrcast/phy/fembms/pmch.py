@@ -5,7 +5,7 @@ resource element, subcarrier first, then symbol."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -88,12 +88,17 @@ class MbsfnSubframe:
         return self.data_positions[0].size
 
     @cached_property
+    def flat_positions(self) -> np.ndarray:
+        """``data_positions`` as indices into the flattened grid."""
+        return np.ravel_multi_index(self.data_positions, self.shape)
+
+    @cached_property
     def _template(self) -> tuple[np.ndarray, np.ndarray]:
         """(the grid with its reference signals only, flat indices of the PMCH)."""
         g = np.zeros(self.shape, np.complex64)
         for l, k, v in self.reference:
             g[l, k] = v
-        return g, np.ravel_multi_index(self.data_positions, self.shape)
+        return g, self.flat_positions
 
     def grid(self, symbols: np.ndarray) -> np.ndarray:
         """PMCH symbols (``data_res`` of them) -> the subframe's grid with its reference signals."""
@@ -120,7 +125,13 @@ class MbsfnSubframe:
 
 
 class Pmch:
-    """One PMCH transport block per MBSFN subframe: I_MCS ``mcs_index`` from ``table``."""
+    """One PMCH transport block per MBSFN subframe: I_MCS ``mcs_index`` from ``table``.
+    ``Pmch.cached(...)`` keeps the objects (scrambling, coding, positions) for reuse."""
+
+    @staticmethod
+    @cache
+    def cached(numerology: str, n_rb: int, area: int, sf: int, mcs_index: int, table: str = "64QAM") -> Pmch:
+        return Pmch(MbsfnSubframe(numerology, n_rb, area, sf), mcs_index, table)
 
     def __init__(self, sub: MbsfnSubframe, mcs_index: int, table: str = "64QAM"):
         self.sub = sub

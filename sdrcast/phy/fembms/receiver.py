@@ -31,7 +31,7 @@ from sdrcast.phy.fembms import control, pbch, signals
 from sdrcast.phy.fembms.acquisition import search
 from sdrcast.phy.fembms.numerology import numerology
 from sdrcast.phy.fembms.pdsch import SiPdsch, dci_1a, parse_dci_1a
-from sdrcast.phy.fembms.pmch import MbsfnSubframe, Pmch
+from sdrcast.phy.fembms.pmch import Pmch
 from sdrcast.phy.fembms.tables import constellation
 from sdrcast.phy.kernels.mix import mix
 from sdrcast.phy.kernels.prbs import gold
@@ -162,9 +162,9 @@ def _receive(iq: np.ndarray, rate: float, iterations: int) -> tuple[list[bytes],
         fec["mch"][1] += 1
         tb = None
         for m in tries:
-            p = Pmch(MbsfnSubframe(num, n_rb, area_id, sf), m)
-            sym = eq.reshape(-1)[np.ravel_multi_index(p.sub.data_positions, p.sub.shape)]
-            noise = nv.reshape(-1)[np.ravel_multi_index(p.sub.data_positions, p.sub.shape)]
+            p = Pmch.cached(num, n_rb, area_id, sf, m)
+            sym = eq.reshape(-1)[p.sub.flat_positions]
+            noise = nv.reshape(-1)[p.sub.flat_positions]
             got, ok, its = p.decode(sym, noise, iterations)
             fec["turbo_iterations"] += its
             if ok:
@@ -270,7 +270,7 @@ def _mbsfn_grids(sub, nm, num, n_rb, rate, area_id, sfn0):
         grids, amps = [], []
         for k in run:
             sf = (sfn0 * 10 + k) % 10
-            s = MbsfnSubframe(num, n_rb, area_id, sf)
+            s = Pmch.cached(num, n_rb, area_id, sf, 0).sub
             g = nm.demodulate(sub[k], width, rate)
             a = np.zeros(g.shape, np.complex64)
             for l, kk, v in s.reference:

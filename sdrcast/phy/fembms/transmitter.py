@@ -20,7 +20,7 @@ from sdrcast.phy.contracts import Transmitter
 from sdrcast.phy.fembms.cas import CellAcquisition
 from sdrcast.phy.fembms.config import FembmsConfig, frames
 from sdrcast.phy.fembms.numerology import numerology
-from sdrcast.phy.fembms.pmch import MbsfnSubframe, Pmch, tbs
+from sdrcast.phy.fembms.pmch import Pmch, tbs
 
 
 class FembmsTransmitter(Transmitter):
@@ -49,7 +49,6 @@ class FembmsTransmitter(Transmitter):
             tbs=[tbs(p.data_mcs, cfg.n_rb, p.mcs_table) // 8 for p in cfg.pmchs],
             signalling_tbs=tbs(cfg.signalling_mcs, cfg.n_rb) // 8, msi=cfg.msi, data_start=cfg.data_start)
         self.lcids = set(self.scheduler.rlc)
-        self._pmch: dict[tuple[int, int, str], Pmch] = {}
         self._padding: dict[tuple[int, int, str], np.ndarray] = {}
         self._resampler = None
         if cfg.rate != cfg.standard_rate:
@@ -137,13 +136,10 @@ class FembmsTransmitter(Transmitter):
         """The grid of an MBSFN subframe (number ``sf``) carrying transport block ``tb``
         (padding-only blocks repeat: their grids are kept)."""
         key = (sf, mcs, table)
-        if key not in self._pmch:
-            self._pmch[key] = Pmch(MbsfnSubframe(self.cfg.numerology, self.cfg.n_rb, self.cfg.area_id, sf),
-                                   mcs, table)
         padding = tb[0] == 0x1F and not any(tb[1:])
         if padding and key in self._padding:
             return self._padding[key]
-        g = self._pmch[key].grid(tb)
+        g = Pmch.cached(self.cfg.numerology, self.cfg.n_rb, self.cfg.area_id, sf, mcs, table).grid(tb)
         if padding:
             self._padding[key] = g
         return g

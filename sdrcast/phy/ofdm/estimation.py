@@ -83,23 +83,40 @@ def _pilot_period(pilot: np.ndarray) -> int:
     return 1
 
 
-def _across_carriers(values: np.ndarray, k: np.ndarray, n: int, spacing: int,
+def _linear(at: np.ndarray, k: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return np.interp(at, k, values.real) + 1j * np.interp(at, k, values.imag)
+
+
+def _across_carriers(ht: np.ndarray, valid: np.ndarray, spacing: int,
                      taps: np.ndarray | None) -> np.ndarray:
-    """One symbol's channel at carriers ``k`` -> at all ``n`` carriers: Wiener-filtered from
-    the lattice of every ``spacing``-th carrier when the pilots cover it, else linearly."""
+    """Each symbol's channel at its valid carriers -> at every carrier: Wiener-filtered from
+    the lattice of every ``spacing``-th carrier when the pilots cover it (symbols sharing a
+    lattice filtered together), else linearly."""
+    n_sym, n = ht.shape
     carriers = np.arange(n)
-    def linear(at):
-        return np.interp(at, k, values.real) + 1j * np.interp(at, k, values.imag)
-    if taps is None:
-        return linear(carriers)
-    first = int(np.argmax(np.bincount(k % spacing, minlength=spacing)))
-    lattice = np.arange(first, n, spacing)
-    if lattice.size < TAPS or np.isin(lattice, k).mean() < 0.9:
-        return linear(carriers)
-    h_l = linear(lattice)  # exact on the lattice's pilots, filling the few it lacks
-    start = np.clip((carriers - first) // spacing - TAPS // 2 + 1, 0, lattice.size - TAPS)
-    offset = carriers - first - spacing * start + spacing - 1
-    return np.einsum("ki,ki->k", taps[offset], h_l[start[:, None] + np.arange(TAPS)])
+    est = np.empty_like(ht)
+    groups: dict[int, list[int]] = {}
+    for j in range(n_sym):
+        k = np.flatnonzero(valid[j])
+        if taps is None:
+            est[j] = _linear(carriers, k, ht[j, k])
+            continue
+        first = int(np.argmax(np.bincount(k % spacing, minlength=spacing)))
+        lattice = np.arange(first, n, spacing)
+        if lattice.size < TAPS or np.isin(lattice, k).mean() < 0.9:
+            est[j] = _linear(carriers, k, ht[j, k])
+        else:
+            groups.setdefault(first, []).append(j)
+    for first, rows in groups.items():
+        lattice = np.arange(first, n, spacing)
+        h_l = np.stack([_linear(lattice, np.flatnonzero(valid[j]), ht[j, valid[j]]) for j in rows])
+        start = np.clip((carriers - first) // spacing - TAPS // 2 + 1, 0, lattice.size - TAPS)
+        w = taps[carriers - first - spacing * start + spacing - 1]
+        acc = np.zeros((len(rows), n), np.complex128)
+        for i in range(TAPS):
+            acc += w[:, i] * h_l[:, start + i]
+        est[rows] = acc
+    return est
 
 
 def equalise(grid: np.ndarray, amp: np.ndarray, max_gap: int = 4, spacing: int | None = None,
@@ -146,11 +163,10 @@ def equalise(grid: np.ndarray, amp: np.ndarray, max_gap: int = 4, spacing: int |
         noise_db = max(round(10 * np.log10(nv * float(np.mean(w[pilot])) / power)), -30)
         lo, hi = _occupied_delays(ht, valid, spacing, lo, hi, n)
         taps = wiener_taps(spacing, int(n), lo, hi, noise_db)
-    est = np.empty_like(ht)
-    for j in range(grid.shape[0]):
-        k = np.flatnonzero(valid[j])
-        if k.size == 0:
-            raise ConfigError(f"symbol {j} of the grid has no pilot within max_gap={max_gap} symbols")
-        est[j] = _across_carriers(ht[j, k], k, grid.shape[1], spacing or 1, taps)
+    empty = ~valid.any(axis=1)
+    if empty.any():
+        raise ConfigError(f"symbol {int(np.argmax(empty))} of the grid has no pilot within "
+                          f"max_gap={max_gap} symbols")
+    est = _across_carriers(ht, valid, spacing or 1, taps)
     gain = np.maximum(np.abs(est) ** 2, 1e-12)
     return (grid / np.where(gain > 1e-12, est, 1)).astype(np.complex64), nv / gain, nv
