@@ -20,6 +20,7 @@ the capture until ``flush``.
 from __future__ import annotations
 
 import dataclasses
+from functools import cache
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from sdrcast.phy.fembms.tables import constellation
 from sdrcast.phy.kernels.mix import mix
 from sdrcast.phy.kernels.prbs import gold
 from sdrcast.phy.ofdm.estimation import equalise
+from sdrcast.phy.parallel import parallel_map
 
 SCS_NAMES = {"kHz7dot5": "7.5", "kHz1dot25": "1.25", None: "15e"}
 SIGNALLING = {"n2": 2, "n7": 7, "n13": 13, "n19": 19}
@@ -146,34 +148,46 @@ def _receive(iq: np.ndarray, rate: float, iterations: int) -> tuple[list[bytes],
     x = mix(x, 0.0, -fine / rate)
     sub = [x[first + k * per:first + (k + 1) * per] for k in range(n_sub)]
     grids, mbsfn_k = _mbsfn_grids(sub, nm, num, n_rb, rate, area_id, sfn0)
+    when = [((sfn0 * 10 + k) // 10 % 1024, (sfn0 * 10 + k) % 10) for k in mbsfn_k]
+    occasion = [sfn % mcch_rep == mcch_cfg["mcch-Offset-r9"] and sf in mcch_sfs for sfn, sf in when]
+
+    def decode(i: int, tries: list[int]):
+        """Subframe ``i`` at each MCS of ``tries`` until its CRC holds: (TB or None, turbo
+        iterations, unit-gain noise)."""
+        eq, nv, unit = grids[i]
+        its_all = []
+        for m in tries:
+            p = Pmch.cached(num, n_rb, area_id, when[i][1], m)
+            got, ok, its = p.decode(eq.reshape(-1)[p.sub.flat_positions],
+                                    nv.reshape(-1)[p.sub.flat_positions], iterations)
+            its_all += its
+            if ok:
+                return got, its_all, unit
+        return None, its_all, unit
+
+    data_mcs = None  # from the first MCCH that decodes
+    for i in (i for i in range(len(grids)) if occasion[i]):
+        tb = decode(i, [signalling])[0]
+        mcch_cfg_found = _mcch_in(tb) if tb is not None else None
+        if mcch_cfg_found is not None:
+            data_mcs = mcch_cfg_found["pmch-InfoList-r9"][0]["pmch-Config-r9"]["dataMCS-r9"]
+            break
+    tries = [[signalling] if occasion[i] or data_mcs is None else [data_mcs, signalling]
+             for i in range(len(grids))]
+    decoded = parallel_map(lambda i: decode(i, tries[i]), list(range(len(grids))), 2)
     packets, payload = [], {}
     rlc: dict[int, RlcUmRx] = {}
-    data_mcs, period, mcch_msg, mer = None, None, None, []
-    for (eq, nv, unit), k in zip(grids, mbsfn_k, strict=True):
-        tti = sfn0 * 10 + k
-        sfn, sf = (tti // 10) % 1024, tti % 10
+    period, mcch_msg, mer = None, None, []
+    for (tb, its, unit), (sfn, sf) in zip(decoded, when, strict=True):
         if period and sfn % period == 0 and sf == 1:
             for r in rlc.values():
                 r.reset()  # SNs restart with each MCH scheduling period
-        occasion = sfn % mcch_rep == mcch_cfg["mcch-Offset-r9"] and sf in mcch_sfs
-        tries = [signalling] + ([data_mcs] if data_mcs is not None else [])
-        if not occasion and data_mcs is not None:
-            tries = [data_mcs, signalling]
         fec["mch"][1] += 1
-        tb = None
-        for m in tries:
-            p = Pmch.cached(num, n_rb, area_id, sf, m)
-            sym = eq.reshape(-1)[p.sub.flat_positions]
-            noise = nv.reshape(-1)[p.sub.flat_positions]
-            got, ok, its = p.decode(sym, noise, iterations)
-            fec["turbo_iterations"] += its
-            if ok:
-                tb = got
-                mer.append(unit)  # noise at unit channel gain: MER over the RS
-                break
+        fec["turbo_iterations"] += its
         if tb is None:
             fec["mch"][0] += 1
             continue
+        mer.append(unit)  # noise at unit channel gain: MER over the RS
         try:
             elements = mch.unpack(tb).elements
         except ParseError:
@@ -182,17 +196,15 @@ def _receive(iq: np.ndarray, rate: float, iterations: int) -> tuple[list[bytes],
         for lcid, body in elements:
             if lcid == mch.LCID_MCCH:
                 fec["mcch"][1] += 1
-                try:
-                    cfg = rrc.parse_mcch(body[1:])  # past its RLC UM header
-                except ParseError:
+                cfg = _mcch_in(tb)
+                if cfg is None:
                     fec["mcch"][0] += 1
                     continue
                 mcch_msg = body
                 pmch = cfg["pmch-InfoList-r9"][0]
-                data_mcs = pmch["pmch-Config-r9"]["dataMCS-r9"]
                 period = int(pmch["pmch-Config-r9"]["mch-SchedulingPeriod-r9"].removeprefix("rf"))
-                for s in pmch["mbms-SessionInfoList-r9"]:
-                    rlc.setdefault(s["logicalChannelIdentity-r9"], RlcUmRx())
+                for s_ in pmch["mbms-SessionInfoList-r9"]:
+                    rlc.setdefault(s_["logicalChannelIdentity-r9"], RlcUmRx())
             elif lcid in rlc:
                 try:
                     out = rlc[lcid].push(body)
@@ -257,6 +269,27 @@ def _system_information(x, rate, pci, n_rb, normal, cp_name) -> bytes | None:
     return si.decode(eq[si.res], nv[si.res], d["rv"])
 
 
+def _mcch_in(tb: bytes) -> dict | None:
+    """The MBSFNAreaConfiguration a transport block's MCCH SDU carries, if any parses."""
+    try:
+        for lcid, body in mch.unpack(tb).elements:
+            if lcid == mch.LCID_MCCH:
+                return rrc.parse_mcch(body[1:])  # past its RLC UM header
+    except ParseError:
+        return None
+    return None
+
+
+@cache
+def _rs_grid(num: str, n_rb: int, area: int, sf: int) -> np.ndarray:
+    """The MBSFN RS of subframe ``sf`` on its grid, zero elsewhere."""
+    s = Pmch.cached(num, n_rb, area, sf, 0).sub
+    a = np.zeros(s.shape, np.complex64)
+    for l, k, v in s.reference:
+        a[l, k] = v
+    return a
+
+
 def _mbsfn_grids(sub, nm, num, n_rb, rate, area_id, sfn0):
     """Every MBSFN subframe equalised: runs of subframes between two CAS estimated together
     (their MBSFN RS joined in time), numerology ``num``."""
@@ -267,18 +300,10 @@ def _mbsfn_grids(sub, nm, num, n_rb, rate, area_id, sfn0):
         run = [k for k in range(start + 1, min(start + 40, n_sub))]
         if not run:
             continue
-        grids, amps = [], []
-        for k in run:
-            sf = (sfn0 * 10 + k) % 10
-            s = Pmch.cached(num, n_rb, area_id, sf, 0).sub
-            g = nm.demodulate(sub[k], width, rate)
-            a = np.zeros(g.shape, np.complex64)
-            for l, kk, v in s.reference:
-                a[l, kk] = v
-            grids.append(g)
-            amps.append(a)
-        g, a = np.concatenate(grids), np.concatenate(amps)
-        rows = grids[0].shape[0]
+        rows = nm.symbols
+        # the run's subframes lie back to back: one transform for all of them
+        g = nm.demodulate(np.concatenate([sub[k] for k in run]), width, rate, rows * len(run))
+        a = np.concatenate([_rs_grid(num, n_rb, area_id, (sfn0 * 10 + k) % 10) for k in run])
         gap = {"1.25": 2, "7.5": 6, "15e": 12}[num]  # symbols between visits of one RS carrier
         spacing = {"1.25": 3, "7.5": 2, "15e": 1}[num]
         cp = nm.prefixes(rate)[0]

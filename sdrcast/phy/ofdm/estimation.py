@@ -102,17 +102,20 @@ def _across_carriers(ht: np.ndarray, valid: np.ndarray, spacing: int,
             est[j] = _linear(carriers, k, ht[j, k])
             continue
         first = int(np.argmax(np.bincount(k % spacing, minlength=spacing)))
-        lattice = np.arange(first, n, spacing)
-        if lattice.size < TAPS or np.isin(lattice, k).mean() < 0.9:
+        covered = valid[j, first::spacing]
+        if covered.size < TAPS or covered.mean() < 0.9:
             est[j] = _linear(carriers, k, ht[j, k])
         else:
             groups.setdefault(first, []).append(j)
     for first, rows in groups.items():
         lattice = np.arange(first, n, spacing)
-        h_l = np.stack([_linear(lattice, np.flatnonzero(valid[j]), ht[j, valid[j]]) for j in rows])
+        h_l = ht[rows][:, lattice]  # exact on the lattice's pilots; the few it lacks filled in
+        for r, j in enumerate(rows):
+            if not valid[j, lattice].all():
+                h_l[r] = _linear(lattice, np.flatnonzero(valid[j]), ht[j, valid[j]])
         start = np.clip((carriers - first) // spacing - TAPS // 2 + 1, 0, lattice.size - TAPS)
         w = taps[carriers - first - spacing * start + spacing - 1]
-        acc = np.zeros((len(rows), n), np.complex128)
+        acc = np.zeros((len(rows), n), np.complex64)
         for i in range(TAPS):
             acc += w[:, i] * h_l[:, start + i]
         est[rows] = acc
