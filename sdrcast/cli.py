@@ -150,6 +150,8 @@ def cmd_sweep(args) -> int:
     params = {"link": args.link, "snrs": parse_range(args.snr), "frames": args.frames,
               "min_errors": args.min_errors, "batch_frames": args.batch_frames,
               "seed": args.seed, "order": args.order, "channel": channel}
+    if args.link == "fembms" and args.fembms:
+        params["fembms"] = args.fembms
     if args.link == "dtmb" and args.dtmb:
         from sdrcast.config import load_mapping
 
@@ -233,6 +235,7 @@ EXAMPLES = {
         sdrcast sweep reference-ldpc --snr 4:12:0.5 --channel tu6 --doppler 30 --frames 1000 --out tu6
         sdrcast sweep reference --snr 10:30:2 --cluster tcp://scheduler:8786 --out big
         sdrcast sweep dtmb --dtmb mode5 --snr 14:20:0.5 --frames 200 --out dtmb-mode5
+        sdrcast sweep fembms --fembms 5mhz_1k25_mcs20 --snr 14:22:1 --frames 600 --out fembms-mcs20
     """,
     "tx": """
         sdrcast tx dtmb --preset mode6 --input in.ts --output dtmb.sigmf-data
@@ -309,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("link", choices=sweep_links())
     p.add_argument("--dtmb", help="DTMB preset (mode1..mode7) or config file (default: PN420 "
                    "64QAM 0.6, interleaver mode 1)")
+    p.add_argument("--fembms", help="FeMBMS preset (default 5mhz_1k25_mcs9)")
     p.add_argument("--snr", required=True, help="Es/N0 dB as START:STOP:STEP or a comma list")
     p.add_argument("--channel", default="awgn", help="awgn, or a profile: tu6 ra6 epa eva etu "
                    "echo_0db sfn_long or a JSON file")

@@ -44,6 +44,7 @@ STANDARDS: dict[str, Standard] = {s.name: s for s in (
              tx="sdrcast.flowgraphs.fembms_tx",
              tx_help="LTE-based 5G Broadcast / FeMBMS (36.211-36.331 Rel-14..17), MBMS-dedicated carrier",
              rx="sdrcast.flowgraphs.fembms_rx", rx_help="FeMBMS captures: no configuration, IP out",
+             sweep="sdrcast.analysis.links:run_fembms",
              demo="sdrcast.flowgraphs.demo:run_fembms", detect="sdrcast.phy.fembms.acquisition:detect"),
 )}
 

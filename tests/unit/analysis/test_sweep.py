@@ -59,3 +59,14 @@ def test_dtmb_link_waterfall(tmp_path):
         low, high = run_sweep(params, tmp_path, ex, progress=False)
     assert low["frame_errors"] == low["frames"] and low["ber"] > 1e-2
     assert high["frame_errors"] == 0 and high["bits"] == 4 * 9 * 188 * 8
+
+
+def test_fembms_link_waterfall(tmp_path):
+    """One scheduling period per point: below threshold nothing comes through (counted, not
+    hidden), above it every transport block and byte."""
+    params = {"link": "fembms", "snrs": [-2.0, 10.0], "frames": 300, "min_errors": 1,
+              "batch_frames": 300, "seed": 1, "channel": {}}
+    with ThreadPoolExecutor(1) as ex:
+        low, high = run_sweep(params, tmp_path, ex, progress=False)
+    assert low["frame_errors"] == low["frames"] == 312 and low["ber"] > 0.3
+    assert high["frame_errors"] == 0 and high["bit_errors"] == 0 and high["bits"] > 1_000_000
