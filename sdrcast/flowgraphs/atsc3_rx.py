@@ -33,22 +33,14 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 def run_from_args(args) -> int:
     from sdrcast.errors import ConfigError
-    from sdrcast.flowgraphs.common import NothingProduced, capture, check_writable, is_live, to_json
+    from sdrcast.flowgraphs.common import NothingProduced, read_capture, write_report
     from sdrcast.phy.atsc3.receiver import Atsc3Receiver
     from sdrcast.runtime import run_block
-    from sdrcast.sdr_io import open_sink, open_source
+    from sdrcast.sdr_io import open_sink
     from sdrcast.sdr_io.payload import write_pcap
 
-    check_writable(args.report)
-    if is_live(args.input) and not args.duration:
-        raise ConfigError(f"--input {args.input}: a live source needs --duration S (the ATSC 3.0 "
-                          "receiver decodes a capture of S seconds; streaming is to come)")
-    src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, timeout=args.timeout)
-    iq = capture(src, int(round(args.duration * (src.sample_rate or args.rate)))
-                 if args.duration else None)
-    if iq.size == 0:
-        raise NothingProduced(f"{args.input}: no samples")
-    payload, rep = Atsc3Receiver(src.sample_rate or args.rate, max_cfo_hz=args.max_cfo,
+    iq, rate = read_capture(args, "ATSC 3.0")
+    payload, rep = Atsc3Receiver(rate, max_cfo_hz=args.max_cfo,
                                  ip_plps=(args.plp,) if args.ip else ()).demodulate(iq)
     plp = next(iter(payload)) if args.plp is None else args.plp
     if plp not in payload:
@@ -66,9 +58,7 @@ def run_from_args(args) -> int:
           file=sys.stderr)
     for i, c in rep["plps"].items():
         print(f"PLP {i}: " + ", ".join(f"{k} {v}" for k, v in c.items()), file=sys.stderr)
-    if args.report:
-        with open(args.report, "w") as f:
-            f.write(to_json(rep))
+    write_report(args.report, rep)
     if not len(data):
         raise NothingProduced(f"ATSC 3.0 found, but PLP {plp} delivered nothing")
     return 0

@@ -137,6 +137,24 @@ def capture(src, samples: int | None = None) -> np.ndarray:
     return sink.result().data.astype(np.complex64)
 
 
+def read_capture(args, standard: str) -> tuple[np.ndarray, float]:
+    """What a capture receiver decodes: ``--input`` read whole (a live source: ``--duration``
+    seconds of it) at ``--rate`` unless the input says its rate -> (samples, rate). The report
+    path is checked first, so a long capture is not lost to an unwritable ``--report``."""
+    from sdrcast.sdr_io import open_source
+
+    check_writable(args.report)
+    if is_live(args.input) and not args.duration:
+        raise ConfigError(f"--input {args.input}: a live source needs --duration S (the {standard} "
+                          "receiver decodes a capture of S seconds; streaming is to come)")
+    src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, timeout=args.timeout)
+    rate = src.sample_rate or args.rate
+    iq = capture(src, int(round(args.duration * rate)) if args.duration else None)
+    if iq.size == 0:
+        raise NothingProduced(f"{args.input}: no samples")
+    return iq, rate
+
+
 def write_report(path: str | None, report: dict) -> None:
     if path:
         Path(path).write_text(to_json(report))

@@ -61,20 +61,10 @@ def emit(packets: list[bytes], output: str) -> None:
 
 
 def run_from_args(args) -> int:
-    from sdrcast.errors import ConfigError
-    from sdrcast.flowgraphs.common import NothingProduced, capture, check_writable, is_live, to_json
+    from sdrcast.flowgraphs.common import NothingProduced, read_capture, write_report
     from sdrcast.phy.fembms.receiver import FembmsReceiver
-    from sdrcast.sdr_io import open_source
 
-    check_writable(args.report)
-    if is_live(args.input) and not args.duration:
-        raise ConfigError(f"--input {args.input}: a live source needs --duration S (the FeMBMS "
-                          "receiver decodes a capture of S seconds; streaming is to come)")
-    src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, timeout=args.timeout)
-    rate = src.sample_rate or args.rate
-    iq = capture(src, int(round(args.duration * rate)) if args.duration else None)
-    if iq.size == 0:
-        raise NothingProduced(f"{args.input}: no samples")
+    iq, rate = read_capture(args, "FeMBMS")
     packets, rep = FembmsReceiver(rate).demodulate(iq)
     emit(packets, args.output)
     f = rep["fec"]
@@ -84,9 +74,7 @@ def run_from_args(args) -> int:
           f"{f['mch']['blocks'] - f['mch']['errors']}/{f['mch']['blocks']} blocks; IP packets "
           f"{rep['payload']['packets']} {rep['payload']['per_lcid']}, RLC SNs lost "
           f"{rep['payload']['lost_sn']}", file=sys.stderr)
-    if args.report:
-        with open(args.report, "w") as fh:
-            fh.write(to_json(rep))
+    write_report(args.report, rep)
     if not packets:
         raise NothingProduced("FeMBMS cell found, but no IP packet delivered")
     return 0

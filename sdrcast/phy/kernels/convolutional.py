@@ -8,14 +8,7 @@ takes c(i - j) (the octal generator read from its least significant end, reverse
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True, nogil=True)
-def _parity(v):
-    p = 0
-    while v:
-        p ^= 1
-        v &= v - 1
-    return p
+from sdrcast.phy.kernels.prbs import _parity
 
 
 @njit(cache=True, nogil=True)
