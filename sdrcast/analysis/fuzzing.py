@@ -99,7 +99,65 @@ def _ipv4(rng: np.random.Generator) -> None:
     split_datagrams(np.frombuffer(_random_bytes(rng, 200), np.uint8))
 
 
+def _mutated(rng: np.random.Generator, valid: bytes) -> bytes:
+    """``valid`` with a few bytes changed and maybe cut short: past the first checks."""
+    b = bytearray(valid)
+    for _ in range(int(rng.integers(1, 4))):
+        b[int(rng.integers(0, len(b)))] = int(rng.integers(0, 256))
+    return bytes(b[:int(rng.integers(0, len(b) + 1))])
+
+
+@cache
+def _fembms_samples() -> dict[str, bytes]:
+    from sdrcast.mac.fembms import mch, rrc
+
+    mcch = rrc.mbsfn_area_configuration(
+        mcc="901", mnc="56", common_sf_alloc=63, common_sf_alloc_period="rf32",
+        pmchs=(rrc.PmchInfo(311, 9, "rf32", (rrc.Session(b"\0\1\2", 0, 2),)),))
+    sib = rrc.sib1_mbms(mcc="901", mnc="56", tac=1, cell_identity=1, band=20, area_id=1,
+                        non_mbsfn_region="s2", mcch_repetition="rf32", mcch_offset=0,
+                        mcch_modification="rf512", mcch_subframes=32, signalling_mcs="n2",
+                        numerology="1.25")
+    pdu = mch.pack([(mch.LCID_MSI, mch.msi([(2, 311)])), (mch.LCID_MCCH, b"\0" + mcch),
+                    (2, bytes(300))], 501)
+    return {"mcch": mcch, "sib": sib, "pdu": pdu}
+
+
+def _fembms_mac(rng: np.random.Generator) -> None:
+    from sdrcast.mac.fembms import mch
+
+    pdu = _random_bytes(rng, 600) if rng.random() < 0.3 else _mutated(rng, _fembms_samples()["pdu"])
+    for lcid, body in mch.unpack(pdu).elements:
+        if lcid == mch.LCID_MSI:
+            mch.parse_msi(body)
+
+
+def _fembms_rlc(rng: np.random.Generator) -> None:
+    from sdrcast.mac.fembms.rlc import RlcUmRx
+
+    rx = RlcUmRx()
+    for _ in range(int(rng.integers(1, 6))):
+        rx.push(_random_bytes(rng, 40))
+
+
+def _fembms_rrc(rng: np.random.Generator) -> None:
+    from sdrcast.mac.fembms import rrc
+
+    kind = "mcch" if rng.random() < 0.5 else "sib"
+    data = _random_bytes(rng, 40) if rng.random() < 0.3 else _mutated(rng, _fembms_samples()[kind])
+    (rrc.parse_mcch if kind == "mcch" else rrc.parse_sib1_mbms)(data)
+
+
+def _fembms_dci(rng: np.random.Generator) -> None:
+    from sdrcast.phy.fembms.pdsch import parse_dci_1a
+
+    n_rb = int(rng.choice([6, 15, 25, 50, 75, 100]))
+    parse_dci_1a(rng.integers(0, 2, int(rng.integers(0, 30)), np.uint8), n_rb)
+
+
 TARGETS: dict[str, Callable[[np.random.Generator], None]] = {
+    "fembms.mch.unpack+parse_msi": _fembms_mac, "fembms.RlcUmRx": _fembms_rlc,
+    "fembms.rrc.parse_mcch/sib1": _fembms_rrc, "fembms.parse_dci_1a": _fembms_dci,
     "pmt.deserialize": _pmt, "zmq.decode_tag_header": _tag_header,
     "l1.parse_l1_basic": _l1_basic, "l1.parse_l1_detail": _l1_detail,
     "baseband.payload+depacketizer": _baseband, "alp.Decapsulator": _alp,

@@ -116,17 +116,24 @@ def _decode(obj, data: bytes, what: str) -> dict:
     return obj.get_val()
 
 
+def _choice(val: dict, path: tuple[str, ...], what: str):
+    """Walk ``val["message"]`` through CHOICE alternatives named ``path``; ParseError when the
+    message holds another alternative."""
+    node = val.get("message") if isinstance(val, dict) else None
+    for name in path:
+        if not (isinstance(node, tuple) and len(node) == 2 and node[0] == name):
+            raise ParseError(f"{what}: not a {'/'.join(path)} message")
+        node = node[1]
+    if not isinstance(node, dict):
+        raise ParseError(f"{what}: empty {path[-1]}")
+    return node
+
+
 def parse_sib1_mbms(data: bytes) -> dict:
     val = _decode(_asn1().BCCH_DL_SCH_Message_MBMS, data, "SIB1-MBMS")
-    kind, body = val["message"][1]
-    if kind != "systemInformationBlockType1-MBMS-r14":
-        raise ParseError(f"BCCH-DL-SCH-Message-MBMS carries {kind}; "
-                         "expected systemInformationBlockType1-MBMS-r14")
-    return body
+    return _choice(val, ("c1", "systemInformationBlockType1-MBMS-r14"), "SIB1-MBMS")
 
 
 def parse_mcch(data: bytes) -> dict:
     val = _decode(_asn1().MCCH_Message, data, "MCCH")
-    if val["message"][0] != "c1" or val["message"][1][0] != "mbsfnAreaConfiguration-r9":
-        raise ParseError("MCCH message is not an MBSFNAreaConfiguration-r9")
-    return val["message"][1][1]
+    return _choice(val, ("c1", "mbsfnAreaConfiguration-r9"), "MCCH")

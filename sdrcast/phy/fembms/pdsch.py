@@ -37,6 +37,9 @@ def dci_1a(n_rb: int, start: int, length: int, mcs: int, rv: int, n_prb_1a: int 
 def parse_dci_1a(bits: np.ndarray, n_rb: int) -> dict:
     """DCI format 1A bits (SI-RNTI) -> {start, length, mcs, rv, n_prb_1a} (localized only)."""
     w = int(np.ceil(np.log2(n_rb * (n_rb + 1) / 2)))
+    if len(bits) < w + 15:
+        raise ParseError(f"DCI 1A of {len(bits)} bits: {n_rb} RBs need at least {w + 15}")
+
     def val(a, n):
         return int("".join(map(str, bits[a:a + n])), 2)
     if bits[0] != 1 or bits[1] != 0:

@@ -121,15 +121,14 @@ def _receive(iq: np.ndarray, rate: float, iterations: int) -> tuple[list[bytes],
         if info is None:
             fec["sib"][1] += 1
             sib_msg = _system_information(sub[k], rate, cell.pci, n_rb, normal, cp_name)
-            if sib_msg is None:
+            info = _area(sib_msg)
+            if info is None:
                 fec["sib"][0] += 1
-            else:
-                info = rrc.parse_sib1_mbms(sib_msg)
     if sfn0 is None:
         raise SyncLost(f"PCI {cell.pci} found, but no MIB-MBMS decoded in {n_sub // 40 + 1} CAS")
     if info is None:
-        raise SyncLost(f"PCI {cell.pci}, {n_rb} RBs: no SIB1-MBMS decoded")
-    area = info["systemInformationBlockType13-r14"]["mbsfn-AreaInfoList-r9"][0]
+        raise SyncLost(f"PCI {cell.pci}, {n_rb} RBs: no SIB1-MBMS with an MBSFN area decoded")
+    area = info
     num = SCS_NAMES[area.get("subcarrierSpacingMBMS-r14")]
     mcch_cfg = area["mcch-Config-r9"]
     area_id = area["mbsfn-AreaId-r9"]
@@ -168,9 +167,9 @@ def _receive(iq: np.ndarray, rate: float, iterations: int) -> tuple[list[bytes],
     data_mcs = None  # from the first MCCH that decodes
     for i in (i for i in range(len(grids)) if occasion[i]):
         tb = decode(i, [signalling])[0]
-        mcch_cfg_found = _mcch_in(tb) if tb is not None else None
-        if mcch_cfg_found is not None:
-            data_mcs = mcch_cfg_found["pmch-InfoList-r9"][0]["pmch-Config-r9"]["dataMCS-r9"]
+        pmch = _pmch_of(_mcch_in(tb)) if tb is not None else None
+        if pmch is not None:
+            data_mcs = pmch["pmch-Config-r9"]["dataMCS-r9"]
             break
     tries = [[signalling] if occasion[i] or data_mcs is None else [data_mcs, signalling]
              for i in range(len(grids))]
@@ -196,12 +195,11 @@ def _receive(iq: np.ndarray, rate: float, iterations: int) -> tuple[list[bytes],
         for lcid, body in elements:
             if lcid == mch.LCID_MCCH:
                 fec["mcch"][1] += 1
-                cfg = _mcch_in(tb)
-                if cfg is None:
+                pmch = _pmch_of(_mcch_in(tb))
+                if pmch is None:
                     fec["mcch"][0] += 1
                     continue
                 mcch_msg = body
-                pmch = cfg["pmch-InfoList-r9"][0]
                 period = int(pmch["pmch-Config-r9"]["mch-SchedulingPeriod-r9"].removeprefix("rf"))
                 for s_ in pmch["mbms-SessionInfoList-r9"]:
                     rlc.setdefault(s_["logicalChannelIdentity-r9"], RlcUmRx())
@@ -267,6 +265,32 @@ def _system_information(x, rate, pci, n_rb, normal, cp_name) -> bytes | None:
         return None
     si = SiPdsch(pci, n_rb, normal, cfi, d["start"], d["length"], d["mcs"], d["n_prb_1a"])
     return si.decode(eq[si.res], nv[si.res], d["rv"])
+
+
+def _area(sib: bytes | None) -> dict | None:
+    """The first MBSFN area SIB1-MBMS announces (its SIB13), None if it has none or does not
+    decode; every field the receiver reads checked here."""
+    if sib is None:
+        return None
+    try:
+        area = rrc.parse_sib1_mbms(sib)["systemInformationBlockType13-r14"]["mbsfn-AreaInfoList-r9"][0]
+        m = area["mcch-Config-r9"]
+        _ = (area["mbsfn-AreaId-r9"], m["signallingMCS-r9"], m["sf-AllocInfo-r9"][0],
+             m["mcch-RepetitionPeriod-r9"], m["mcch-Offset-r9"])
+        return area
+    except (ParseError, KeyError, IndexError, TypeError):
+        return None
+
+
+def _pmch_of(mcch: dict | None) -> dict | None:
+    """The first PMCH of an MBSFNAreaConfiguration, None without one (fields checked)."""
+    try:
+        pmch = mcch["pmch-InfoList-r9"][0]
+        _ = (pmch["pmch-Config-r9"]["dataMCS-r9"], pmch["pmch-Config-r9"]["mch-SchedulingPeriod-r9"],
+             [s["logicalChannelIdentity-r9"] for s in pmch["mbms-SessionInfoList-r9"]])
+        return pmch
+    except (KeyError, IndexError, TypeError):
+        return None
 
 
 def _mcch_in(tb: bytes) -> dict | None:
