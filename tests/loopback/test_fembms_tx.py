@@ -138,3 +138,22 @@ def test_pmch_beyond_the_table_refused():
         PmchConfig(data_mcs=29)
     with pytest.raises(ConfigError, match="sf_alloc_end"):
         FembmsConfig(pmchs=(PmchConfig(sf_alloc_end=400),))
+
+
+def test_output_resampled_to_a_radio_rate():
+    """--rate 10e6 (e.g. a HackRF): the carrier resampled, its length and band as they should
+    be; resampled back to the standard rate it is received packet for packet."""
+    from dataclasses import replace
+
+    from sdrcast.analysis.metrics import occupied_bandwidth
+    from sdrcast.phy.fembms.receiver import FembmsReceiver
+    from sdrcast.phy.resample import Resampler
+
+    cfg = FembmsConfig.preset("5mhz_1k25_mcs9")
+    packets = _packets(60, seed=2)
+    iq = FembmsTransmitter(replace(cfg, sample_rate=10e6)).modulate([(1, p) for p in packets])
+    assert abs(iq.size - 0.32 * 10e6) < 100
+    assert 4.3e6 < occupied_bandwidth(iq, 10e6)["bandwidth_hz"] < 4.6e6
+    back = Resampler.from_rates(10e6, cfg.rate)(iq)
+    got, _ = FembmsReceiver(cfg.rate).demodulate(back)
+    assert got == packets
