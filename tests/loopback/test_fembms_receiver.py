@@ -109,3 +109,37 @@ def test_channels_a_receiver_meets(channel, tmp_path):
         np.concatenate([np.zeros(3000, np.complex64), iq]))
     got, rep = FembmsReceiver(cfg.rate).demodulate(y)
     assert got == packets, rep["fec"]
+
+
+def test_streaming_in_small_pieces_with_bounded_memory():
+    cfg = FembmsConfig.preset("5mhz_1k25_mcs9")
+    packets = _packets(150, seed=5)
+    iq = FembmsTransmitter(cfg).modulate([(1, p) for p in packets])
+    y = ChannelEmulator(ChannelConfig(sample_rate=cfg.rate, snr_db=15.0, cfo_hz=2e3, seed=1))(
+        np.concatenate([np.zeros(1234, np.complex64), iq]))
+    rx, got, most = FembmsReceiver(cfg.rate), [], 0
+    for i in range(0, y.size, 76_800):  # 10 ms at a time
+        got += rx.push(y[i:i + 76_800])
+        most = max(most, rx.buf.size)
+    got += rx.flush()
+    assert got == packets
+    assert most <= 3 * 40 * 7680  # about two 40 ms blocks kept, never the stream
+
+
+def test_lost_and_found_again_after_a_gap():
+    """A 250 ms hole in the signal: the cell is lost (counted), found again, and every packet
+    sent outside the hole's scheduling period comes out."""
+    cfg = FembmsConfig.preset("5mhz_1k25_mcs9")
+    tx = FembmsTransmitter(cfg)
+    first, second = _packets(60, seed=6), _packets(60, seed=7)
+    a = tx.modulate([(1, p) for p in first])  # one 320 ms period each
+    b = tx.modulate([(1, p) for p in second])
+    hole = round(0.25 * cfg.rate)
+    y = np.concatenate([a, np.zeros(hole, np.complex64), b[hole:]])
+    y = ChannelEmulator(ChannelConfig(sample_rate=cfg.rate, snr_db=15.0, seed=2))(y)
+    rx = FembmsReceiver(cfg.rate)
+    got = rx.push(y) + rx.flush()
+    rep = rx.report()
+    assert got[:len(first)] == first
+    assert rep["sync_losses"] >= 1 and rep["acquisitions"] == 2
+    assert [t[1] for t in rep["transitions"]][-2:] == ["lost", "tracking"]

@@ -1,25 +1,26 @@
-"""The FeMBMS receiver (first version: whole captures): from IQ with no configuration to the
-IP packets of every MTCH.
+"""The FeMBMS receiver: from IQ with no configuration to the IP packets of every MTCH, streaming.
 
-1. Cell search (``acquisition.search``): PCI, cyclic prefix, a CAS start, the carrier offset
-   to within a few hundred Hz; the capture is turned back by it.
-2. Each CAS (every 40 ms): the channel from the CRS (``phy/ofdm/estimation``), PBCH in the
-   72 central subcarriers (trying the four segments) -> MIB-MBMS: bandwidth and SFN; PCFICH ->
-   CFI; PDCCH common search space -> DCI 1A with SI-RNTI; PDSCH -> SIB1-MBMS with SIB13
-   (pycrate) -> the MBSFN area, numerology, MCCH schedule and signalling MCS.
-3. The residual carrier offset from the cyclic prefixes of the MBSFN symbols (a fraction of
-   their subcarrier spacing), then every MBSFN subframe: the channel from the MBSFN RS joined
-   over consecutive subframes (the RS alternate between two subcarrier sets), PMCH decoding at
-   the signalling MCS or the MCCH's data MCS (the CRC tells), MAC demultiplexing, the MCCH
-   (MBSFNAreaConfiguration) -> the MTCHs, MSI, RLC UM reassembly (restarting each MCH
-   scheduling period, as the transmitter does) -> IP packets.
+``push(iq)`` takes samples as they come and returns the IP packets completed; memory stays
+bounded (the samples of about two 40 ms blocks). Stages:
 
-Streaming (bounded memory, tracking, re-acquisition) is issue 13's next step: ``push`` keeps
-the capture until ``flush``.
+1. Cell search (``acquisition.search``) on 45 ms of input: PCI, cyclic prefix, a CAS start,
+   the carrier offset to within a few hundred Hz (searched over +-50 kHz). Input searched in
+   vain is dropped and counted.
+2. Then block by block, 40 ms from each CAS, turned back by the carrier offset (phase
+   continuous): the PSS found again within a few samples of where it should be (the sample
+   clock drifts), the CAS equalised from its CRS -> PBCH (four segments tried) -> MIB-MBMS
+   (bandwidth, SFN); until read, PCFICH -> PDCCH -> DCI 1A with SI-RNTI -> SIB1-MBMS with
+   SIB13 (pycrate) -> MBSFN area, numerology, MCCH schedule, signalling MCS.
+3. The block's 39 MBSFN subframes: the residual offset from their cyclic prefixes (it corrects
+   this block and the next), one transform, the channel from the MBSFN RS joined across the
+   subframes and Wiener-filtered; the MCCH occasions first (signalling MCS), then every PMCH on
+   the pool at the MCCH's data MCS (the signalling MCS where the CRC says so); in order: MAC,
+   MCCH, MSI, RLC UM per LCID (restarting each scheduling period) -> IP packets.
+4. Three blocks in a row without the PSS: the cell is lost (counted with the samples it
+   covered) and searched for again.
 """
 from __future__ import annotations
 
-import dataclasses
 from functools import cache
 
 import numpy as np
@@ -27,9 +28,9 @@ import numpy as np
 from sdrcast.errors import ParseError, SyncLost
 from sdrcast.mac.fembms import mch, rrc
 from sdrcast.mac.fembms.rlc import RlcUmRx
-from sdrcast.phy.contracts import Receiver, ReceiverReport
+from sdrcast.phy.contracts import Receiver, ReceiverReport, SyncStateMachine
 from sdrcast.phy.fembms import control, pbch, signals
-from sdrcast.phy.fembms.acquisition import search
+from sdrcast.phy.fembms.acquisition import Cell, _decimate, _pss_time, search
 from sdrcast.phy.fembms.numerology import numerology
 from sdrcast.phy.fembms.pdsch import SiPdsch, dci_1a, parse_dci_1a
 from sdrcast.phy.fembms.pmch import Pmch
@@ -38,193 +39,286 @@ from sdrcast.phy.kernels.mix import mix
 from sdrcast.phy.kernels.prbs import gold
 from sdrcast.phy.ofdm.estimation import equalise
 from sdrcast.phy.parallel import parallel_map
+from sdrcast.phy.sync import normalised_xcorr
 
 SCS_NAMES = {"kHz7dot5": "7.5", "kHz1dot25": "1.25", None: "15e"}
 SIGNALLING = {"n2": 2, "n7": 7, "n13": 13, "n19": 19}
 MCCH_BITS = (1, 2, 3, 6, 7, 8)  # sf-AllocInfo-r9 bit 5..0 -> subframe
+LOST_AFTER = 3  # blocks in a row without the PSS
+MAX_WAITING = 2  # blocks kept until an SFN and the SI are known
+TRACK = 24  # samples at 1.92 Msps the PSS is looked for around where it should be
 
 
 class FembmsReceiver(Receiver):
-    """``FembmsReceiver(sample_rate).demodulate(iq) -> (ip_packets, report)``."""
+    """``FembmsReceiver(sample_rate)``: ``push(iq) -> ip_packets``, ``flush()``, ``report()``;
+    ``demodulate(iq) -> (ip_packets, report)``."""
 
     standard = "fembms"
     no_signal = "no FeMBMS cell found"
 
     def __init__(self, sample_rate: float, iterations: int = 6):
         self.rate, self.iterations = sample_rate, iterations
-        self.buffer: list[np.ndarray] = []
-        self.samples = 0
-        self._report = ReceiverReport("fembms")
-        self._synced = False
+        self.per = round(sample_rate / 1000)
+        self.block = 40 * self.per
+        self.buf = np.zeros(0, np.complex64)
+        self.buf_at = 0  # absolute index of buf[0]
+        self.state = SyncStateMachine()
+        self.cell: Cell | None = None
+        self.cas_at = 0  # absolute index of the next CAS
+        self.search_from = 0  # absolute index where the next cell search starts
+        self.cfo = 0.0
+        self.sfn: int | None = None  # SFN of the next CAS
+        self.misses = 0
+        self.n_rb: int | None = None
+        self.area: dict | None = None
+        self.sib: bytes | None = None
+        self.data_mcs: int | None = None
+        self.period: int | None = None
+        self.mcch: bytes | None = None
+        self.rlc: dict[int, RlcUmRx] = {}
+        self.waiting: list[np.ndarray] = []
+        self.fec = {k: [0, 0] for k in ("cas", "sib", "mcch", "mch")}
+        self.iterations_run: list[int] = []
+        self.noise: list[float] = []
+        self.per_lcid: dict[int, int] = {}
+        self.counters = {"samples_in": 0, "samples_searched_in_vain": 0, "acquisitions": 0,
+                         "sync_losses": 0, "blocks": 0}
 
     @property
     def synced_once(self) -> bool:
-        return self._synced
+        return self.counters["acquisitions"] > 0
 
+    # streaming -------------------------------------------------------------------------
     def push(self, iq: np.ndarray) -> list[bytes]:
-        self.buffer.append(np.asarray(iq, np.complex64))
-        self.samples += np.size(iq)
-        self._report.samples_in = self.samples
-        return []
+        iq = np.asarray(iq, np.complex64)
+        self.counters["samples_in"] += iq.size
+        self.buf = np.concatenate([self.buf, iq]) if self.buf.size else iq.copy()
+        out: list[bytes] = []
+        while True:
+            if self.cell is None:
+                if not self._acquire():
+                    return out
+            elif self.buf_at + self.buf.size >= self.cas_at + self.block + 2 * self.per:
+                out += self._block(self.block)
+            else:
+                return out
 
     def flush(self) -> list[bytes]:
-        iq = np.concatenate(self.buffer) if self.buffer else np.zeros(0, np.complex64)
-        self.buffer = []
-        try:
-            packets, details = _receive(iq, self.rate, self.iterations)
-        except SyncLost:
-            self._report.sync_state = "lost" if self._synced else "searching"
+        """The rest of the input: a last partial block's whole subframes."""
+        if self.cell is None:
             return []
-        self._synced = True
-        r = self._report
-        r.sync_state, r.acquisitions, r.cfo_hz = "tracking", 1, details.pop("cfo_hz")
-        r.mer_db = details.pop("mer_db")
-        r.snr_db = r.mer_db
-        r.fec, r.payload, r.details = details.pop("fec"), details.pop("payload"), details
+        have = self.buf_at + self.buf.size - self.cas_at
+        subframes = min(40, have // self.per)
+        return self._block(subframes * self.per) if subframes > 1 else []
+
+    # acquisition -------------------------------------------------------------------------
+    def _acquire(self) -> bool:
+        """Search the next 45 ms; on success start from the earliest CAS still buffered (the
+        block before the one found is kept: its CAS may have been the faded one)."""
+        window = round(0.045 * self.rate)
+        at = max(self.search_from - self.buf_at, 0)
+        if self.buf.size - at < window:
+            return False
+        try:
+            cell = search(self.buf[at:at + window], self.rate)
+        except SyncLost:
+            self.counters["samples_searched_in_vain"] += self.block
+            self.search_from = self.buf_at + at + self.block
+            self._trim(self.search_from - self.block)
+            return True
+        self.cell, self.cfo, self.misses = cell, cell.cfo_hz, 0
+        found = self.buf_at + at + cell.subframe_start
+        self.cas_at = self.buf_at + (found - self.buf_at) % self.block
+        self.sfn, self.area, self.n_rb, self.waiting = None, None, None, []
+        self.counters["acquisitions"] += 1
+        self.state.to("tracking", self.cas_at)
+        return True
+
+    def _trim(self, keep_from: int) -> None:
+        cut = max(0, min(keep_from - self.buf_at, self.buf.size))
+        self.buf = self.buf[cut:]
+        self.buf_at += cut
+
+    def _samples(self, start: int, n: int) -> np.ndarray:
+        """``n`` samples from absolute index ``start`` (zeros past the input), turned back by
+        the carrier offset with the phase running on from sample 0."""
+        a = start - self.buf_at
+        x = self.buf[max(a, 0):a + n]
+        if x.size < n:
+            x = np.concatenate([np.zeros(max(-a, 0), np.complex64), x,
+                                np.zeros(n - x.size - max(-a, 0), np.complex64)])
+        return mix(x, -self.cfo * start / self.rate % 1.0, -self.cfo / self.rate)
+
+    def _track(self) -> bool:
+        """The PSS near where it should be: the CAS start moved by what the sample clock drifted;
+        False when it is not there."""
+        cell = self.cell
+        factor = round(self.rate / 1.92e6)
+        normal = cell.cp == "normal"
+        n_symb = 7 if normal else 6
+        cp = (9 if normal else 32) * factor  # at the input rate; normal CP: the first one longer
+        pss_at = self.cas_at + (n_symb - 1) * (128 * factor + cp) + cp + (factor if normal else 0)
+        x, _ = _decimate(self._samples(pss_at - TRACK * factor, (128 + 2 * TRACK) * factor), self.rate)
+        c = normalised_xcorr(x, _pss_time(cell.pci % 3))
+        k = int(np.argmax(c))
+        if c[k] < 0.3:
+            return False
+        self.cas_at += (k - TRACK) * factor
+        return True
+
+    # one block ---------------------------------------------------------------------------
+    def _block(self, length: int) -> list[bytes]:
+        self.counters["blocks"] += 1
+        if not self._track():
+            self.misses += 1
+            if self.misses >= LOST_AFTER:
+                self.counters["sync_losses"] += 1
+                self.state.to("lost", self.cas_at)
+                self.cell = None
+                self.search_from = self.cas_at
+                self._trim(self.cas_at)
+                return []
+        else:
+            self.misses = 0
+        x = self._samples(self.cas_at, length)
+        cell, per = self.cell, self.per
+        normal = cell.cp == "normal"
+        cp_name = "15" if normal else "15e"
+        self.fec["cas"][1] += 1
+        mib = _mib(x[:per], self.rate, cell.pci, normal, cp_name)
+        if mib is None:
+            self.fec["cas"][0] += 1
+        else:
+            bits, seg = mib
+            self.n_rb = [6, 15, 25, 50, 75, 100][int("".join(map(str, bits[:3])), 2) % 6]
+            self.sfn = (16 * int("".join(map(str, bits[3:9])), 2) + 4 * seg) % 1024
+        if self.n_rb is not None and self.area is None:
+            self.fec["sib"][1] += 1
+            self.sib = _system_information(x[:per], self.rate, cell.pci, self.n_rb, normal, cp_name)
+            self.area = _area(self.sib)
+            self.fec["sib"][0] += self.area is None
+        self.cas_at += self.block
+        self._trim(self.cas_at - 2 * per)
+        if self.area is None or self.sfn is None or length <= per:
+            # a faded first CAS: its block waits for the SFN and SI of the next ones
+            self.waiting = (self.waiting + [x])[-MAX_WAITING:]
+            if self.sfn is not None:
+                self.sfn = (self.sfn + 4) % 1024
+            return []
+        packets = []
+        for i, w in enumerate(self.waiting):
+            packets += self._mbsfn(w[per:], (self.sfn - 4 * (len(self.waiting) - i)) % 1024, 39)
+        self.waiting = []
+        packets += self._mbsfn(x[per:length], self.sfn, length // per - 1)
+        self.sfn = (self.sfn + 4) % 1024
         return packets
 
+    def _mbsfn(self, x: np.ndarray, sfn: int, count: int) -> list[bytes]:
+        area = self.area
+        num = SCS_NAMES[area.get("subcarrierSpacingMBMS-r14")]
+        nm = numerology(num)
+        n_fft, cp = nm.fft_size(self.rate), nm.prefixes(self.rate)[0]
+        sym = n_fft + cp
+        starts = [i * self.per + j * sym for i in range(count) for j in range(nm.symbols)]
+        fine = float(np.angle(sum(np.vdot(x[s:s + cp], x[s + n_fft:s + n_fft + cp]) for s in starts)))
+        fine *= self.rate / (2 * np.pi * n_fft)
+        x = mix(x, 0.0, -fine / self.rate)  # this block; and the next from its start
+        self.cfo += fine
+        mcfg = area["mcch-Config-r9"]
+        signalling = SIGNALLING[mcfg["signallingMCS-r9"]]
+        mcch_sfs = [sf for j, sf in enumerate(MCCH_BITS) if mcfg["sf-AllocInfo-r9"][0] >> (5 - j) & 1]
+        rep = int(mcfg["mcch-RepetitionPeriod-r9"].removeprefix("rf"))
+        when = [(sfn + (1 + i) // 10, (1 + i) % 10) for i in range(count)]
+        occasion = [s % rep == mcfg["mcch-Offset-r9"] and sf in mcch_sfs for s, sf in when]
+        grids = _mbsfn_block(x[:count * self.per], nm, num, self.n_rb, self.rate, area["mbsfn-AreaId-r9"],
+                             sfn, count)
+
+        def decode(i: int, tries: list[int]):
+            eq, nv, unit = grids[i]
+            its_all = []
+            for m in tries:
+                p = Pmch.cached(num, self.n_rb, area["mbsfn-AreaId-r9"], when[i][1], m)
+                got, ok, its = p.decode(eq.reshape(-1)[p.sub.flat_positions],
+                                        nv.reshape(-1)[p.sub.flat_positions], self.iterations)
+                its_all += its
+                if ok and any(got):  # all zeros passes the CRC: what a lost block decodes to
+                    return got, its_all, unit
+            return None, its_all, unit
+
+        if self.data_mcs is None:  # the MCCH first: it says the data MCS
+            for i in (i for i in range(count) if occasion[i]):
+                tb = decode(i, [signalling])[0]
+                pmch = _pmch_of(_mcch_in(tb)) if tb is not None else None
+                if pmch is not None:
+                    self.data_mcs = pmch["pmch-Config-r9"]["dataMCS-r9"]
+                    break
+        tries = [[signalling] if occasion[i] or self.data_mcs is None else [self.data_mcs, signalling]
+                 for i in range(count)]
+        decoded = parallel_map(lambda i: decode(i, tries[i]), list(range(count)), 2)
+        return self._link_layer(decoded, when)
+
+    def _link_layer(self, decoded, when) -> list[bytes]:
+        packets = []
+        for (tb, its, unit), (sfn, sf) in zip(decoded, when, strict=True):
+            if self.period and sfn % self.period == 0 and sf == 1:
+                for r in self.rlc.values():
+                    r.reset()  # SNs restart with each MCH scheduling period
+            self.fec["mch"][1] += 1
+            self.iterations_run += its
+            if tb is None:
+                self.fec["mch"][0] += 1
+                continue
+            self.noise.append(unit)  # at unit channel gain: the MER over the RS
+            try:
+                elements = mch.unpack(tb).elements
+            except ParseError:
+                self.fec["mch"][0] += 1
+                continue
+            for lcid, body in elements:
+                if lcid == mch.LCID_MCCH:
+                    self.fec["mcch"][1] += 1
+                    pmch = _pmch_of(_mcch_in(tb))
+                    if pmch is None:
+                        self.fec["mcch"][0] += 1
+                        continue
+                    self.mcch = body
+                    self.data_mcs = pmch["pmch-Config-r9"]["dataMCS-r9"]
+                    self.period = int(pmch["pmch-Config-r9"]["mch-SchedulingPeriod-r9"].removeprefix("rf"))
+                    for s in pmch["mbms-SessionInfoList-r9"]:
+                        self.rlc.setdefault(s["logicalChannelIdentity-r9"], RlcUmRx())
+                elif lcid in self.rlc:
+                    try:
+                        out = self.rlc[lcid].push(body)
+                    except ParseError:
+                        continue
+                    packets += out
+                    self.per_lcid[lcid] = self.per_lcid.get(lcid, 0) + len(out)
+        return packets
+
+    # reporting ---------------------------------------------------------------------------
     def report(self) -> dict:
-        return self._report.to_dict()
-
-
-def _receive(iq: np.ndarray, rate: float, iterations: int) -> tuple[list[bytes], dict]:
-    cell, window = None, round(0.045 * rate)
-    for at in range(0, max(iq.size - window, 0) + 1, round(0.04 * rate)):  # a faded CAS: the next
-        try:
-            cell = search(iq[at:at + window], rate)
-        except SyncLost:
-            continue
-        cell = dataclasses.replace(cell, subframe_start=cell.subframe_start + at)
-        break
-    if cell is None:
-        raise SyncLost(f"no LTE/FeMBMS cell in {iq.size / rate:.2f} s")
-    x = mix(iq, 0.0, -cell.cfo_hz / rate)
-    per = round(rate / 1000)
-    first = cell.subframe_start % (40 * per)  # the earliest CAS in the capture
-    n_sub = (x.size - first) // per
-    sub = [x[first + k * per:first + (k + 1) * per] for k in range(n_sub)]
-    cp_name = "15e" if cell.cp == "extended" else "15"
-    normal = cell.cp == "normal"
-    fec = {"cas": [0, 0], "sib": [0, 0], "mcch": [0, 0], "mch": [0, 0], "turbo_iterations": []}
-    info, sfn0, n_rb, sib_msg = None, None, None, None
-    for k in range(0, n_sub, 40):  # every CAS: MIB, then SI until it is read
-        fec["cas"][1] += 1
-        mib = _mib(sub[k], rate, cell.pci, normal, cp_name)
-        if mib is None:
-            fec["cas"][0] += 1
-            continue
-        bits, seg = mib
-        n_rb = [6, 15, 25, 50, 75, 100][int("".join(map(str, bits[:3])), 2)]
-        sfn = (16 * int("".join(map(str, bits[3:9])), 2) + 4 * seg) % 1024
-        if sfn0 is None:
-            sfn0 = (sfn - k // 10) % 1024
-        if info is None:
-            fec["sib"][1] += 1
-            sib_msg = _system_information(sub[k], rate, cell.pci, n_rb, normal, cp_name)
-            info = _area(sib_msg)
-            if info is None:
-                fec["sib"][0] += 1
-    if sfn0 is None:
-        raise SyncLost(f"PCI {cell.pci} found, but no MIB-MBMS decoded in {n_sub // 40 + 1} CAS")
-    if info is None:
-        raise SyncLost(f"PCI {cell.pci}, {n_rb} RBs: no SIB1-MBMS with an MBSFN area decoded")
-    area = info
-    num = SCS_NAMES[area.get("subcarrierSpacingMBMS-r14")]
-    mcch_cfg = area["mcch-Config-r9"]
-    area_id = area["mbsfn-AreaId-r9"]
-    signalling = SIGNALLING[mcch_cfg["signallingMCS-r9"]]
-    mcch_sfs = [sf for j, sf in enumerate(MCCH_BITS) if mcch_cfg["sf-AllocInfo-r9"][0] >> (5 - j) & 1]
-    mcch_rep = int(mcch_cfg["mcch-RepetitionPeriod-r9"].removeprefix("rf"))
-    # residual carrier offset from the MBSFN symbols' prefixes
-    nm = numerology(num)
-    n_fft, cps = nm.fft_size(rate), nm.prefixes(rate)
-    phases = []
-    for k in range(n_sub):
-        if k % 40:
-            s = sub[k][:cps[0] + n_fft]
-            phases.append(np.vdot(s[:cps[0]], s[n_fft:n_fft + cps[0]]))
-    fine = float(np.angle(np.sum(phases))) * rate / (2 * np.pi * n_fft)
-    x = mix(x, 0.0, -fine / rate)
-    sub = [x[first + k * per:first + (k + 1) * per] for k in range(n_sub)]
-    grids, mbsfn_k = _mbsfn_grids(sub, nm, num, n_rb, rate, area_id, sfn0)
-    when = [((sfn0 * 10 + k) // 10 % 1024, (sfn0 * 10 + k) % 10) for k in mbsfn_k]
-    occasion = [sfn % mcch_rep == mcch_cfg["mcch-Offset-r9"] and sf in mcch_sfs for sfn, sf in when]
-
-    def decode(i: int, tries: list[int]):
-        """Subframe ``i`` at each MCS of ``tries`` until its CRC holds: (TB or None, turbo
-        iterations, unit-gain noise)."""
-        eq, nv, unit = grids[i]
-        its_all = []
-        for m in tries:
-            p = Pmch.cached(num, n_rb, area_id, when[i][1], m)
-            got, ok, its = p.decode(eq.reshape(-1)[p.sub.flat_positions],
-                                    nv.reshape(-1)[p.sub.flat_positions], iterations)
-            its_all += its
-            if ok:
-                return got, its_all, unit
-        return None, its_all, unit
-
-    data_mcs = None  # from the first MCCH that decodes
-    for i in (i for i in range(len(grids)) if occasion[i]):
-        tb = decode(i, [signalling])[0]
-        pmch = _pmch_of(_mcch_in(tb)) if tb is not None else None
-        if pmch is not None:
-            data_mcs = pmch["pmch-Config-r9"]["dataMCS-r9"]
-            break
-    tries = [[signalling] if occasion[i] or data_mcs is None else [data_mcs, signalling]
-             for i in range(len(grids))]
-    decoded = parallel_map(lambda i: decode(i, tries[i]), list(range(len(grids))), 2)
-    packets, payload = [], {}
-    rlc: dict[int, RlcUmRx] = {}
-    period, mcch_msg, mer = None, None, []
-    for (tb, its, unit), (sfn, sf) in zip(decoded, when, strict=True):
-        if period and sfn % period == 0 and sf == 1:
-            for r in rlc.values():
-                r.reset()  # SNs restart with each MCH scheduling period
-        fec["mch"][1] += 1
-        fec["turbo_iterations"] += its
-        if tb is None:
-            fec["mch"][0] += 1
-            continue
-        mer.append(unit)  # noise at unit channel gain: MER over the RS
-        try:
-            elements = mch.unpack(tb).elements
-        except ParseError:
-            fec["mch"][0] += 1
-            continue
-        for lcid, body in elements:
-            if lcid == mch.LCID_MCCH:
-                fec["mcch"][1] += 1
-                pmch = _pmch_of(_mcch_in(tb))
-                if pmch is None:
-                    fec["mcch"][0] += 1
-                    continue
-                mcch_msg = body
-                period = int(pmch["pmch-Config-r9"]["mch-SchedulingPeriod-r9"].removeprefix("rf"))
-                for s_ in pmch["mbms-SessionInfoList-r9"]:
-                    rlc.setdefault(s_["logicalChannelIdentity-r9"], RlcUmRx())
-            elif lcid in rlc:
-                try:
-                    out = rlc[lcid].push(body)
-                except ParseError:
-                    continue
-                packets += out
-                payload.setdefault(lcid, 0)
-                payload[lcid] += len(out)
-    details = {
-        "pci": cell.pci, "cp": cell.cp, "n_rb": n_rb, "mbsfn_area": area_id, "numerology": num,
-        "sfn_first": sfn0, "cfo_hz": round(cell.cfo_hz + fine, 1),
-        "mer_db": round(float(10 * np.log10(1 / np.mean(mer))), 2) if mer else None,
-        "sib1_mbms": sib_msg.hex() if sib_msg else None, "data_mcs": data_mcs,
-        "signalling_mcs": signalling, "mcch": mcch_msg.hex() if mcch_msg else None,
-        "fec": {**{k: {"errors": v[0], "blocks": v[1], "bler": v[0] / v[1] if v[1] else None}
-                   for k, v in fec.items() if k != "turbo_iterations"},
-                "turbo_iterations_mean": round(float(np.mean(fec["turbo_iterations"])), 2)
-                if fec["turbo_iterations"] else None},
-        "payload": {"packets": len(packets), "per_lcid": payload,
-                    "lost_sn": sum(r.lost for r in rlc.values()),
-                    "dropped_segments": sum(r.dropped for r in rlc.values())}}
-    return packets, details
+        cell, area = self.cell, self.area
+        mer = round(float(10 * np.log10(1 / np.mean(self.noise))), 2) if self.noise else None
+        fec = {k: {"errors": v[0], "blocks": v[1], "bler": v[0] / v[1] if v[1] else None}
+               for k, v in self.fec.items()}
+        fec["turbo_iterations_mean"] = round(float(np.mean(self.iterations_run)), 2) \
+            if self.iterations_run else None
+        details = {"pci": cell.pci if cell else None, "cp": cell.cp if cell else None,
+                   "n_rb": self.n_rb, "mbsfn_area": area["mbsfn-AreaId-r9"] if area else None,
+                   "numerology": SCS_NAMES[area.get("subcarrierSpacingMBMS-r14")] if area else None,
+                   "data_mcs": self.data_mcs, "sib1_mbms": self.sib.hex() if self.sib else None,
+                   "mcch": self.mcch.hex() if self.mcch else None,
+                   "transitions": list(self.state.transitions),
+                   **{k: v for k, v in self.counters.items() if k not in ("acquisitions", "sync_losses",
+                                                                          "samples_in")}}
+        r = ReceiverReport("fembms", self.state.state, self.counters["samples_in"],
+                           self.counters["acquisitions"], self.counters["sync_losses"],
+                           cfo_hz=round(self.cfo, 1) if cell else None, snr_db=mer, mer_db=mer, fec=fec,
+                           payload={"packets": sum(self.per_lcid.values()), "per_lcid": dict(self.per_lcid),
+                                    "lost_sn": sum(r.lost for r in self.rlc.values()),
+                                    "dropped_segments": sum(r.dropped for r in self.rlc.values())},
+                           details=details)
+        return r.to_dict()
 
 
 def _cas_grid(x: np.ndarray, rate: float, n_rb: int, normal: bool, cp_name: str, pci: int):
@@ -314,26 +408,18 @@ def _rs_grid(num: str, n_rb: int, area: int, sf: int) -> np.ndarray:
     return a
 
 
-def _mbsfn_grids(sub, nm, num, n_rb, rate, area_id, sfn0):
-    """Every MBSFN subframe equalised: runs of subframes between two CAS estimated together
-    (their MBSFN RS joined in time), numerology ``num``."""
-    out, ks = [], []
-    n_sub = len(sub)
+def _mbsfn_block(x: np.ndarray, nm, num: str, n_rb: int, rate: float, area: int, sfn: int,
+                 count: int) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """The ``count`` MBSFN subframes after a CAS (``x`` starts at subframe 1 of frame ``sfn``),
+    demodulated through one transform and equalised together from their MBSFN RS joined in
+    time: [(grid, noise per cell, noise at unit gain)] per subframe."""
+    rows = nm.symbols
     width = nm.sc_per_rb * n_rb
-    for start in range(0, n_sub, 40):
-        run = [k for k in range(start + 1, min(start + 40, n_sub))]
-        if not run:
-            continue
-        rows = nm.symbols
-        # the run's subframes lie back to back: one transform for all of them
-        g = nm.demodulate(np.concatenate([sub[k] for k in run]), width, rate, rows * len(run))
-        a = np.concatenate([_rs_grid(num, n_rb, area_id, (sfn0 * 10 + k) % 10) for k in run])
-        gap = {"1.25": 2, "7.5": 6, "15e": 12}[num]  # symbols between visits of one RS carrier
-        spacing = {"1.25": 3, "7.5": 2, "15e": 1}[num]
-        cp = nm.prefixes(rate)[0]
-        eq, nv, unit = equalise(g, a, max_gap=gap, spacing=spacing,
-                                delays=(-cp / 16, cp * 1.05, nm.fft_size(rate)))
-        for i, k in enumerate(run):
-            out.append((eq[i * rows:(i + 1) * rows], nv[i * rows:(i + 1) * rows], unit))
-            ks.append(k)
-    return out, ks
+    g = nm.demodulate(x, width, rate, rows * count)
+    a = np.concatenate([_rs_grid(num, n_rb, area, (sfn * 10 + 1 + i) % 10) for i in range(count)])
+    gap = {"1.25": 2, "7.5": 6, "15e": 12}[num]  # symbols between visits of one RS carrier
+    spacing = {"1.25": 3, "7.5": 2, "15e": 1}[num]
+    cp = nm.prefixes(rate)[0]
+    eq, nv, unit = equalise(g, a, max_gap=gap, spacing=spacing,
+                            delays=(-cp / 16, cp * 1.05, nm.fft_size(rate)))
+    return [(eq[i * rows:(i + 1) * rows], nv[i * rows:(i + 1) * rows], unit) for i in range(count)]
