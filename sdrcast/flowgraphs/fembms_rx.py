@@ -1,15 +1,16 @@
-"""FeMBMS (LTE-based 5G Broadcast) reception of a capture: cell search, MIB-MBMS, SIB1-MBMS,
-MCCH, every MTCH's IP packets.
+"""FeMBMS (LTE-based 5G Broadcast) reception: cell search, MIB-MBMS, SIB1-MBMS, MCCH, every
+MTCH's IP packets — streaming, from a file, ZeroMQ or a radio.
 
     sdrcast rx fembms --input capture.sigmf-data --output services.pcap --report rx.json
     sdrcast rx fembms --input dump.cf32 --rate 7.68e6 --output udp://
-    sdrcast rx fembms --input zmq+sub://127.0.0.1:5555 --rate 7.68e6 --duration 2 --output -
+    sdrcast rx fembms --input soapy:driver=uhd --rate 7.68e6 --freq 626e6 --output udp:// --duration 60
 
-The whole capture is read, then ``FembmsReceiver`` decodes it with no configuration. Output:
-``x.pcap`` (raw IPv4), ``udp://`` (each packet's UDP payload re-sent to its own destination
-group and port, multicast TTL 1), ``udp://HOST:PORT`` (every payload to that address) or ``-``
-(the IPv4 datagrams back to back on stdout). What was found and every counter are printed,
-and with ``--report`` written as JSON.
+Samples flow through ``FembmsReceiver`` as they arrive (memory stays bounded); packets leave as
+they are completed: ``x.pcap`` (raw IPv4), ``udp://`` (each packet's UDP payload re-sent to its
+own destination group and port, multicast TTL 1), ``udp://HOST:PORT`` (every payload to that
+address) or ``-`` (the IPv4 datagrams back to back on stdout). A live source runs until
+``--duration`` or Ctrl-C. What was found and every counter are printed at the end, and with
+``--report`` written as JSON.
 """
 from __future__ import annotations
 
@@ -18,63 +19,117 @@ import socket
 import struct
 import sys
 
+from sdrcast.runtime import Chunk, Sink
+
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--input", required=True, help="capture (.sigmf, .cf32/.cs16/.cs8/.cu8), zmq…, soapy:…")
     ap.add_argument("--output", required=True, help="x.pcap, udp://, udp://host:port, or -")
     ap.add_argument("--rate", type=float, default=7.68e6, help="sample rate when the input does not say "
                     "(the bandwidth's standard rate, 1.92-30.72 Msps)")
+    ap.add_argument("--freq", type=float, help="radio centre frequency (Hz)")
+    ap.add_argument("--gain", help="radio gain dB or NAME=dB,…")
     ap.add_argument("--format", dest="in_format", choices=("cf32", "cs16", "cs8", "cu8"),
                     help="raw sample format when the extension does not say")
-    ap.add_argument("--duration", type=float, help="radios and network streams: receive S s, then decode")
+    ap.add_argument("--duration", type=float, help="stop after S s of input (live sources)")
     ap.add_argument("--timeout", type=float,
                     help="network sources: fail if no data arrives, end after S s idle")
     ap.add_argument("--report", help="write the report as JSON")
 
 
-def emit(packets: list[bytes], output: str) -> None:
-    """IPv4 datagrams to a pcap file, back out over UDP, or to stdout."""
-    if output.endswith(".pcap"):
-        from sdrcast.sdr_io.payload import write_pcap
+class PacketOutput:
+    """IPv4 datagrams out as they come: a pcap file, back over UDP, or stdout."""
 
-        write_pcap(output, packets)
-        return
-    if output == "-":
-        sys.stdout.buffer.write(b"".join(packets))
-        sys.stdout.buffer.flush()
-        return
-    if not output.startswith("udp://"):
+    def __init__(self, spec: str):
         from sdrcast.errors import ConfigError
 
-        raise ConfigError(f"--output {output!r}: use x.pcap, udp://, udp://HOST:PORT or -")
-    from sdrcast.sdr_io.payload import parse_udp
+        self.spec, self.file, self.sock, self.fixed = spec, None, None, None
+        if spec.endswith(".pcap"):
+            self.file = open(spec, "wb")  # noqa: SIM115 - closed by close()
+            self.file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
+        elif spec == "-":
+            self.file = sys.stdout.buffer
+        elif spec.startswith("udp://"):
+            from sdrcast.sdr_io.payload import parse_udp
 
-    fixed = parse_udp(output) if output != "udp://" else None
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+            self.fixed = parse_udp(spec) if spec != "udp://" else None
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+        else:
+            raise ConfigError(f"--output {spec!r}: use x.pcap, udp://, udp://HOST:PORT or -")
+
+    def write(self, packets: list[bytes]) -> None:
         for p in packets:
-            ihl = (p[0] & 0x0F) * 4
-            if p[9] != 17 or len(p) < ihl + 8:
-                continue  # not UDP: nothing to re-send
-            dst = (socket.inet_ntoa(p[16:20]), struct.unpack(">H", p[ihl + 2:ihl + 4])[0])
-            s.sendto(p[ihl + 8:], fixed or dst)
+            if self.sock is not None:
+                ihl = (p[0] & 0x0F) * 4
+                if p[9] == 17 and len(p) >= ihl + 8:  # UDP: its payload to where it was going
+                    dst = (socket.inet_ntoa(p[16:20]), struct.unpack(">H", p[ihl + 2:ihl + 4])[0])
+                    self.sock.sendto(p[ihl + 8:], self.fixed or dst)
+            elif self.spec == "-":
+                self.file.write(p)
+            else:
+                self.file.write(struct.pack("<IIII", 0, 0, len(p), len(p)) + p)
+        if self.file is not None:
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        elif self.file is not None and self.spec != "-":
+            self.file.close()
+
+
+class FembmsRxSink(Sink):
+    """Samples in, ``FembmsReceiver`` behind, IP packets out through ``PacketOutput``."""
+
+    def __init__(self, rate: float, output: PacketOutput, name: str = "fembms_rx"):
+        from sdrcast.phy.fembms.receiver import FembmsReceiver
+
+        super().__init__(name, rate)
+        self.rx, self.output, self.packets = FembmsReceiver(rate), output, 0
+
+    def _out(self, packets: list[bytes]) -> None:
+        self.output.write(packets)
+        self.packets += len(packets)
+        self.counters["ip_packets"] = self.packets
+
+    def consume(self, chunk: Chunk) -> None:
+        self._out(self.rx.push(chunk.data))
+
+    def finish(self) -> None:
+        self._out(self.rx.flush())
 
 
 def run_from_args(args) -> int:
-    from sdrcast.flowgraphs.common import NothingProduced, read_capture, write_report
-    from sdrcast.phy.fembms.receiver import FembmsReceiver
+    from sdrcast.errors import SyncLost
+    from sdrcast.flowgraphs.common import check_writable, finish, parse_gain, write_report
+    from sdrcast.runtime import Flowgraph, Head
+    from sdrcast.sdr_io import open_source
 
-    iq, rate = read_capture(args, "FeMBMS")
-    packets, rep = FembmsReceiver(rate).demodulate(iq)
-    emit(packets, args.output)
+    check_writable(args.report)
+    src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, freq=args.freq,
+                      gain=parse_gain(args.gain), timeout=args.timeout)
+    rate = src.sample_rate or args.rate
+    out = PacketOutput(args.output)
+    sink = FembmsRxSink(rate, out)
+    g = Flowgraph()
+    g.connect(src, *([Head(round(args.duration * rate))] if args.duration else []), sink)
+    try:
+        stats = g.run()
+    finally:
+        out.close()
+    rep = sink.rx.report()
+    write_report(args.report, rep)
+    if stats["interrupted"]:
+        return finish(stats, sink.packets, "")
+    if not sink.rx.synced_once:
+        raise SyncLost(f"{sink.rx.no_signal} in {args.input} ({rep['samples_in']} samples)")
     f = rep["fec"]
     print(f"FeMBMS PCI {rep['pci']} ({rep['cp']} CP), {rep['n_rb']} RBs, MBSFN area {rep['mbsfn_area']}, "
-          f"{rep['numerology']} kHz, carrier offset {rep['cfo_hz']:.1f} Hz, MER {rep['mer_db']} dB; "
+          f"{rep['numerology']} kHz, carrier offset {rep['cfo_hz']} Hz, MER {rep['mer_db']} dB; "
           f"CAS {f['cas']['blocks'] - f['cas']['errors']}/{f['cas']['blocks']}, MCH "
           f"{f['mch']['blocks'] - f['mch']['errors']}/{f['mch']['blocks']} blocks; IP packets "
           f"{rep['payload']['packets']} {rep['payload']['per_lcid']}, RLC SNs lost "
-          f"{rep['payload']['lost_sn']}", file=sys.stderr)
-    write_report(args.report, rep)
-    if not packets:
-        raise NothingProduced("FeMBMS cell found, but no IP packet delivered")
-    return 0
+          f"{rep['payload']['lost_sn']}; acquisitions {rep['acquisitions']}, losses {rep['sync_losses']}",
+          file=sys.stderr)
+    return finish(stats, sink.packets, "FeMBMS cell found, but no IP packet delivered")

@@ -143,3 +143,35 @@ def test_lost_and_found_again_after_a_gap():
     assert got[:len(first)] == first
     assert rep["sync_losses"] >= 1 and rep["acquisitions"] == 2
     assert [t[1] for t in rep["transitions"]][-2:] == ["lost", "tracking"]
+
+
+def test_cli_receives_a_live_zeromq_stream(tmp_path):
+    """A carrier looped into ZeroMQ by `sdrcast convert`; `sdrcast rx fembms` streams it for
+    --duration seconds and writes the packets as they complete."""
+    import socket
+    import subprocess
+    import sys
+
+    from sdrcast.sdr_io import write_samples
+    from sdrcast.sdr_io.payload import PcapSource
+
+    cfg = FembmsConfig.preset("5mhz_1k25_mcs9")
+    packets = _packets(40, seed=8)
+    write_samples(tmp_path / "c.cf32", FembmsTransmitter(cfg).modulate([(1, p) for p in packets]) * 0.2,
+                  cfg.rate)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tx = subprocess.Popen([sys.executable, "-m", "sdrcast", "convert", str(tmp_path / "c.cf32"),
+                           f"zmq+push://127.0.0.1:{port}", "--repeat", "--quiet"], stderr=subprocess.DEVNULL)
+    try:
+        r = subprocess.run([sys.executable, "-m", "sdrcast", "rx", "fembms", "--input",
+                            f"zmq+pull://127.0.0.1:{port}", "--rate", "7.68e6", "--duration", "1.0",
+                            "--timeout", "30", "--output", str(tmp_path / "o.pcap")],
+                           capture_output=True, text=True, timeout=300)
+    finally:
+        tx.terminate()
+        tx.wait(timeout=30)
+    assert r.returncode == 0, r.stderr
+    got = b"".join(bytes(c.data) for c in PcapSource(tmp_path / "o.pcap").generate())
+    assert got.startswith(b"".join(packets)) and len(got) >= len(b"".join(packets))
