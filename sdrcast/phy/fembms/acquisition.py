@@ -14,6 +14,7 @@ from sdrcast.errors import SyncLost
 from sdrcast.phy.fembms import signals
 from sdrcast.phy.fembms.numerology import to_bins
 from sdrcast.phy.kernels.mix import mix
+from sdrcast.phy.ofdm import modem
 from sdrcast.phy.sync import normalised_xcorr
 
 RATE = 1.92e6
@@ -35,13 +36,15 @@ class Cell:
 
 
 @cache
-def _pss_time(nid2: int) -> np.ndarray:
+def pss_time(nid2: int) -> np.ndarray:
+    """The PSS of ``nid2`` as a 128-sample OFDM symbol at 1.92 Msps (no prefix)."""
     g = np.zeros(72, np.complex64)
     g[5:67] = signals.pss(nid2)
-    return np.fft.ifft(np.fft.ifftshift(to_bins(g, N)[0])).astype(np.complex64) * np.sqrt(N)
+    return modem.to_time(to_bins(g, N))[0]
 
 
-def _decimate(x: np.ndarray, sample_rate: float) -> tuple[np.ndarray, int]:
+def decimate(x: np.ndarray, sample_rate: float) -> tuple[np.ndarray, int]:
+    """``x`` at 1.92 Msps (low-pass, no delay) and the integer factor it was taken down by."""
     factor = round(sample_rate / RATE)
     if factor < 1 or abs(factor * RATE - sample_rate) > 1:
         raise SyncLost(f"sample rate {sample_rate:g}: FeMBMS needs a multiple of 1.92 Msps")
@@ -59,7 +62,7 @@ def search(iq: np.ndarray, sample_rate: float, max_cfo_hz: float = 50e3, candida
     on neighbouring subcarriers can out-correlate a PSS seen a few subcarriers off). The offset
     is refined from the PSS's cyclic prefix. Raises ``SyncLost`` when no PSS/SSS pair stands
     out."""
-    x, factor = _decimate(iq, sample_rate)
+    x, factor = decimate(iq, sample_rate)
     if x.size < 3 * (N + 32):
         raise SyncLost(f"input of {np.size(iq)} samples is too short for a cell search")
     found = []
@@ -67,7 +70,7 @@ def search(iq: np.ndarray, sample_rate: float, max_cfo_hz: float = 50e3, candida
     for offset in STEP_HZ * np.arange(-steps, steps + 1):  # the PSS stands 3.75 kHz off
         y = mix(x, 0.0, -offset / RATE) if offset else x
         for nid2 in range(3):
-            c = normalised_xcorr(y, _pss_time(nid2))
+            c = normalised_xcorr(y, pss_time(nid2))
             peak = float(c.max())  # the first PSS nearly as strong as the strongest
             found.append((peak, int(np.flatnonzero(c >= 0.9 * peak)[0]), nid2, float(offset)))
     found.sort(reverse=True)

@@ -30,7 +30,7 @@ from sdrcast.mac.fembms import mch, rrc
 from sdrcast.mac.fembms.rlc import RlcUmRx
 from sdrcast.phy.contracts import Receiver, ReceiverReport, SyncStateMachine
 from sdrcast.phy.fembms import control, pbch, signals
-from sdrcast.phy.fembms.acquisition import Cell, _decimate, _pss_time, search
+from sdrcast.phy.fembms.acquisition import Cell, decimate, pss_time, search
 from sdrcast.phy.fembms.numerology import numerology
 from sdrcast.phy.fembms.pdsch import SiPdsch, dci_1a, parse_dci_1a
 from sdrcast.phy.fembms.pmch import Pmch
@@ -158,8 +158,8 @@ class FembmsReceiver(Receiver):
         n_symb = 7 if normal else 6
         cp = (9 if normal else 32) * factor  # at the input rate; normal CP: the first one longer
         pss_at = self.cas_at + (n_symb - 1) * (128 * factor + cp) + cp + (factor if normal else 0)
-        x, _ = _decimate(self._samples(pss_at - TRACK * factor, (128 + 2 * TRACK) * factor), self.rate)
-        c = normalised_xcorr(x, _pss_time(cell.pci % 3))
+        x, _ = decimate(self._samples(pss_at - TRACK * factor, (128 + 2 * TRACK) * factor), self.rate)
+        c = normalised_xcorr(x, pss_time(cell.pci % 3))
         k = int(np.argmax(c))
         if c[k] < 0.3:
             return False
