@@ -49,10 +49,13 @@ class Numerology:
 
     def modulate(self, grid: np.ndarray, rate: float) -> np.ndarray:
         """``grid[n_sym, n_sc]`` (lowest subcarrier first, no DC) -> samples, symbol j with
-        the prefix of symbol j mod ``symbols`` of a subframe."""
+        the prefix of symbol j mod ``symbols`` of a subframe (one FFT thread: the transmitter
+        runs it on the kernel pool, two threads each oversubscribed the cores, 1.04x -> 2.1x at
+        10 MHz)."""
         grid = np.atleast_2d(grid)
         bins = to_bins(grid, self.fft_size(rate), centred=False)
-        return modem.modulate(bins, np.resize(self.prefixes(rate), grid.shape[0]), centred=False)
+        return modem.modulate(bins, np.resize(self.prefixes(rate), grid.shape[0]), centred=False,
+                              workers=1)  # the transmitter modulates on the kernel pool
 
     def demodulate(self, samples: np.ndarray, n_sc: int, rate: float, n_sym: int | None = None,
                    ) -> np.ndarray:

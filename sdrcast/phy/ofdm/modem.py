@@ -12,12 +12,13 @@ import numpy as np
 import scipy.fft
 
 
-def to_time(grid: np.ndarray, centred: bool = True, scale=None) -> np.ndarray:
-    """``grid[n_sym, nfft]`` -> time symbols ``[n_sym, nfft]`` complex64 (no prefix)."""
+def to_time(grid: np.ndarray, centred: bool = True, scale=None, workers: int = 2) -> np.ndarray:
+    """``grid[n_sym, nfft]`` -> time symbols ``[n_sym, nfft]`` complex64 (no prefix);
+    ``workers``: FFT threads (1 when the caller already runs on the kernel pool)."""
     grid = np.atleast_2d(np.asarray(grid, np.complex64))
     if centred:
         grid = scipy.fft.ifftshift(grid, axes=1)
-    t = scipy.fft.ifft(grid, axis=1, norm="ortho", workers=2)
+    t = scipy.fft.ifft(grid, axis=1, norm="ortho", workers=workers)
     if scale is not None:
         t *= np.asarray(scale, np.float32).reshape(-1, 1)
     return t
@@ -35,9 +36,9 @@ def add_prefix(symbols: np.ndarray, cp) -> np.ndarray:
                            for row, c in zip(symbols, cps, strict=True)])
 
 
-def modulate(grid: np.ndarray, cp=0, centred: bool = True, scale=None) -> np.ndarray:
+def modulate(grid: np.ndarray, cp=0, centred: bool = True, scale=None, workers: int = 2) -> np.ndarray:
     """``grid[n_sym, nfft]`` -> complex64 samples with cyclic prefixes."""
-    return add_prefix(to_time(grid, centred, scale), cp)
+    return add_prefix(to_time(grid, centred, scale, workers), cp)
 
 
 def windows(samples: np.ndarray, nfft: int, cp, n_sym: int | None = None,
