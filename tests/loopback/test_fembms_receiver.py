@@ -39,7 +39,8 @@ def _packets(n, seed=0):
 
 
 @pytest.mark.parametrize("bandwidth, numerology, data_mcs, snr", [
-    (5.0, "1.25", 9, 12.0), (5.0, "1.25", 20, 22.0), (10.0, "7.5", 16, 20.0), (3.0, "15e", 9, 14.0)])
+    (5.0, "1.25", 9, 12.0), (5.0, "1.25", 20, 22.0), (10.0, "7.5", 16, 20.0), (3.0, "15e", 9, 14.0),
+    (1.4, "1.25", 9, 12.0), (1.4, "15e", 9, 14.0), (20.0, "1.25", 9, 12.0)])
 def test_loopback_unknown_start_and_offset(bandwidth, numerology, data_mcs, snr):
     cfg = FembmsConfig(bandwidth_mhz=bandwidth, numerology=numerology, pci=123, area_id=7,
                        pmchs=(PmchConfig(data_mcs=data_mcs, sessions=(SessionConfig(lcid=5),)),))

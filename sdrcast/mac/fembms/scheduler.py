@@ -77,16 +77,17 @@ class MchScheduler:
         signalling = bool(elements)
         size = self.signalling_tbs if signalling else self.tbs[p]
         if index >= self.data_start and not signalling:
-            self._fill(elements, size, self.lcids[p], whole=index == self.ends[p])
+            later = (self.ends[p] - index) * (self.tbs[p] - 4)  # what this period still carries
+            self._fill(elements, size, self.lcids[p], later)
         if not elements:
             self.padding_subframes += 1
         return Subframe(mch.pack(elements, size), p, signalling)
 
-    def _fill(self, elements: list, size: int, lcids: list[int], whole: bool) -> None:
+    def _fill(self, elements: list, size: int, lcids: list[int], later: int) -> None:
         """RLC PDUs of the PMCH's channels in turn until the block is full: an SDU that does
-        not fit is cut so that its segment ends the block (last subheader, no length), except
-        in the PMCH's last subframe of the period (``whole``): SNs restart with the period, so
-        no SDU may be left half sent across it."""
+        not fit is cut so that its segment ends the block (last subheader, no length). SNs
+        restart with the period, so no SDU may be left half sent across it: a new SDU starts
+        only if this block and the ``later`` bytes of the period's remaining subframes hold it."""
         progress = True
         while progress:
             progress = False
@@ -95,7 +96,8 @@ class MchScheduler:
                 rest = q.peek()
                 used = sum(mch.subheader_size(len(p)) + len(p) for _, p in elements)
                 free_last = size - used - 1
-                if rest is None or free_last < 2 or (whole and rest > free_last):
+                starting = q.queue[0][1] == 0 if q.queue else False
+                if rest is None or free_last < 2 or (starting and rest > free_last + later):
                     continue
                 pdu = q.pull(min(rest, free_last))
                 if not pdu[0] & 0x40:  # FI: the PDU ends its SDU
