@@ -60,7 +60,7 @@ def test_scheduler_msi_first_and_nothing_split_across_a_period():
     period = 78  # MCH subframes of rf8
     s = MchScheduler(ends=[period - 1], lcids=[[3]], tbs=[117], signalling_tbs=40, data_start=4)
     rng = np.random.default_rng(0)
-    packets = [rng.integers(0, 256, 1400, np.uint8).tobytes() for _ in range(20)]
+    packets = [rng.integers(0, 256, int(rng.integers(300, 1400)), np.uint8).tobytes() for _ in range(20)]
     for p in packets:
         s.push(3, p)
     rx, out, period_starts = RlcUmRx(), [], []
