@@ -52,3 +52,20 @@ def interpolate_in_time(h, w, max_gap):
                                                                  + q * q * w[c, k])
                 count += 1
     return ht, valid, noise / max(count, 1), count
+
+
+@njit(cache=True, nogil=True)
+def apply_taps(h_l, w, start):
+    """Every row's channel at every carrier from its lattice values ``h_l[rows, M]``: carrier k
+    takes ``sum_i w[k, i] h_l[row, start[k] + i]``."""
+    rows = h_l.shape[0]
+    n, taps = w.shape
+    out = np.empty((rows, n), np.complex64)
+    for r in range(rows):
+        for k in range(n):
+            acc = np.complex64(0)
+            s = start[k]
+            for i in range(taps):
+                acc += w[k, i] * h_l[r, s + i]
+            out[r, k] = acc
+    return out

@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 
 from sdrcast.errors import ConfigError
-from sdrcast.phy.kernels.estimation import interpolate_in_time
+from sdrcast.phy.kernels.estimation import apply_taps, interpolate_in_time
 
 TAPS = 12  # pilots per interpolated carrier
 
@@ -115,10 +115,7 @@ def _across_carriers(ht: np.ndarray, valid: np.ndarray, spacing: int,
                 h_l[r] = _linear(lattice, np.flatnonzero(valid[j]), ht[j, valid[j]])
         start = np.clip((carriers - first) // spacing - TAPS // 2 + 1, 0, lattice.size - TAPS)
         w = taps[carriers - first - spacing * start + spacing - 1]
-        acc = np.zeros((len(rows), n), np.complex64)
-        for i in range(TAPS):
-            acc += w[:, i] * h_l[:, start + i]
-        est[rows] = acc
+        est[rows] = apply_taps(h_l.astype(np.complex64), w, start)
     return est
 
 
