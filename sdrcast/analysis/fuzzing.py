@@ -116,7 +116,7 @@ def _fembms_samples() -> dict[str, bytes]:
         pmchs=(rrc.PmchInfo(311, 9, "rf32", (rrc.Session(b"\0\1\2", 0, 2),)),))
     sib = rrc.sib1_mbms(mcc="901", mnc="56", tac=1, cell_identity=1, band=20, area_id=1,
                         non_mbsfn_region="s2", mcch_repetition="rf32", mcch_offset=0,
-                        mcch_modification="rf512", mcch_subframes=32, signalling_mcs="n2",
+                        mcch_modification="rf512", mcch_subframe=1, signalling_mcs=2,
                         numerology="1.25")
     pdu = mch.pack([(mch.LCID_MSI, mch.msi([(2, 311)])), (mch.LCID_MCCH, b"\0" + mcch),
                     (2, bytes(300))], 501)

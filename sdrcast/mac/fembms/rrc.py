@@ -11,7 +11,20 @@ import numpy as np
 from sdrcast.errors import ParseError
 
 BANDWIDTHS = {6: "n6", 15: "n15", 25: "n25", 50: "n50", 75: "n75", 100: "n100"}
-SCS = {"15e": None, "7.5": "kHz7dot5", "1.25": "kHz1dot25"}
+SCS = {"15e": None, "7.5": "kHz7dot5", "1.25": "kHz1dot25"}  # subcarrierSpacingMBMS-r14 (absent: 15 kHz)
+MCCH_SUBFRAMES = (1, 2, 3, 6, 7, 8)  # sf-AllocInfo-r9, its first (most significant) bit first, FDD
+SIGNALLING_MCS = (2, 7, 13, 19)  # signallingMCS-r9 n2 .. n19
+
+
+def numerology_of(area: dict) -> str:
+    """The numerology of an MBSFN-AreaInfo (SIB13): "1.25", "7.5" or "15e"."""
+    scs = area.get("subcarrierSpacingMBMS-r14")
+    return next(name for name, value in SCS.items() if value == scs)
+
+
+def mcch_subframes(bitmap: int) -> list[int]:
+    """The subframes a 6-bit sf-AllocInfo-r9 names."""
+    return [sf for j, sf in enumerate(MCCH_SUBFRAMES) if bitmap >> (5 - j) & 1]
 
 
 @cache
@@ -54,17 +67,17 @@ class PmchInfo:
 
 def sib1_mbms(*, mcc: str, mnc: str, tac: int, cell_identity: int, band: int, area_id: int,
               non_mbsfn_region: str, mcch_repetition: str, mcch_offset: int,
-              mcch_modification: str, mcch_subframes: int, signalling_mcs: str,
+              mcch_modification: str, mcch_subframe: int, signalling_mcs: int,
               numerology: str) -> bytes:
-    """BCCH-DL-SCH-Message-MBMS with SystemInformationBlockType1-MBMS and SIB13 (one area);
-    ``mcch_subframes``: the 6-bit sf-AllocInfo-r9 (bit 5 = subframe 1)."""
+    """BCCH-DL-SCH-Message-MBMS with SystemInformationBlockType1-MBMS and SIB13 (one area, its
+    MCCH in subframe ``mcch_subframe`` at I_MCS ``signalling_mcs``)."""
     area = {"mbsfn-AreaId-r9": area_id, "non-MBSFNregionLength": non_mbsfn_region,
             "notificationIndicator-r9": 0,
             "mcch-Config-r9": {"mcch-RepetitionPeriod-r9": mcch_repetition,
                                "mcch-Offset-r9": mcch_offset,
                                "mcch-ModificationPeriod-r9": mcch_modification,
-                               "sf-AllocInfo-r9": (mcch_subframes, 6),
-                               "signallingMCS-r9": signalling_mcs}}
+                               "sf-AllocInfo-r9": (1 << (5 - MCCH_SUBFRAMES.index(mcch_subframe)), 6),
+                               "signallingMCS-r9": f"n{signalling_mcs}"}}
     if SCS[numerology]:
         area["subcarrierSpacingMBMS-r14"] = SCS[numerology]
     sib = {"cellAccessRelatedInfo-r14": {"plmn-IdentityList-r14": [_plmn(mcc, mnc)],

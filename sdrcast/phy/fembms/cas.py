@@ -23,14 +23,10 @@ def si_redundancy_version(sfn: int) -> int:
 def grid(pci: int, n_rb: int, normal_cp: bool, pbch_symbols: np.ndarray) -> np.ndarray:
     """``[14 or 12, 12 N_RB]`` complex64 with PSS, SSS, CRS and one PBCH segment."""
     n_symb = 7 if normal_cp else 6
-    g = np.zeros((2 * n_symb, 12 * n_rb), np.complex64)
+    g = signals.crs_grid(pci, n_rb, normal_cp).copy()
     k = signals.sync_positions(n_rb)
     g[n_symb - 1, k] = signals.pss(pci)
     g[n_symb - 2, k] = signals.sss(pci, 0)
-    for slot in (0, 1):
-        for l, v in ((0, 0), (n_symb - 3, 3)):
-            kk, val = signals.crs(pci, n_rb, slot, l, normal_cp, v)
-            g[slot * n_symb + l, kk] = val
     ls, ks = pbch.resource_elements(pci, n_rb, normal_cp)
     g[ls, ks] = pbch_symbols
     return g

@@ -11,14 +11,13 @@ from importlib import resources
 
 from sdrcast.config import from_mapping, load_mapping, require_one_of, require_range
 from sdrcast.errors import ConfigError
+from sdrcast.mac.fembms.rrc import MCCH_SUBFRAMES, SIGNALLING_MCS
 
 BANDWIDTHS = {1.4: 6, 3.0: 15, 5.0: 25, 10.0: 50, 15.0: 75, 20.0: 100}
 NUMEROLOGIES = ("1.25", "7.5", "15e")
 MISSING = {"2.5": "the MBSFN RS pattern of 2.5 kHz (Rel-16) is not in the project's tables",
            "0.37": "the MBSFN RS pattern of 0.37 kHz (Rel-16) is not in the project's tables"}
 RADIO_FRAMES = ("rf4", "rf8", "rf16", "rf32", "rf64", "rf128", "rf256", "rf512", "rf1024")
-MCCH_SUBFRAMES = (1, 2, 3, 6, 7, 8)  # sf-AllocInfo-r9 bits, FDD
-SIGNALLING_MCS = (2, 7, 13, 19)  # signallingMCS-r9 n2 .. n19
 PRESETS_DIR = resources.files("sdrcast.phy.fembms").joinpath("presets")
 
 

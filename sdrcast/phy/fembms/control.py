@@ -26,6 +26,16 @@ PHICH_NG = {"none": 0.0, "1/6": 1 / 6, "1/2": 1 / 2, "1": 1.0, "2": 2.0}
 SI_RNTI = 0xFFF9
 
 
+def pcfich_scrambling(pci: int) -> np.ndarray:
+    """36.211 6.7.1 in subframe 0: c_init = (floor(n_s / 2) + 1)(2 N_ID + 1) 2^9 + N_ID."""
+    return gold((2 * pci + 1) * 2 ** 9 + pci, 32)
+
+
+def pdcch_scrambling(pci: int, n: int) -> np.ndarray:
+    """36.211 6.8.2 in subframe 0: c_init = floor(n_s / 2) 2^9 + N_ID."""
+    return gold(pci, n)
+
+
 def cfi_codeword(cfi: int) -> np.ndarray:
     """36.212 Table 5.3.4-1: the 32-bit CFI codeword (1, 2, 3)."""
     require_one_of("cfi", cfi, (1, 2, 3))
@@ -120,8 +130,7 @@ class ControlRegion:
         return ls, ks
 
     def pcfich_symbols(self) -> np.ndarray:
-        c_init = (0 // 2 + 1) * (2 * self.pci + 1) * 2 ** 9 + self.pci
-        return constellation(2).map(cfi_codeword(self.cfi) ^ gold(c_init, 32))
+        return constellation(2).map(cfi_codeword(self.cfi) ^ pcfich_scrambling(self.pci))
 
     def pdcch_symbols(self, dcis: list[tuple[np.ndarray, int, int, int]]) -> np.ndarray:
         """DCIs as (payload bits, RNTI, first CCE, aggregation level) -> the symbols of every
@@ -132,7 +141,7 @@ class ControlRegion:
             a = 72 * cce
             bits[a:a + 72 * level] = dci_coded(payload, rnti, 72 * level)
             used[a:a + 72 * level] = True
-        sym = constellation(2).map(bits ^ gold(self.pci, bits.size))  # c_init: floor(ns/2) 2^9 + N_ID
+        sym = constellation(2).map(bits ^ pdcch_scrambling(self.pci, bits.size))
         return np.where(used[::2], sym, 0).astype(np.complex64)
 
 
@@ -147,7 +156,7 @@ def decode_cfi(symbols: np.ndarray, pci: int) -> int:
     """The 16 PCFICH symbols (equalised) -> the CFI whose codeword correlates best."""
     soft = np.empty(32, np.float32)
     soft[0::2], soft[1::2] = symbols.real, symbols.imag
-    soft *= 1 - 2.0 * gold((2 * pci + 1) * 2 ** 9 + pci, 32)
+    soft *= 1 - 2.0 * pcfich_scrambling(pci)
     return max((1, 2, 3), key=lambda c: float(np.dot(soft, 1 - 2.0 * cfi_codeword(c))))
 
 

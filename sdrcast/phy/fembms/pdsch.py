@@ -61,11 +61,10 @@ def positions(pci: int, n_rb: int, normal_cp: bool, cfi: int, start: int, length
     subcarrier first, then symbol: not the control region, the CRS of port 0, nor the 72
     central subcarriers in the PBCH and synchronisation symbols."""
     n_symb = 7 if normal_cp else 6
-    free = np.zeros((2 * n_symb, 12 * n_rb), bool)
-    free[cfi:, 12 * start:12 * (start + length)] = True
-    for slot in (0, 1):
-        for l, v in ((0, 0), (n_symb - 3, 3)):
-            free[slot * n_symb + l, signals.crs(pci, n_rb, slot, l, normal_cp, v)[0]] = False
+    free = signals.crs_grid(pci, n_rb, normal_cp) == 0
+    free[:cfi] = False
+    free[:, :12 * start] = False
+    free[:, 12 * (start + length):] = False
     centre = slice(6 * n_rb - 36, 6 * n_rb + 36)
     free[n_symb - 2:n_symb + 4, centre] = False  # SSS, PSS, PBCH
     return np.nonzero(free)

@@ -23,6 +23,10 @@ RS_LAYOUT = {
     "15e": ({2: (0, 2, 0), 6: (1, 0, 1), 10: (1, 4, 0)}, 2, 6),
     "7.5": ({1: (0, 1, 0), 3: (1, 0, 2), 5: (1, 2, 0)}, 4, 6),
 }
+# For channel estimation over consecutive subframes: how many symbols apart one subcarrier's RS
+# come back (at most), and the spacing of the subcarriers the RS visit (all RS sets joined)
+RS_REVISIT = {"15e": 12, "7.5": 6, "1.25": 2}
+RS_LATTICE = {"15e": 1, "7.5": 2, "1.25": 3}
 
 
 def mcs(index: int, table: str = "64QAM") -> tuple[int, int]:
@@ -93,18 +97,18 @@ class MbsfnSubframe:
         return np.ravel_multi_index(self.data_positions, self.shape)
 
     @cached_property
-    def _template(self) -> tuple[np.ndarray, np.ndarray]:
-        """(the grid with its reference signals only, flat indices of the PMCH)."""
+    def reference_grid(self) -> np.ndarray:
+        """The subframe's grid with its MBSFN RS only (read-only)."""
         g = np.zeros(self.shape, np.complex64)
         for l, k, v in self.reference:
             g[l, k] = v
-        return g, self.flat_positions
+        g.flags.writeable = False
+        return g
 
     def grid(self, symbols: np.ndarray) -> np.ndarray:
         """PMCH symbols (``data_res`` of them) -> the subframe's grid with its reference signals."""
-        template, flat = self._template
-        g = template.copy()
-        g.reshape(-1)[flat] = symbols
+        g = self.reference_grid.copy()
+        g.reshape(-1)[self.flat_positions] = symbols
         return g
 
 
@@ -153,8 +157,9 @@ class Pmch:
 
     def decode(self, symbols: np.ndarray, noise_var, iterations: int = 6) -> tuple[bytes, bool, list[int]]:
         """Equalised PMCH symbols (and their noise variance) -> (transport block, CRC held,
-        turbo iterations per code block)."""
+        turbo iterations per code block). An all-zero block is refused though its CRC holds:
+        it is what a subframe without signal decodes to, and no MAC PDU is all zeros."""
         llr = constellation(self.qm).demap(symbols, noise_var)
         llr *= (1 - 2.0 * self.scrambling).astype(np.float32)
         bits, ok, its = self.coding.decode(llr, iterations)
-        return np.packbits(bits).tobytes(), ok, its
+        return np.packbits(bits).tobytes(), ok and bool(bits.any()), its

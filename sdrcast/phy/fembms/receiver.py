@@ -21,8 +21,6 @@ bounded (the samples of about two 40 ms blocks). Stages:
 """
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 
 from sdrcast.errors import ParseError, SyncLost
@@ -33,17 +31,13 @@ from sdrcast.phy.fembms import control, pbch, signals
 from sdrcast.phy.fembms.acquisition import Cell, decimate, pss_time, search
 from sdrcast.phy.fembms.numerology import numerology
 from sdrcast.phy.fembms.pdsch import SiPdsch, dci_1a, parse_dci_1a
-from sdrcast.phy.fembms.pmch import Pmch
+from sdrcast.phy.fembms.pmch import RS_LATTICE, RS_REVISIT, Pmch
 from sdrcast.phy.fembms.tables import constellation
 from sdrcast.phy.kernels.mix import mix
-from sdrcast.phy.kernels.prbs import gold
 from sdrcast.phy.ofdm.estimation import equalise
 from sdrcast.phy.parallel import parallel_map
 from sdrcast.phy.sync import normalised_xcorr
 
-SCS_NAMES = {"kHz7dot5": "7.5", "kHz1dot25": "1.25", None: "15e"}
-SIGNALLING = {"n2": 2, "n7": 7, "n13": 13, "n19": 19}
-MCCH_BITS = (1, 2, 3, 6, 7, 8)  # sf-AllocInfo-r9 bit 5..0 -> subframe
 LOST_AFTER = 3  # blocks in a row without the PSS
 MAX_WAITING = 2  # blocks kept until an SFN and the SI are known
 TRACK = 24  # samples at 1.92 Msps the PSS is looked for around where it should be
@@ -215,7 +209,7 @@ class FembmsReceiver(Receiver):
 
     def _mbsfn(self, x: np.ndarray, sfn: int, count: int) -> list[bytes]:
         area = self.area
-        num = SCS_NAMES[area.get("subcarrierSpacingMBMS-r14")]
+        num = rrc.numerology_of(area)
         nm = numerology(num)
         n_fft, cp = nm.fft_size(self.rate), nm.prefixes(self.rate)[0]
         sym = n_fft + cp
@@ -225,8 +219,8 @@ class FembmsReceiver(Receiver):
         x = mix(x, 0.0, -fine / self.rate)  # this block; and the next from its start
         self.cfo += fine
         mcfg = area["mcch-Config-r9"]
-        signalling = SIGNALLING[mcfg["signallingMCS-r9"]]
-        mcch_sfs = [sf for j, sf in enumerate(MCCH_BITS) if mcfg["sf-AllocInfo-r9"][0] >> (5 - j) & 1]
+        signalling = int(mcfg["signallingMCS-r9"].removeprefix("n"))
+        mcch_sfs = rrc.mcch_subframes(mcfg["sf-AllocInfo-r9"][0])
         rep = int(mcfg["mcch-RepetitionPeriod-r9"].removeprefix("rf"))
         when = [(sfn + (1 + i) // 10, (1 + i) % 10) for i in range(count)]
         occasion = [s % rep == mcfg["mcch-Offset-r9"] and sf in mcch_sfs for s, sf in when]
@@ -241,7 +235,7 @@ class FembmsReceiver(Receiver):
                 got, ok, its = p.decode(eq.reshape(-1)[p.sub.flat_positions],
                                         nv.reshape(-1)[p.sub.flat_positions], self.iterations)
                 its_all += its
-                if ok and any(got):  # all zeros passes the CRC: what a lost block decodes to
+                if ok:
                     return got, its_all, unit
             return None, its_all, unit
 
@@ -305,7 +299,7 @@ class FembmsReceiver(Receiver):
             if self.iterations_run else None
         details = {"pci": cell.pci if cell else None, "cp": cell.cp if cell else None,
                    "n_rb": self.n_rb, "mbsfn_area": area["mbsfn-AreaId-r9"] if area else None,
-                   "numerology": SCS_NAMES[area.get("subcarrierSpacingMBMS-r14")] if area else None,
+                   "numerology": rrc.numerology_of(area) if area else None,
                    "data_mcs": self.data_mcs, "sib1_mbms": self.sib.hex() if self.sib else None,
                    "mcch": self.mcch.hex() if self.mcch else None,
                    "transitions": list(self.state.transitions),
@@ -325,19 +319,14 @@ def _cas_grid(x: np.ndarray, rate: float, n_rb: int, normal: bool, cp_name: str,
     """A CAS -> (equalised grid, noise per cell) from its CRS."""
     nm = numerology(cp_name)
     g = nm.demodulate(x, 12 * n_rb, rate)
-    amp = np.zeros(g.shape, np.complex64)
-    n_symb = 7 if normal else 6
-    for slot in (0, 1):
-        for l, v in ((0, 0), (n_symb - 3, 3)):
-            k, val = signals.crs(pci, n_rb, slot, l, normal, v)
-            amp[slot * n_symb + l, k] = val
     cp = nm.prefixes(rate)[1]
-    eq, nv, _ = equalise(g, amp, max_gap=n_symb, spacing=3, delays=(-cp / 8, cp, nm.fft_size(rate)))
+    eq, nv, _ = equalise(g, signals.crs_grid(pci, n_rb, normal), max_gap=7 if normal else 6, spacing=3,
+                         delays=(-cp / 8, cp, nm.fft_size(rate)))
     return eq, nv
 
 
 def _mib(x, rate, pci, normal, cp_name):
-    eq, nv = _cas_grid(x, rate, 6, normal, cp_name, pci) if rate >= 1.92e6 else (None, None)
+    eq, nv = _cas_grid(x, rate, 6, normal, cp_name, pci)  # the 72 central subcarriers
     ls, ks = pbch.resource_elements(pci, 6, normal)
     return pbch.decode(eq[ls, ks], nv[ls, ks], pci, normal)
 
@@ -348,7 +337,7 @@ def _system_information(x, rate, pci, n_rb, normal, cp_name) -> bytes | None:
     cfi = control.decode_cfi(eq[cr.positions(cr.pcfich)], pci)
     cr = control.ControlRegion(pci, n_rb, normal, cfi)
     ls, ks = cr.positions(cr.pdcch)
-    scrambling = (1 - 2.0 * gold(pci, 2 * ls.size)).astype(np.float32)  # c_init: N_ID, slot 0
+    scrambling = (1 - 2.0 * control.pdcch_scrambling(pci, 2 * ls.size)).astype(np.float32)
     llr = constellation(2).demap(eq[ls, ks], nv[ls, ks]) * scrambling
     found = control.decode_dci(llr, dci_1a(n_rb, 0, 1, 0, 0).size, control.SI_RNTI)
     if found is None:
@@ -370,9 +359,9 @@ def _area(sib: bytes | None) -> dict | None:
         area = rrc.parse_sib1_mbms(sib)["systemInformationBlockType13-r14"]["mbsfn-AreaInfoList-r9"][0]
         m = area["mcch-Config-r9"]
         _ = (area["mbsfn-AreaId-r9"], m["signallingMCS-r9"], m["sf-AllocInfo-r9"][0],
-             m["mcch-RepetitionPeriod-r9"], m["mcch-Offset-r9"])
+             m["mcch-RepetitionPeriod-r9"], m["mcch-Offset-r9"], rrc.numerology_of(area))
         return area
-    except (ParseError, KeyError, IndexError, TypeError):
+    except (ParseError, KeyError, IndexError, TypeError, StopIteration):
         return None
 
 
@@ -398,16 +387,6 @@ def _mcch_in(tb: bytes) -> dict | None:
     return None
 
 
-@cache
-def _rs_grid(num: str, n_rb: int, area: int, sf: int) -> np.ndarray:
-    """The MBSFN RS of subframe ``sf`` on its grid, zero elsewhere."""
-    s = Pmch.cached(num, n_rb, area, sf, 0).sub
-    a = np.zeros(s.shape, np.complex64)
-    for l, k, v in s.reference:
-        a[l, k] = v
-    return a
-
-
 def _mbsfn_block(x: np.ndarray, nm, num: str, n_rb: int, rate: float, area: int, sfn: int,
                  count: int) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """The ``count`` MBSFN subframes after a CAS (``x`` starts at subframe 1 of frame ``sfn``),
@@ -416,10 +395,9 @@ def _mbsfn_block(x: np.ndarray, nm, num: str, n_rb: int, rate: float, area: int,
     rows = nm.symbols
     width = nm.sc_per_rb * n_rb
     g = nm.demodulate(x, width, rate, rows * count)
-    a = np.concatenate([_rs_grid(num, n_rb, area, (sfn * 10 + 1 + i) % 10) for i in range(count)])
-    gap = {"1.25": 2, "7.5": 6, "15e": 12}[num]  # symbols between visits of one RS carrier
-    spacing = {"1.25": 3, "7.5": 2, "15e": 1}[num]
+    a = np.concatenate([Pmch.cached(num, n_rb, area, (sfn * 10 + 1 + i) % 10, 0).sub.reference_grid
+                        for i in range(count)])
     cp = nm.prefixes(rate)[0]
-    eq, nv, unit = equalise(g, a, max_gap=gap, spacing=spacing,
+    eq, nv, unit = equalise(g, a, max_gap=RS_REVISIT[num], spacing=RS_LATTICE[num],
                             delays=(-cp / 16, cp * 1.05, nm.fft_size(rate)))
     return [(eq[i * rows:(i + 1) * rows], nv[i * rows:(i + 1) * rows], unit) for i in range(count)]

@@ -5,6 +5,8 @@ Every pseudo-random sequence is ``kernels.prbs.gold`` with the clause's c_init (
 ``sequences_36211.json`` lists each)."""
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from sdrcast.phy.fembms.tables import npz
@@ -40,6 +42,20 @@ def crs(pci: int, n_rb: int, slot: int, l: int, normal_cp: bool, v: int) -> tupl
     c_init = 2 ** 10 * (7 * (slot + 1) + l + 1) * (2 * pci + 1) + 2 * pci + int(normal_cp)
     k = 6 * np.arange(2 * n_rb) + (v + pci % 6) % 6
     return k, qpsk_sequence(c_init, 2 * n_rb, N_RB_MAX - n_rb)
+
+
+@cache
+def crs_grid(pci: int, n_rb: int, normal_cp: bool) -> np.ndarray:
+    """Subframe 0's cell-specific reference signals of port 0 on its ``[14 or 12, 12 N_RB]``
+    grid (symbols 0 and N_symb - 3 of each slot), zero elsewhere; read-only."""
+    n_symb = 7 if normal_cp else 6
+    g = np.zeros((2 * n_symb, 12 * n_rb), np.complex64)
+    for slot in (0, 1):
+        for l, v in ((0, 0), (n_symb - 3, 3)):
+            k, val = crs(pci, n_rb, slot, l, normal_cp, v)
+            g[slot * n_symb + l, k] = val
+    g.flags.writeable = False
+    return g
 
 
 def mbsfn_rs(area: int, n_rb: int, slot: int, l: int, first: int, step: int,

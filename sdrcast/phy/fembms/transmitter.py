@@ -35,8 +35,7 @@ class FembmsTransmitter(Transmitter):
             mcc=cfg.mcc, mnc=cfg.mnc, tac=cfg.tac, cell_identity=cfg.cell_identity, band=cfg.band,
             area_id=cfg.area_id, non_mbsfn_region="s2", mcch_repetition=cfg.mcch_repetition,
             mcch_offset=cfg.mcch_offset, mcch_modification=cfg.mcch_modification,
-            mcch_subframes=1 << (5 - (1, 2, 3, 6, 7, 8).index(cfg.mcch_subframe)),
-            signalling_mcs=f"n{cfg.signalling_mcs}", numerology=cfg.numerology)
+            mcch_subframe=cfg.mcch_subframe, signalling_mcs=cfg.signalling_mcs, numerology=cfg.numerology)
         pmchs = tuple(rrc.PmchInfo(end, p.data_mcs, cfg.scheduling_period,
                                    tuple(rrc.Session(bytes.fromhex(s.service_id), s.session_id, s.lcid)
                                          for s in p.sessions))
