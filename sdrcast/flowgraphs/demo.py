@@ -219,6 +219,7 @@ def run_fembms(out: Path, quick: bool = False, snr_db: float = 20.0) -> dict:
     60 km/h (626 MHz), 500 Hz carrier offset, an unknown start, AWGN -> FembmsReceiver with no
     configuration: cell search, MIB-MBMS, SIB1-MBMS, MCCH, MTCH -> the packets compared; the
     spectrum plotted."""
+    from sdrcast.flowgraphs.fembms_tx import counting_payload
     from sdrcast.mac.ip import udp_datagram
     from sdrcast.phy.fembms.config import FembmsConfig
     from sdrcast.phy.fembms.receiver import FembmsReceiver
@@ -229,8 +230,8 @@ def run_fembms(out: Path, quick: bool = False, snr_db: float = 20.0) -> dict:
     tx = FembmsTransmitter(cfg)
     periods = 1 if quick else 2
     n = int(0.8 * tx.scheduler.tbs[0] * 300 * periods / 1228)
-    packets = [udp_datagram(i.to_bytes(4, "big") + bytes((i + j) & 0xFF for j in range(1196)),
-                            ("10.0.0.1", 4000), ("239.255.0.1", 5000), ident=i) for i in range(n)]
+    packets = [udp_datagram(counting_payload(i, 1200), ("10.0.0.1", 4000), ("239.255.0.1", 5000), ident=i)
+               for i in range(n)]
     t0 = time.perf_counter()
     iq = tx.modulate([(1, p) for p in packets])
     t_tx = time.perf_counter() - t0

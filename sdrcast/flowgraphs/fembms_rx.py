@@ -43,10 +43,11 @@ class PacketOutput:
     def __init__(self, spec: str):
         from sdrcast.errors import ConfigError
 
-        self.spec, self.file, self.sock, self.fixed = spec, None, None, None
+        self.spec, self.pcap, self.file, self.sock, self.fixed = spec, None, None, None, None
         if spec.endswith(".pcap"):
-            self.file = open(spec, "wb")  # noqa: SIM115 - closed by close()
-            self.file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
+            from sdrcast.sdr_io.payload import PcapWriter
+
+            self.pcap = PcapWriter(spec)
         elif spec == "-":
             self.file = sys.stdout.buffer
         elif spec.startswith("udp://"):
@@ -59,24 +60,23 @@ class PacketOutput:
             raise ConfigError(f"--output {spec!r}: use x.pcap, udp://, udp://HOST:PORT or -")
 
     def write(self, packets: list[bytes]) -> None:
-        for p in packets:
-            if self.sock is not None:
+        if self.pcap is not None:
+            self.pcap.write(packets)
+        elif self.file is not None:
+            self.file.write(b"".join(packets))
+            self.file.flush()
+        else:
+            for p in packets:
                 ihl = (p[0] & 0x0F) * 4
                 if p[9] == 17 and len(p) >= ihl + 8:  # UDP: its payload to where it was going
                     dst = (socket.inet_ntoa(p[16:20]), struct.unpack(">H", p[ihl + 2:ihl + 4])[0])
                     self.sock.sendto(p[ihl + 8:], self.fixed or dst)
-            elif self.spec == "-":
-                self.file.write(p)
-            else:
-                self.file.write(struct.pack("<IIII", 0, 0, len(p), len(p)) + p)
-        if self.file is not None:
-            self.file.flush()
 
     def close(self) -> None:
+        if self.pcap is not None:
+            self.pcap.close()
         if self.sock is not None:
             self.sock.close()
-        elif self.file is not None and self.spec != "-":
-            self.file.close()
 
 
 class FembmsRxSink(Sink):

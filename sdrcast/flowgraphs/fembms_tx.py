@@ -96,6 +96,11 @@ class FembmsTxBlock(TxBlock):
                 yield self._chunk(iq, tti0)
 
 
+def counting_payload(k: int, size: int) -> bytes:
+    """Test datagram ``k``'s payload: its number (4 bytes) then bytes counting up from k."""
+    return k.to_bytes(4, "big") + ((np.arange(size - 4) + k) & 0xFF).astype(np.uint8).tobytes()
+
+
 class GeneratedTraffic(Source):
     """UDP test datagrams (counter + pattern payload, 10.0.0.1 -> 239.255.0.LCID:5000) at
     ``bitrate`` for ``duration`` seconds of carrier, as fast as the flowgraph takes them."""
@@ -111,8 +116,8 @@ class GeneratedTraffic(Source):
         for i in range(0, self.count, 16):
             if self.stopping:
                 return
-            grams = [udp_datagram(k.to_bytes(4, "big") + bytes((k + j) & 0xFF for j in range(self.size - 4)),
-                                  ("10.0.0.1", 4000), (f"239.255.0.{self.lcid}", 5000), ident=k & 0xFFFF)
+            grams = [udp_datagram(counting_payload(k, self.size), ("10.0.0.1", 4000),
+                                  (f"239.255.0.{self.lcid}", 5000), ident=k & 0xFFFF)
                      for k in range(i, min(i + 16, self.count))]
             yield Chunk(np.frombuffer(b"".join(grams), np.uint8).copy())
 

@@ -253,12 +253,33 @@ class PcapSource(Source):
                 return
 
 
+class PcapWriter:
+    """IPv4 datagrams appended to a raw-IP pcap capture (link type 101, timestamps zero) as
+    they come; ``close()`` (or a ``with`` block) ends it."""
+
+    def __init__(self, path: str | Path):
+        self.file = open(path, "wb")  # noqa: SIM115 - closed by close()
+        self.file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
+
+    def write(self, datagrams) -> None:
+        for g in datagrams:
+            self.file.write(struct.pack("<IIII", 0, 0, len(g), len(g)) + bytes(g))
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> PcapWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def write_pcap(path: str | Path, datagrams: list[bytes]) -> None:
     """IPv4 datagrams -> a raw-IP pcap capture (link type 101), timestamps zero."""
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
-        for g in datagrams:
-            f.write(struct.pack("<IIII", 0, 0, len(g), len(g)) + g)
+    with PcapWriter(path) as w:
+        w.write(datagrams)
 
 
 class UdpSink(Sink):

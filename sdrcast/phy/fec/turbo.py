@@ -2,8 +2,8 @@
 
 ``TurboCode(K)`` encodes a code block of K bits (one of the 188 sizes of Table 5.1.3-3) into
 ``d[3, K + 4]`` and decodes LLRs back; ``segment(B)`` splits a transport block (CRC24A
-attached, B bits) into code blocks with CRC24B and filler bits, and ``CodeBlocks`` does it to
-bits both ways. Tables: ``lte_qpp_36212_t5133.csv`` (K, f1, f2).
+attached, B bits) into code blocks with CRC24B and filler bits; ``CodeBlocks`` decodes a
+transport block's blocks back. Tables: ``lte_qpp_36212_t5133.csv`` (K, f1, f2).
 """
 from __future__ import annotations
 
@@ -103,25 +103,16 @@ def segment(B: int) -> Segmentation:
 
 
 class CodeBlocks:
-    """A transport block's coding up to the turbo streams: CRC24A, segmentation, CRC24B, turbo
-    encoding (36.212 5.3.2.1-5.3.2.3 for DL-SCH, MCH and PCH)."""
+    """A transport block's code blocks (36.212 5.3.2.1-5.3.2.3 for DL-SCH, MCH and PCH): the
+    segmentation and a turbo code per block, and decoding back to the TB with its CRC24A
+    checked. Encoding, rate matching included, is one kernel call
+    (``kernels.turbo.encode_rate_matched``, driven by ``phy.fembms.transport``)."""
 
     def __init__(self, tbs: int):
         require_range("tbs", tbs, 1, 10 ** 6)
         self.tbs = tbs
         self.seg = segment(tbs + 24)
         self.codes = [TurboCode.lte(K) for K in self.seg.sizes]
-
-    def encode(self, tb_bits: np.ndarray) -> list[np.ndarray]:
-        """TB bits -> the turbo streams ``d[3, K_r + 4]`` of every block (filler bits 0)."""
-        b = np.concatenate([np.zeros(self.seg.filler, np.uint8), CRC24A.attach(tb_bits)])
-        out, pos = [], 0
-        for r, code in enumerate(self.codes):
-            take = code.K - (24 if self.seg.crc else 0) - (self.seg.filler if r == 0 else 0)
-            block = b[pos:pos + take + (self.seg.filler if r == 0 else 0)]
-            pos += block.size
-            out.append(code.encode(CRC24B.attach(block) if self.seg.crc else block))
-        return out
 
     def decode(self, llrs: list[np.ndarray], iterations: int = 6,
                workers: int = 2) -> tuple[np.ndarray, bool, list[int]]:
