@@ -5,6 +5,8 @@ MTCH's IP packets — streaming, from a file, ZeroMQ or a radio.
     sdrcast rx fembms --input dump.cf32 --rate 7.68e6 --output udp://
     sdrcast rx fembms --input soapy:driver=uhd --rate 7.68e6 --freq 626e6 --output udp:// --duration 60
 
+A SigMF recording says its sample rate; raw files, ZeroMQ and radios need ``--rate``.
+
 Samples flow through ``FembmsReceiver`` as they arrive (memory stays bounded); packets leave as
 they are completed: ``x.pcap`` (raw IPv4), ``udp://`` (each packet's UDP payload re-sent to its
 own destination group and port, multicast TTL 1), ``udp://HOST:PORT`` (every payload to that
@@ -25,8 +27,8 @@ from sdrcast.runtime import Chunk, Sink
 def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--input", required=True, help="capture (.sigmf, .cf32/.cs16/.cs8/.cu8), zmq…, soapy:…")
     ap.add_argument("--output", required=True, help="x.pcap, udp://, udp://host:port, or -")
-    ap.add_argument("--rate", type=float, default=7.68e6, help="sample rate when the input does not say "
-                    "(the bandwidth's standard rate, 1.92-30.72 Msps)")
+    ap.add_argument("--rate", type=float, help="sample rate: needed when the input does not say it (raw "
+                    "files, ZeroMQ, radios); a multiple of 1.92 Msps, e.g. 7.68e6 for 5 MHz")
     ap.add_argument("--freq", type=float, help="radio centre frequency (Hz)")
     ap.add_argument("--gain", help="radio gain dB or NAME=dB,…")
     ap.add_argument("--format", dest="in_format", choices=("cf32", "cs16", "cs8", "cu8"),
@@ -101,7 +103,7 @@ class FembmsRxSink(Sink):
 
 
 def run_from_args(args) -> int:
-    from sdrcast.errors import SyncLost
+    from sdrcast.errors import ConfigError, SyncLost
     from sdrcast.flowgraphs.common import check_writable, finish, parse_gain, write_report
     from sdrcast.runtime import Flowgraph, Head
     from sdrcast.sdr_io import open_source
@@ -109,7 +111,10 @@ def run_from_args(args) -> int:
     check_writable(args.report)
     src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, freq=args.freq,
                       gain=parse_gain(args.gain), timeout=args.timeout)
-    rate = src.sample_rate or args.rate
+    rate = src.sample_rate
+    if not rate:
+        raise ConfigError(f"--input {args.input}: its sample rate is not known; give --rate "
+                          "(1.92e6, 3.84e6, 7.68e6, 15.36e6, 23.04e6 or 30.72e6)")
     out = PacketOutput(args.output)
     sink = FembmsRxSink(rate, out)
     g = Flowgraph()

@@ -75,7 +75,8 @@ def test_cli_tx_to_rx_pcap_and_udp(tmp_path):
                         "--quiet"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     r = subprocess.run([sys.executable, "-m", "sdrcast", "rx", "fembms", "--input", str(tmp_path / "c.cs16"),
-                        "--output", str(tmp_path / "out.pcap"), "--report", str(tmp_path / "r.json")],
+                        "--rate", "7.68e6", "--output", str(tmp_path / "out.pcap"), "--report",
+                        str(tmp_path / "r.json")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     got = b"".join(bytes(c.data) for c in PcapSource(tmp_path / "out.pcap").generate())
@@ -85,7 +86,7 @@ def test_cli_tx_to_rx_pcap_and_udp(tmp_path):
         s.settimeout(20)
         port = s.getsockname()[1]
         r = subprocess.run([sys.executable, "-m", "sdrcast", "rx", "fembms", "--input",
-                            str(tmp_path / "c.cs16"), "--output", f"udp://127.0.0.1:{port}"],
+                            str(tmp_path / "c.cs16"), "--rate", "7.68e6", "--output", f"udp://127.0.0.1:{port}"],
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
         assert [s.recv(65536) for _ in packets] == [p[28:] for p in packets]
@@ -176,3 +177,38 @@ def test_cli_receives_a_live_zeromq_stream(tmp_path):
     assert r.returncode == 0, r.stderr
     got = b"".join(bytes(c.data) for c in PcapSource(tmp_path / "o.pcap").generate())
     assert got.startswith(b"".join(packets)) and len(got) >= len(b"".join(packets))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--input", "c.cf32", "--output", "o.pcap"], "its sample rate is not known; give --rate"),
+    (["--input", "c.cf32", "--rate", "10e6", "--output", "o.pcap"], "multiple of 1.92 Msps"),
+    (["--input", "c.cf32", "--rate", "7.68e6", "--output", "o.txt"], "use x.pcap, udp://"),
+])
+def test_cli_bad_input_one_line(args, message, tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "c.cf32").write_bytes(bytes(8 * 1000))
+    r = subprocess.run([sys.executable, "-m", "sdrcast", "rx", "fembms", *args], capture_output=True,
+                       text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert message in r.stderr and r.stderr.strip().count("\n") == 0, r.stderr
+
+
+def test_cli_noise_and_cut_captures_exit_1(tmp_path):
+    """Nothing useful came out: exit 1 with one line, for noise and for a capture cut short."""
+    import subprocess
+    import sys
+
+    from sdrcast.sdr_io import write_samples
+
+    noise = (np.random.default_rng(0).standard_normal(400_000) * 0.1).astype(np.complex64)
+    write_samples(tmp_path / "n.sigmf-data", noise, 7.68e6)
+    cfg = FembmsConfig.preset("5mhz_1k25_mcs9")
+    write_samples(tmp_path / "cut.sigmf-data", FembmsTransmitter(cfg).subframes(20), cfg.rate)
+    for name in ("n", "cut"):
+        r = subprocess.run([sys.executable, "-m", "sdrcast", "rx", "fembms", "--input",
+                            str(tmp_path / f"{name}.sigmf-data"), "--output", str(tmp_path / "o.pcap")],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.strip().splitlines()[-1].startswith("sdrcast: "), r.stderr

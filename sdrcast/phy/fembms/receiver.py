@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sdrcast.errors import ParseError, SyncLost
+from sdrcast.errors import ConfigError, ParseError, SyncLost
 from sdrcast.mac.fembms import mch, rrc
 from sdrcast.mac.fembms.rlc import RlcUmRx
 from sdrcast.phy.contracts import Receiver, ReceiverReport, SyncStateMachine
@@ -51,6 +51,9 @@ class FembmsReceiver(Receiver):
     no_signal = "no FeMBMS cell found"
 
     def __init__(self, sample_rate: float, iterations: int = 6):
+        if not (sample_rate > 0 and abs(sample_rate / 1.92e6 - round(sample_rate / 1.92e6)) < 1e-6):
+            raise ConfigError(f"sample_rate={sample_rate!r}: FeMBMS is received at a multiple of 1.92 Msps "
+                              "(1.92e6, 3.84e6, 7.68e6, 15.36e6, 23.04e6, 30.72e6)")
         self.rate, self.iterations = sample_rate, iterations
         self.per = round(sample_rate / 1000)
         self.block = 40 * self.per
