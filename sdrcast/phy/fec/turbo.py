@@ -42,6 +42,7 @@ class TurboCode:
         self.perm = ((f1 * i + f2 * i * i) % K).astype(np.int64)  # c'_i = c_perm(i)
         # decoded in equal windows side by side: as many (up to 32) as keep them >= 48 steps
         self.windows = next(w for w in (32, 16, 8, 4, 2, 1) if K % w == 0 and K // w >= 48 or w == 1)
+        self._layout = _lane_layout(self.perm, self.windows)
 
     @staticmethod
     @cache
@@ -59,8 +60,22 @@ class TurboCode:
         (``None``: all iterations, and the flag is False)."""
         require_range("iterations", iterations, 1, 64)
         poly = {None: (0, 0), "24A": (24, CRC24A.poly), "24B": (24, CRC24B.poly)}[crc]
-        return k.decode(np.ascontiguousarray(llr, np.float32), self.perm, iterations, *poly,
-                        np.float32(EXTRINSIC_SCALE), self.windows)
+        return k.decode(np.ascontiguousarray(llr, np.float32), iterations, *poly,
+                        np.float32(EXTRINSIC_SCALE), self.windows, *self._layout)
+
+
+def _lane_layout(perm: np.ndarray, windows: int) -> tuple[np.ndarray, ...]:
+    """The decoder's lane layout (``kernels.turbo.decode``): position q = t windows + w holds
+    step t of window w. Returns, per position, the block index there, the positions of the
+    same bit in the other decoder's layout (natural -> interleaved, interleaved -> natural)
+    and the natural index of interleaved position q."""
+    length = perm.size // windows
+    t, w = np.divmod(np.arange(perm.size), windows)
+    at = w * length + t
+    inverse = np.argsort(perm)
+    def position(j):
+        return (j % length) * windows + j // length
+    return tuple(a.astype(np.uint32) for a in (at, position(inverse[at]), position(perm[at]), perm[at]))
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from sdrcast.phy.fembms.pmch import RS_LATTICE, RS_REVISIT, Pmch
 from sdrcast.phy.fembms.tables import constellation
 from sdrcast.phy.kernels.mix import mix
 from sdrcast.phy.ofdm.estimation import equalise
-from sdrcast.phy.parallel import parallel_map
+from sdrcast.phy.parallel import submit
 from sdrcast.phy.sync import normalised_xcorr
 
 LOST_AFTER = 3  # blocks in a row without the PSS
@@ -74,6 +74,7 @@ class FembmsReceiver(Receiver):
         self.mcch: bytes | None = None
         self.rlc: dict[int, RlcUmRx] = {}
         self.waiting: list[np.ndarray] = []
+        self.in_flight: tuple[list, list] | None = None  # one block's PMCHs on the pool
         self.fec = {k: [0, 0] for k in ("cas", "sib", "mcch", "mch")}
         self.iterations_run: list[int] = []
         self.noise: list[float] = []
@@ -103,10 +104,10 @@ class FembmsReceiver(Receiver):
     def flush(self) -> list[bytes]:
         """The rest of the input: a last partial block's whole subframes."""
         if self.cell is None:
-            return []
+            return self._collect()
         have = self.buf_at + self.buf.size - self.cas_at
         subframes = min(40, have // self.per)
-        return self._block(subframes * self.per) if subframes > 1 else []
+        return (self._block(subframes * self.per) if subframes > 1 else []) + self._collect()
 
     # acquisition -------------------------------------------------------------------------
     def _acquire(self) -> bool:
@@ -174,7 +175,7 @@ class FembmsReceiver(Receiver):
                 self.cell = None
                 self.search_from = self.cas_at
                 self._trim(self.cas_at)
-                return []
+                return self._collect()
         else:
             self.misses = 0
         x = self._samples(self.cas_at, length)
@@ -249,10 +250,19 @@ class FembmsReceiver(Receiver):
                 if pmch is not None:
                     self.data_mcs = pmch["pmch-Config-r9"]["dataMCS-r9"]
                     break
+        packets = self._collect()  # the previous block's, decoded while this one was equalised
         tries = [[signalling] if occasion[i] or self.data_mcs is None else [self.data_mcs, signalling]
                  for i in range(count)]
-        decoded = parallel_map(lambda i: decode(i, tries[i]), list(range(count)), 2)
-        return self._link_layer(decoded, when)
+        self.in_flight = ([submit(decode, i, tries[i]) for i in range(count)], when)
+        return packets
+
+    def _collect(self) -> list[bytes]:
+        """The packets of the block whose PMCHs are being decoded on the pool (none: [])."""
+        if self.in_flight is None:
+            return []
+        futures, when = self.in_flight
+        self.in_flight = None
+        return self._link_layer([f.result() for f in futures], when)
 
     def _link_layer(self, decoded, when) -> list[bytes]:
         packets = []

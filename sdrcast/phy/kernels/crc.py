@@ -1,7 +1,9 @@
 """Table-driven CRC of any width 1..32 (Rocksoft/Williams model: poly, init, refin, refout, xorout).
 
 ``crc_table`` builds the 256-entry table once; ``crc_bytes`` runs over bytes, ``crc_bits`` over
-a bit array (for transport-block CRCs whose length is not a whole number of bytes).
+a bit array (for transport-block CRCs whose length is not a whole number of bytes), and
+``crc_bits_table`` over a bit array eight bits a step with the table built beforehand (the
+code blocks of a transport block, checked once per turbo iteration).
 """
 import numpy as np
 from numba import njit
@@ -75,6 +77,26 @@ def crc_bits(bits, width, poly, init):
     top = 1 << (width - 1)
     crc = init
     for i in range(bits.size):
+        fb = ((crc & top) != 0) ^ (bits[i] & 1)
+        crc = (crc << 1) & mask
+        if fb:
+            crc ^= poly
+    return crc
+
+
+@njit(cache=True, nogil=True)
+def crc_bits_table(bits, table, width, poly, init):
+    """``crc_bits`` (width >= 8) with ``table = crc_table(width, poly, False)``: the whole bytes
+    through the table, the last ``size % 8`` bits one by one."""
+    mask = (1 << width) - 1
+    crc = init
+    whole = bits.size // 8 * 8
+    for i in range(0, whole, 8):
+        byte = ((bits[i] << 7) | (bits[i + 1] << 6) | (bits[i + 2] << 5) | (bits[i + 3] << 4)
+                | (bits[i + 4] << 3) | (bits[i + 5] << 2) | (bits[i + 6] << 1) | bits[i + 7])
+        crc = ((crc << 8) ^ table[((crc >> (width - 8)) ^ byte) & 0xFF]) & mask
+    top = 1 << (width - 1)
+    for i in range(whole, bits.size):
         fb = ((crc & top) != 0) ^ (bits[i] & 1)
         crc = (crc << 1) & mask
         if fb:

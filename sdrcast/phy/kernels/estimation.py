@@ -69,3 +69,64 @@ def apply_taps(h_l, w, start):
                 acc += w[k, i] * h_l[r, s + i]
             out[r, k] = acc
     return out
+
+
+@njit(cache=True, nogil=True)
+def pilot_estimates(grid, amp):
+    """Received ``grid[n_sym, K]`` and pilots sent ``amp`` (0 off the pilots) -> (``h`` the raw
+    channel at each pilot, 0 elsewhere; ``w`` its noise variance at unit noise, 1 / |pilot|^2,
+    0 elsewhere; ``turn[n_sym - 1]`` the sum of h[j + 1] conj(h[j]) over the carriers with a
+    pilot in both symbols, whose angle is the phase common to the carriers that moved)."""
+    n_sym, n_k = grid.shape
+    h = np.zeros((n_sym, n_k), np.complex64)
+    w = np.zeros((n_sym, n_k), np.float32)
+    turn = np.zeros(max(n_sym - 1, 0), np.complex128)
+    for j in range(n_sym):
+        for k in range(n_k):
+            a = amp[j, k]
+            p = a.real * a.real + a.imag * a.imag
+            if p > 0:
+                h[j, k] = grid[j, k] * np.conj(a) / p
+                w[j, k] = 1 / max(p, 1e-12)
+                if j and w[j - 1, k] > 0:
+                    turn[j - 1] += h[j, k] * np.conj(h[j - 1, k])
+    return h, w, turn
+
+
+@njit(cache=True, nogil=True)
+def noise_across_carriers(h, w):
+    """Noise variance from each pilot's distance to the mean of its two neighbours in the same
+    symbol (the fallback when pilots never repeat on a carrier: one-symbol grids), and how
+    many pilots gave it."""
+    n_sym, n_k = h.shape
+    total, count = 0.0, 0
+    for j in range(n_sym):
+        a, b = -1, -1  # the two pilots before
+        for k in range(n_k):
+            if w[j, k] > 0:
+                if a >= 0:
+                    d = h[j, b] - (h[j, a] + h[j, k]) / 2
+                    total += (d.real * d.real + d.imag * d.imag) / (w[j, b] + (w[j, a] + w[j, k]) / 4)
+                    count += 1
+                a, b = b, k
+    return total / max(count, 1), count
+
+
+@njit(cache=True, nogil=True)
+def divide_out(grid, est, nv):
+    """Equalised grid (the received one where the estimate is below 1e-6 in amplitude) and the
+    noise variance of each cell, ``nv / max(|est|^2, 1e-12)``."""
+    n_sym, n_k = grid.shape
+    eq = np.empty((n_sym, n_k), np.complex64)
+    var = np.empty((n_sym, n_k), np.float32)
+    for j in range(n_sym):
+        for k in range(n_k):
+            e = est[j, k]
+            g = e.real * e.real + e.imag * e.imag
+            if g > 1e-12:
+                eq[j, k] = grid[j, k] * np.conj(e) / g
+                var[j, k] = nv / g
+            else:
+                eq[j, k] = grid[j, k]
+                var[j, k] = nv / 1e-12
+    return eq, var

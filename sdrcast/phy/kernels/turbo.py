@@ -10,7 +10,7 @@ rate matching is the caller's business.
 import numpy as np
 from numba import njit
 
-from sdrcast.phy.kernels.crc import crc_bits
+from sdrcast.phy.kernels.crc import crc_bits_table, crc_table
 
 NEG = np.float32(-1e30)
 
@@ -89,139 +89,195 @@ def _tail_beta(tail_x, tail_z, nxt, par):
     return beta - beta.max()
 
 
+# The decoder's workspace: one float32 array of rows, row t holding step t of every window
+# (lane): the eight state metrics, then the step's halved systematic + a-priori LLR, halved
+# parity LLR and extrinsic output. Offsets are unsigned compile-time constants so that every
+# access in a step is a constant distance from one base; the compiler then proves that loads
+# and stores do not overlap and vectorises across the lanes (AVX2: 8 lanes an instruction).
+LANES = 32
+_W = np.uint64(LANES)
+_ROW = np.uint64(11 * LANES)
+_LU, _LP, _EX = np.uint64(8 * LANES), np.uint64(9 * LANES), np.uint64(10 * LANES)
+_S1, _S2, _S3, _S4, _S5, _S6, _S7 = (np.uint64(s * LANES) for s in range(1, 8))
+
+
 @njit(cache=True, nogil=True, fastmath=True)
-def _siso(lu, lp, alpha, a_init, b_init, b_tail, nxt, par, ext):
-    """One constituent decoder over ``W`` windows at once (the lanes, last axis): ``lu``/``lp``
-    ``[L, W]`` half the systematic + a-priori and half the parity LLRs of step t of window w
-    (block position w L + t); ``a_init``/``b_init`` ``[8, W]`` the metrics each window starts
-    from (window 0: state 0; the last window: ``b_tail``; others: the neighbour's from the
-    previous iteration), updated in place for the next. Writes ``ext[L, W]``. The metrics
-    are not renormalised inside a window (they grow by at most L |LLR|, well inside float32);
-    only the ones handed on are."""
-    n, w_count = lu.shape
-    for s in range(8):
-        for w in range(w_count):
-            alpha[0, s, w] = a_init[s, w]
-    for s in range(8):
-        alpha[0, s, 0] = 0.0 if s == 0 else NEG
-    pred = np.empty((8, 2), np.int64)
-    pred_u = np.empty((8, 2), np.float32)
-    pred_p = np.empty((8, 2), np.float32)
-    cnt = np.zeros(8, np.int64)
-    for s in range(8):
-        for u in range(2):
-            ns = nxt[s, u]
-            pred[ns, cnt[ns]] = s
-            pred_u[ns, cnt[ns]] = 1.0 - 2.0 * u
-            pred_p[ns, cnt[ns]] = par[s, u]
-            cnt[ns] += 1
-    for t in range(n):  # row views keep the lane loops contiguous: they vectorise
-        at, an, lut, lpt = alpha[t], alpha[t + 1], lu[t], lp[t]
-        for ns in range(8):
-            a0, a1, out = at[pred[ns, 0]], at[pred[ns, 1]], an[ns]
-            u0, u1, p0, p1 = pred_u[ns, 0], pred_u[ns, 1], pred_p[ns, 0], pred_p[ns, 1]
-            for w in range(w_count):
-                m0 = a0[w] + u0 * lut[w] + p0 * lpt[w]
-                m1 = a1[w] + u1 * lut[w] + p1 * lpt[w]
-                out[w] = max(m0, m1)
-    beta = np.empty((8, w_count), np.float32)
-    nb = np.empty((8, w_count), np.float32)
-    g = np.empty((2, 8, w_count), np.float32)  # beta of each branch's end plus its parity
-    for s in range(8):
-        for w in range(w_count):
-            beta[s, w] = b_init[s, w]
-        beta[s, w_count - 1] = b_tail[s]
-    for w in range(w_count - 1):  # next iteration: each window starts where its neighbour ended
-        for s in range(8):
-            a_init[s, w + 1] = alpha[n, s, w] - alpha[n, 0, w]
+def _forward(ws, n):
+    """Forward metrics of steps 1..n from row 0's. The trellis written out: from state s the
+    input u = 0 goes to ``nxt[s, 0]`` with branch metric +(lu + lp) for s in {0, 3, 4, 7} and
+    +(lu - lp) for the others; u = 1 goes to ``nxt[s, 1]`` with the metric negated."""
+    for t in range(n):
+        i = np.uint64(t) * _ROW
+        o = i + _ROW
+        for w in range(_W):
+            lu = ws[i + _LU + w]
+            lp = ws[i + _LP + w]
+            a = lu + lp
+            b = lu - lp
+            a0 = ws[i + w]
+            a1 = ws[i + _S1 + w]
+            a2 = ws[i + _S2 + w]
+            a3 = ws[i + _S3 + w]
+            a4 = ws[i + _S4 + w]
+            a5 = ws[i + _S5 + w]
+            a6 = ws[i + _S6 + w]
+            a7 = ws[i + _S7 + w]
+            ws[o + w] = max(a0 + a, a4 - a)
+            ws[o + _S1 + w] = max(a0 - a, a4 + a)
+            ws[o + _S2 + w] = max(a1 + b, a5 - b)
+            ws[o + _S3 + w] = max(a1 - b, a5 + b)
+            ws[o + _S4 + w] = max(a2 - b, a6 + b)
+            ws[o + _S5 + w] = max(a2 + b, a6 - b)
+            ws[o + _S6 + w] = max(a3 - a, a7 + a)
+            ws[o + _S7 + w] = max(a3 + a, a7 - a)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _backward(ws, n):
+    """Backward metrics from row n's down to row 0, each overwriting the forward metrics of
+    its row once the step's extrinsic output (written to the row) has used them."""
     for t in range(n - 1, -1, -1):
-        at, lut, lpt, et = alpha[t], lu[t], lp[t], ext[t]
-        for u in range(2):
-            for s in range(8):
-                br, q, o = beta[nxt[s, u]], par[s, u], g[u, s]
-                for w in range(w_count):
-                    o[w] = br[w] + q * lpt[w]
-        g0, g1 = g[0], g[1]
-        for s in range(8):
-            o, x0, x1 = nb[s], g0[s], g1[s]
-            for w in range(w_count):
-                o[w] = max(x0[w] + lut[w], x1[w] - lut[w])
-        for w in range(w_count):  # the eight states written out: this loop then vectorises
-            m0 = max(max(max(at[0, w] + g0[0, w], at[1, w] + g0[1, w]),
-                          max(at[2, w] + g0[2, w], at[3, w] + g0[3, w])),
-                     max(max(at[4, w] + g0[4, w], at[5, w] + g0[5, w]),
-                         max(at[6, w] + g0[6, w], at[7, w] + g0[7, w])))
-            m1 = max(max(max(at[0, w] + g1[0, w], at[1, w] + g1[1, w]),
-                          max(at[2, w] + g1[2, w], at[3, w] + g1[3, w])),
-                     max(max(at[4, w] + g1[4, w], at[5, w] + g1[5, w]),
-                         max(at[6, w] + g1[6, w], at[7, w] + g1[7, w])))
-            et[w] = m0 - m1
-        beta, nb = nb, beta
-    for w in range(1, w_count):
-        for s in range(8):
-            b_init[s, w - 1] = beta[s, w] - beta[0, w]
+        i = np.uint64(t) * _ROW
+        o = i + _ROW
+        for w in range(_W):
+            lu = ws[i + _LU + w]
+            lp = ws[i + _LP + w]
+            a = lu + lp
+            b = lu - lp
+            b0 = ws[o + w]
+            b1 = ws[o + _S1 + w]
+            b2 = ws[o + _S2 + w]
+            b3 = ws[o + _S3 + w]
+            b4 = ws[o + _S4 + w]
+            b5 = ws[o + _S5 + w]
+            b6 = ws[o + _S6 + w]
+            b7 = ws[o + _S7 + w]
+            a0 = ws[i + w]
+            a1 = ws[i + _S1 + w]
+            a2 = ws[i + _S2 + w]
+            a3 = ws[i + _S3 + w]
+            a4 = ws[i + _S4 + w]
+            a5 = ws[i + _S5 + w]
+            a6 = ws[i + _S6 + w]
+            a7 = ws[i + _S7 + w]
+            # best path with u = 0 (parity +lp on the first four branches, -lp on the others)
+            p0 = max(max(a0 + b0, a3 + b7), max(a4 + b1, a7 + b6))
+            q0 = max(max(a1 + b2, a2 + b5), max(a5 + b3, a6 + b4))
+            p1 = max(max(a1 + b3, a2 + b4), max(a5 + b2, a6 + b5))
+            q1 = max(max(a0 + b1, a3 + b6), max(a4 + b0, a7 + b7))
+            ws[i + _EX + w] = max(p0 + lp, q0 - lp) - max(p1 + lp, q1 - lp)
+            ws[i + w] = max(b0 + a, b1 - a)
+            ws[i + _S1 + w] = max(b2 + b, b3 - b)
+            ws[i + _S2 + w] = max(b5 + b, b4 - b)
+            ws[i + _S3 + w] = max(b7 + a, b6 - a)
+            ws[i + _S4 + w] = max(b1 + a, b0 - a)
+            ws[i + _S5 + w] = max(b3 + b, b2 - b)
+            ws[i + _S6 + w] = max(b4 + b, b5 - b)
+            ws[i + _S7 + w] = max(b6 + a, b7 - a)
 
 
 @njit(cache=True, nogil=True)
-def decode(d, perm, iterations, crc_width, crc_poly, scale, windows):
+def _siso(ws, n, windows, a_init, b_init, b_tail):
+    """One constituent decoder over the workspace's ``n`` rows (``windows`` lanes used):
+    ``a_init``/``b_init`` ``[8, LANES]`` the metrics each window starts from (window 0:
+    state 0; the last window: ``b_tail``; the others: the neighbour's from the previous
+    iteration), updated in place for the next. Leaves the extrinsic LLRs in the rows. The
+    metrics are not renormalised inside a window (they grow by at most n |LLR|, well inside
+    float32); only the ones handed on are."""
+    row = 11 * LANES
+    for s in range(8):
+        for w in range(LANES):
+            ws[s * LANES + w] = a_init[s, w]
+        ws[s * LANES] = 0.0 if s == 0 else NEG
+    _forward(ws, n)
+    end = n * row
+    for w in range(LANES - 1):  # next iteration: each window starts where its neighbour ended
+        for s in range(8):
+            a_init[s, w + 1] = ws[end + s * LANES + w] - ws[end + w]
+    for s in range(8):
+        for w in range(LANES):
+            ws[end + s * LANES + w] = b_init[s, w]
+        ws[end + s * LANES + windows - 1] = b_tail[s]
+    _backward(ws, n)
+    for w in range(1, LANES):
+        for s in range(8):
+            b_init[s, w - 1] = ws[s * LANES + w] - ws[w]
+
+
+@njit(cache=True, nogil=True)
+def decode(d, iterations, crc_width, crc_poly, scale, windows, at, inv_at, perm_at, nat):
     """LLRs ``d[3, K + 4]`` (the encoder's layout) -> (bits[K], iterations run, CRC held).
     Max-log-MAP with extrinsic information scaled by ``scale``, the block cut into
     ``windows`` equal windows decoded side by side (vector lanes), each starting from its
     neighbour's metrics of the previous iteration. Stops early when the hard decision
-    satisfies the block's CRC (``crc_width`` 0: every iteration, CRC not checked)."""
+    satisfies the block's CRC (``crc_width`` 0: every iteration, CRC not checked).
+
+    Lane layout (``TurboCode`` builds it): position q = t windows + w holds step t of window
+    w; ``at[q]`` its block index, ``nat[q]`` the block index of interleaved step q
+    (``perm[at[q]]``), ``inv_at[q]``/``perm_at[q]`` where the other decoder's extrinsic for
+    the same bit sits."""
     n = d.shape[1] - 4
     length = n // windows
+    row = 11 * LANES
     nxt, par = _trellis()
-    sys1 = d[0, :n].copy()
-    sys2 = np.empty(n, np.float32)
-    for i in range(n):
-        sys2[i] = sys1[perm[i]]
     tail1 = _tail_beta(np.array([d[0, n], d[2, n], d[1, n + 1]], np.float32),
                        np.array([d[1, n], d[0, n + 1], d[2, n + 1]], np.float32), nxt, par)
     tail2 = _tail_beta(np.array([d[0, n + 2], d[2, n + 2], d[1, n + 3]], np.float32),
                        np.array([d[1, n + 2], d[0, n + 3], d[2, n + 3]], np.float32), nxt, par)
-    lp1 = np.empty((length, windows), np.float32)
-    lp2 = np.empty((length, windows), np.float32)
-    for w in range(windows):
-        for t in range(length):
-            lp1[t, w] = 0.5 * d[1, w * length + t]
-            lp2[t, w] = 0.5 * d[2, w * length + t]
-    lu = np.empty((length, windows), np.float32)
-    ext = np.empty((length, windows), np.float32)
-    alpha = np.empty((length + 1, 8, windows), np.float32)
-    a1 = np.zeros((8, windows), np.float32)
-    b1 = np.zeros((8, windows), np.float32)
-    a2 = np.zeros((8, windows), np.float32)
-    b2 = np.zeros((8, windows), np.float32)
-    apr1 = np.zeros(n, np.float32)
-    e1 = np.empty(n, np.float32)
-    e2 = np.empty(n, np.float32)
+    table = crc_table(crc_width, crc_poly, False) if crc_width else np.zeros(256, np.int64)
+    ws = np.empty((length + 1) * row, np.float32)
+    for t in range(length):  # unused lanes decode zeros
+        ws[t * row + 8 * LANES + windows:t * row + 10 * LANES] = 0.0
+    s1 = np.empty(n, np.float32)
+    s2 = np.empty(n, np.float32)
+    p1 = np.empty(n, np.float32)
+    p2 = np.empty(n, np.float32)
+    for q in range(n):
+        s1[q] = 0.5 * d[0, at[q]]
+        s2[q] = 0.5 * d[0, nat[q]]
+        p1[q] = 0.5 * d[1, at[q]]
+        p2[q] = 0.5 * d[2, at[q]]
+    a1 = np.zeros((8, LANES), np.float32)
+    b1 = np.zeros((8, LANES), np.float32)
+    a2 = np.zeros((8, LANES), np.float32)
+    b2 = np.zeros((8, LANES), np.float32)
+    ext = np.zeros(n, np.float32)  # the last decoder's extrinsic LLRs, lane layout
+    post = np.empty(n, np.float32)
     bits = np.empty(n, np.uint8)
+    half = np.float32(0.5) * scale
     ok = False
     done = 0
     while done < iterations:
         done += 1
-        for w in range(windows):
-            for t in range(length):
-                k = w * length + t
-                lu[t, w] = 0.5 * (sys1[k] + apr1[k])
-        _siso(lu, lp1, alpha, a1, b1, tail1, nxt, par, ext)
-        for w in range(windows):
-            for t in range(length):
-                e1[w * length + t] = ext[t, w]
-        for w in range(windows):
-            for t in range(length):
-                k = w * length + t
-                lu[t, w] = 0.5 * (sys2[k] + scale * e1[perm[k]])
-        _siso(lu, lp2, alpha, a2, b2, tail2, nxt, par, ext)
-        for w in range(windows):
-            for t in range(length):
-                e2[w * length + t] = ext[t, w]
-        for i in range(n):
-            apr1[perm[i]] = scale * e2[i]
-        for i in range(n):
-            bits[i] = 1 if sys1[i] + e1[i] + apr1[i] < 0 else 0
-        if crc_width and crc_bits(bits, crc_width, crc_poly, 0) == 0:
+        for t in range(length):
+            i = t * row
+            for w in range(windows):
+                q = t * windows + w
+                ws[i + 8 * LANES + w] = s1[q] + half * ext[inv_at[q]]
+                ws[i + 9 * LANES + w] = p1[q]
+        _siso(ws, length, windows, a1, b1, tail1)
+        for t in range(length):
+            i = t * row + 10 * LANES
+            for w in range(windows):
+                ext[t * windows + w] = ws[i + w]
+        for t in range(length):
+            i = t * row
+            for w in range(windows):
+                q = t * windows + w
+                ws[i + 8 * LANES + w] = s2[q] + half * ext[perm_at[q]]
+                ws[i + 9 * LANES + w] = p2[q]
+        _siso(ws, length, windows, a2, b2, tail2)
+        for t in range(length):
+            i = t * row
+            for w in range(windows):
+                q = t * windows + w
+                x = ws[i + 10 * LANES + w]
+                ext[q] = x
+                post[q] = 2 * ws[i + 8 * LANES + w] + x  # the second decoder's posterior
+        if crc_width or done == iterations:
+            for q in range(n):
+                bits[nat[q]] = 1 if post[q] < 0 else 0
+        if crc_width and crc_bits_table(bits, table, crc_width, crc_poly, 0) == 0:
             ok = True
             break
     return bits, done, ok
@@ -234,6 +290,7 @@ def encode_rate_matched(b, sizes, crc_poly, perms, positions, e):
     zeros, TB, CRC24A), ``sizes`` each block's K, ``perms`` their QPP permutations back to
     back, ``positions`` each block's rate-matching gather into its flattened ``d[3, K + 4]``
     (``positions[r]`` an array), written one after the other into ``e``."""
+    table = crc_table(24, crc_poly, False) if crc_poly else np.zeros(256, np.int64)
     pos_b, pos_p, pos_e = 0, 0, 0
     for r in range(sizes.size):
         k = sizes[r]
@@ -242,7 +299,7 @@ def encode_rate_matched(b, sizes, crc_poly, perms, positions, e):
         c[:take] = b[pos_b:pos_b + take]
         pos_b += take
         if crc_poly:
-            v = crc_bits(c[:take], 24, crc_poly, 0)
+            v = crc_bits_table(c[:take], table, 24, crc_poly, 0)
             for i in range(24):
                 c[take + i] = (v >> (23 - i)) & 1
         d = encode(c, perms[pos_p:pos_p + k])

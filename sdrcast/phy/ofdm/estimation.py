@@ -9,7 +9,13 @@ from functools import lru_cache
 import numpy as np
 
 from sdrcast.errors import ConfigError
-from sdrcast.phy.kernels.estimation import apply_taps, interpolate_in_time
+from sdrcast.phy.kernels.estimation import (
+    apply_taps,
+    divide_out,
+    interpolate_in_time,
+    noise_across_carriers,
+    pilot_estimates,
+)
 
 TAPS = 12  # pilots per interpolated carrier
 
@@ -28,20 +34,6 @@ def wiener_taps(spacing: int, nfft: int, lo: float, hi: float, noise_db: float) 
     offsets = np.arange(-(spacing - 1), spacing * TAPS)
     r_hp = corr(offsets[:, None] - spacing * i[None, :])
     return np.linalg.solve(r_pp.T, r_hp.T).T.astype(np.complex64)
-
-
-def _noise_across_carriers(h: np.ndarray, w: np.ndarray) -> tuple[float, int]:
-    """Noise variance from each pilot's distance to the mean of its two neighbours in the same
-    symbol (the fallback when pilots never repeat on a carrier: one-symbol grids)."""
-    total, count = 0.0, 0
-    for row, wr in zip(h, w, strict=True):
-        k = np.flatnonzero(wr)
-        if k.size < 3:
-            continue
-        d = row[k[1:-1]] - (row[k[:-2]] + row[k[2:]]) / 2
-        total += float(np.sum(np.abs(d) ** 2 / (wr[k[1:-1]] + (wr[k[:-2]] + wr[k[2:]]) / 4)))
-        count += d.size
-    return total / max(count, 1), count
 
 
 def _occupied_delays(ht: np.ndarray, valid: np.ndarray, spacing: int, lo: float, hi: float,
@@ -95,24 +87,20 @@ def _across_carriers(ht: np.ndarray, valid: np.ndarray, spacing: int,
     n_sym, n = ht.shape
     carriers = np.arange(n)
     est = np.empty_like(ht)
-    groups: dict[int, list[int]] = {}
-    for j in range(n_sym):
+    per_offset = np.stack([valid[:, r::spacing].sum(axis=1) for r in range(spacing)], axis=1)
+    firsts = np.argmax(per_offset, axis=1)  # each symbol's lattice: the offset most pilots are on
+    sizes = -(-(n - firsts) // spacing)
+    wiener = (taps is not None) & (sizes >= TAPS) & (per_offset[np.arange(n_sym), firsts] >= 0.9 * sizes)
+    for j in np.flatnonzero(~wiener):
         k = np.flatnonzero(valid[j])
-        if taps is None:
-            est[j] = _linear(carriers, k, ht[j, k])
-            continue
-        first = int(np.argmax(np.bincount(k % spacing, minlength=spacing)))
-        covered = valid[j, first::spacing]
-        if covered.size < TAPS or covered.mean() < 0.9:
-            est[j] = _linear(carriers, k, ht[j, k])
-        else:
-            groups.setdefault(first, []).append(j)
-    for first, rows in groups.items():
+        est[j] = _linear(carriers, k, ht[j, k])
+    for first in np.unique(firsts[wiener]):
+        rows = np.flatnonzero(wiener & (firsts == first))
         lattice = np.arange(first, n, spacing)
         h_l = ht[rows][:, lattice]  # exact on the lattice's pilots; the few it lacks filled in
-        for r, j in enumerate(rows):
-            if not valid[j, lattice].all():
-                h_l[r] = _linear(lattice, np.flatnonzero(valid[j]), ht[j, valid[j]])
+        for r in np.flatnonzero(~valid[rows][:, lattice].all(axis=1)):
+            j = rows[r]
+            h_l[r] = _linear(lattice, np.flatnonzero(valid[j]), ht[j, valid[j]])
         start = np.clip((carriers - first) // spacing - TAPS // 2 + 1, 0, lattice.size - TAPS)
         w = taps[carriers - first - spacing * start + spacing - 1]
         est[rows] = apply_taps(h_l.astype(np.complex64), w, start)
@@ -138,17 +126,14 @@ def equalise(grid: np.ndarray, amp: np.ndarray, max_gap: int = 4, spacing: int |
     phase common to all carriers of a symbol (a residual carrier offset, phase noise) is
     measured on the pilots consecutive symbols share and taken out before the interpolation
     in time, then put back."""
-    grid = np.asarray(grid, np.complex64)
-    amp = np.asarray(amp, np.complex64)
-    pilot = amp != 0
-    h = np.where(pilot, grid / np.where(pilot, amp, 1), 0).astype(np.complex64)
-    w = np.where(pilot, 1 / np.maximum(np.abs(amp) ** 2, 1e-12), 0)
-    both = pilot[1:] & pilot[:-1]  # carriers with a pilot in consecutive symbols
-    step = np.angle(np.sum(np.where(both, h[1:] * np.conj(h[:-1]), 0), axis=1))
-    phase = np.exp(1j * np.concatenate([[0.0], np.cumsum(step)])).astype(np.complex64)[:, None]
+    grid = np.ascontiguousarray(grid, np.complex64)
+    amp = np.ascontiguousarray(amp, np.complex64)
+    h, w, turn = pilot_estimates(grid, amp)
+    pilot = w > 0
+    phase = np.exp(1j * np.concatenate([[0.0], np.cumsum(np.angle(turn))])).astype(np.complex64)[:, None]
     ht, valid, nv, count = interpolate_in_time(h * np.conj(phase), w, max_gap)
     ht *= phase
-    nv_f, count_f = _noise_across_carriers(h, w)
+    nv_f, count_f = noise_across_carriers(h, w)
     own = pilot.any(axis=1).all()  # every symbol has pilots of its own
     if own and count_f and (count < 8 or nv_f < nv):  # the channel moves faster in time than in frequency
         nv, count, ht, valid, max_gap = nv_f, count_f, h, pilot, 0
@@ -168,5 +153,5 @@ def equalise(grid: np.ndarray, amp: np.ndarray, max_gap: int = 4, spacing: int |
         raise ConfigError(f"symbol {int(np.argmax(empty))} of the grid has no pilot within "
                           f"max_gap={max_gap} symbols")
     est = _across_carriers(ht, valid, spacing or 1, taps)
-    gain = np.maximum(np.abs(est) ** 2, 1e-12)
-    return (grid / np.where(gain > 1e-12, est, 1)).astype(np.complex64), nv / gain, nv
+    eq, var = divide_out(grid, est, np.float32(nv))
+    return eq, var, nv
