@@ -13,6 +13,7 @@ from functools import cache
 import numpy as np
 
 from sdrcast.config import require_range
+from sdrcast.phy.kernels.interleave import scatter_add
 from sdrcast.phy.tables import load_json
 
 C_SUBBLOCK = 32
@@ -95,5 +96,4 @@ class RateMatcher:
 
     def llrs(self, e: np.ndarray) -> np.ndarray:
         """LLRs of the ``E`` bits received -> ``[3, D]`` float32, repeats added, bits not sent 0."""
-        return np.bincount(self.positions, weights=np.asarray(e, np.float64),
-                           minlength=3 * self.D).astype(np.float32).reshape(3, self.D)
+        return scatter_add(np.ascontiguousarray(e, np.float32), self.positions, 3 * self.D).reshape(3, self.D)

@@ -253,7 +253,11 @@ class FembmsReceiver(Receiver):
         packets = self._collect()  # the previous block's, decoded while this one was equalised
         tries = [[signalling] if occasion[i] or self.data_mcs is None else [self.data_mcs, signalling]
                  for i in range(count)]
-        self.in_flight = ([submit(decode, i, tries[i]) for i in range(count)], when)
+        def decode_all(part: range) -> list:
+            return [decode(i, tries[i]) for i in part]
+
+        half = (count + 1) // 2  # two tasks: few thread switches
+        self.in_flight = ([submit(decode_all, range(0, half)), submit(decode_all, range(half, count))], when)
         return packets
 
     def _collect(self) -> list[bytes]:
@@ -262,7 +266,7 @@ class FembmsReceiver(Receiver):
             return []
         futures, when = self.in_flight
         self.in_flight = None
-        return self._link_layer([f.result() for f in futures], when)
+        return self._link_layer([r for f in futures for r in f.result()], when)
 
     def _link_layer(self, decoded, when) -> list[bytes]:
         packets = []

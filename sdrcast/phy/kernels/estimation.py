@@ -54,20 +54,35 @@ def interpolate_in_time(h, w, max_gap):
     return ht, valid, noise / max(count, 1), count
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def apply_taps(h_l, w, start):
     """Every row's channel at every carrier from its lattice values ``h_l[rows, M]``: carrier k
-    takes ``sum_i w[k, i] h_l[row, start[k] + i]``."""
-    rows = h_l.shape[0]
+    takes ``sum_i w[k, i] h_l[row, start[k] + i]``. Real and imaginary parts apart and unsigned
+    indices: the sum over the taps then vectorises."""
+    rows, m = h_l.shape
     n, taps = w.shape
     out = np.empty((rows, n), np.complex64)
+    wr = np.empty((n, taps), np.float32)
+    wi = np.empty((n, taps), np.float32)
+    for k in range(n):
+        for i in range(taps):
+            wr[k, i] = w[k, i].real
+            wi[k, i] = w[k, i].imag
+    hr = np.empty(m, np.float32)
+    hi = np.empty(m, np.float32)
     for r in range(rows):
+        for j in range(m):
+            hr[j] = h_l[r, j].real
+            hi[j] = h_l[r, j].imag
         for k in range(n):
-            acc = np.complex64(0)
-            s = start[k]
-            for i in range(taps):
-                acc += w[k, i] * h_l[r, s + i]
-            out[r, k] = acc
+            ar = np.float32(0)
+            ai = np.float32(0)
+            s = np.uint64(start[k])
+            wrk, wik = wr[k], wi[k]
+            for i in range(np.uint64(taps)):
+                ar += wrk[i] * hr[s + i] - wik[i] * hi[s + i]
+                ai += wrk[i] * hi[s + i] + wik[i] * hr[s + i]
+            out[r, k] = complex(ar, ai)
     return out
 
 

@@ -51,3 +51,13 @@ def convolutional_interleave(x, delays, memory, offsets, pointers, branch):
         if branch == nb:
             branch = 0
     return y, branch
+
+
+@njit(cache=True, nogil=True)
+def scatter_add(values, positions, size):
+    """``out[positions[i]] += values[i]`` into ``size`` float32 zeros (soft combining of
+    repeated bits)."""
+    out = np.zeros(size, np.float32)
+    for i in range(positions.size):
+        out[positions[i]] += values[i]
+    return out
