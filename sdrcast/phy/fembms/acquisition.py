@@ -52,7 +52,16 @@ def decimate(x: np.ndarray, sample_rate: float) -> tuple[np.ndarray, int]:
         return np.asarray(x, np.complex64), 1
     from scipy.signal import resample_poly
 
-    return resample_poly(np.asarray(x, np.complex64), 1, factor).astype(np.complex64), factor
+    x = np.asarray(x, np.complex64)
+    return resample_poly(x, 1, factor, window=_low_pass(factor)).astype(np.complex64), factor
+
+
+@cache
+def _low_pass(factor: int) -> np.ndarray:
+    """``resample_poly``'s own anti-alias filter for ``factor``, designed once."""
+    from scipy.signal import firwin
+
+    return firwin(20 * factor + 1, 1 / factor, window=("kaiser", 5.0)).astype(np.float32)
 
 
 def search(iq: np.ndarray, sample_rate: float, max_cfo_hz: float = 50e3, candidates: int = 6) -> Cell:

@@ -36,6 +36,7 @@ from sdrcast.phy.fembms.tables import constellation
 from sdrcast.phy.kernels.mix import mix
 from sdrcast.phy.ofdm.estimation import equalise
 from sdrcast.phy.parallel import submit
+from sdrcast.phy.sample_buffer import SampleBuffer
 from sdrcast.phy.sync import normalised_xcorr
 
 LOST_AFTER = 3  # blocks in a row without the PSS
@@ -57,8 +58,7 @@ class FembmsReceiver(Receiver):
         self.rate, self.iterations = sample_rate, iterations
         self.per = round(sample_rate / 1000)
         self.block = 40 * self.per
-        self.buf = np.zeros(0, np.complex64)
-        self.buf_at = 0  # absolute index of buf[0]
+        self.buf = SampleBuffer()
         self.state = SyncStateMachine()
         self.cell: Cell | None = None
         self.cas_at = 0  # absolute index of the next CAS
@@ -90,13 +90,13 @@ class FembmsReceiver(Receiver):
     def push(self, iq: np.ndarray) -> list[bytes]:
         iq = np.asarray(iq, np.complex64)
         self.counters["samples_in"] += iq.size
-        self.buf = np.concatenate([self.buf, iq]) if self.buf.size else iq.copy()
+        self.buf.append(iq)
         out: list[bytes] = []
         while True:
             if self.cell is None:
                 if not self._acquire():
                     return out
-            elif self.buf_at + self.buf.size >= self.cas_at + self.block + 2 * self.per:
+            elif self.buf.end >= self.cas_at + self.block + 2 * self.per:
                 out += self._block(self.block)
             else:
                 return out
@@ -105,7 +105,7 @@ class FembmsReceiver(Receiver):
         """The rest of the input: a last partial block's whole subframes."""
         if self.cell is None:
             return self._collect()
-        have = self.buf_at + self.buf.size - self.cas_at
+        have = self.buf.end - self.cas_at
         subframes = min(40, have // self.per)
         return (self._block(subframes * self.per) if subframes > 1 else []) + self._collect()
 
@@ -114,34 +114,29 @@ class FembmsReceiver(Receiver):
         """Search the next 45 ms; on success start from the earliest CAS still buffered (the
         block before the one found is kept: its CAS may have been the faded one)."""
         window = round(0.045 * self.rate)
-        at = max(self.search_from - self.buf_at, 0)
-        if self.buf.size - at < window:
+        at = max(self.search_from - self.buf.start, 0)
+        if self.buf.end - self.buf.start - at < window:
             return False
         try:
-            cell = search(self.buf[at:at + window], self.rate)
+            cell = search(self.buf.view[at:at + window], self.rate)
         except SyncLost:
             self.counters["samples_searched_in_vain"] += self.block
-            self.search_from = self.buf_at + at + self.block
-            self._trim(self.search_from - self.block)
+            self.search_from = self.buf.start + at + self.block
+            self.buf.drop_before(self.search_from - self.block)
             return True
         self.cell, self.cfo, self.misses = cell, cell.cfo_hz, 0
-        found = self.buf_at + at + cell.subframe_start
-        self.cas_at = self.buf_at + (found - self.buf_at) % self.block
+        found = self.buf.start + at + cell.subframe_start
+        self.cas_at = self.buf.start + (found - self.buf.start) % self.block
         self.sfn, self.area, self.n_rb, self.waiting = None, None, None, []
         self.counters["acquisitions"] += 1
         self.state.to("tracking", self.cas_at)
         return True
 
-    def _trim(self, keep_from: int) -> None:
-        cut = max(0, min(keep_from - self.buf_at, self.buf.size))
-        self.buf = self.buf[cut:]
-        self.buf_at += cut
-
     def _samples(self, start: int, n: int) -> np.ndarray:
         """``n`` samples from absolute index ``start`` (zeros past the input), turned back by
         the carrier offset with the phase running on from sample 0."""
-        a = start - self.buf_at
-        x = self.buf[max(a, 0):a + n]
+        a = start - self.buf.start
+        x = self.buf.view[max(a, 0):a + n]
         if x.size < n:
             x = np.concatenate([np.zeros(max(-a, 0), np.complex64), x,
                                 np.zeros(n - x.size - max(-a, 0), np.complex64)])
@@ -174,7 +169,7 @@ class FembmsReceiver(Receiver):
                 self.state.to("lost", self.cas_at)
                 self.cell = None
                 self.search_from = self.cas_at
-                self._trim(self.cas_at)
+                self.buf.drop_before(self.cas_at)
                 return self._collect()
         else:
             self.misses = 0
@@ -196,7 +191,7 @@ class FembmsReceiver(Receiver):
             self.area = _area(self.sib)
             self.fec["sib"][0] += self.area is None
         self.cas_at += self.block
-        self._trim(self.cas_at - 2 * per)
+        self.buf.drop_before(self.cas_at - 2 * per)
         if self.area is None or self.sfn is None or length <= per:
             # a faded first CAS: its block waits for the SFN and SI of the next ones
             self.waiting = (self.waiting + [x])[-MAX_WAITING:]
@@ -217,8 +212,9 @@ class FembmsReceiver(Receiver):
         nm = numerology(num)
         n_fft, cp = nm.fft_size(self.rate), nm.prefixes(self.rate)[0]
         sym = n_fft + cp
-        starts = [i * self.per + j * sym for i in range(count) for j in range(nm.symbols)]
-        fine = float(np.angle(sum(np.vdot(x[s:s + cp], x[s + n_fft:s + n_fft + cp]) for s in starts)))
+        sub = x[:count * self.per].reshape(count, self.per)
+        fine = float(np.angle(sum(np.sum(np.conj(sub[:, s:s + cp]) * sub[:, s + n_fft:s + n_fft + cp])
+                                  for s in range(0, nm.symbols * sym, sym))))
         fine *= self.rate / (2 * np.pi * n_fft)
         x = mix(x, 0.0, -fine / self.rate)  # this block; and the next from its start
         self.cfo += fine

@@ -36,7 +36,17 @@ def wiener_taps(spacing: int, nfft: int, lo: float, hi: float, noise_db: float) 
     return np.linalg.solve(r_pp.T, r_hp.T).T.astype(np.complex64)
 
 
-def _occupied_delays(ht: np.ndarray, valid: np.ndarray, spacing: int, lo: float, hi: float,
+def _lattices(valid: np.ndarray, spacing: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each symbol's pilot lattice (every ``spacing``-th carrier from the offset most of its
+    valid carriers are on): (offset, fraction of the lattice valid, lattice size) per symbol."""
+    n_sym, n = valid.shape
+    per_offset = np.stack([valid[:, r::spacing].sum(axis=1) for r in range(spacing)], axis=1)
+    first = np.argmax(per_offset, axis=1)
+    size = -(-(n - first) // spacing)
+    return first, per_offset[np.arange(n_sym), first] / size, size
+
+
+def _occupied_delays(ht: np.ndarray, lattices: tuple, spacing: int, lo: float, hi: float,
                      nfft: int) -> tuple[float, float]:
     """The part of the delay window ``lo..hi`` the channel occupies: the delays where the
     power-delay profile, measured on the pilot lattice of every symbol that has it whole
@@ -44,18 +54,14 @@ def _occupied_delays(ht: np.ndarray, valid: np.ndarray, spacing: int, lo: float,
     30 dB of its peak, widened by two resolution cells; the whole window if no symbol has it.
     Filtering to the echoes actually there is what lets a Wiener filter take the noise out of
     the rest."""
-    rows = []
-    for row, ok in zip(ht, valid, strict=True):
-        k = np.flatnonzero(ok)
-        if k.size:
-            first = int(np.argmax(np.bincount(k % spacing, minlength=spacing)))
-            if ok[first::spacing].all():
-                rows.append(row[first::spacing])
-    m = min((r.size for r in rows), default=0)
+    first, covered, size = lattices
+    whole = covered == 1
+    m = int(size[whole].min()) if whole.any() else 0
     if m < 16:
         return lo, hi
-    pdp = np.mean(np.abs(np.fft.ifft(np.stack([r[:m] for r in rows]) * np.hanning(m), axis=1)) ** 2,
-                  axis=0)
+    rows = np.flatnonzero(whole)
+    h_l = ht[rows[:, None], first[rows, None] + spacing * np.arange(m)]
+    pdp = np.mean(np.abs(np.fft.ifft(h_l * np.hanning(m), axis=1)) ** 2, axis=0)
     cell = nfft / (spacing * m)  # samples per delay bin
     delay = (np.arange(m) * cell - lo) % (m * cell) + lo  # unambiguous over N / spacing
     inside = (delay >= lo) & (delay <= hi)
@@ -79,7 +85,7 @@ def _linear(at: np.ndarray, k: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.interp(at, k, values.real) + 1j * np.interp(at, k, values.imag)
 
 
-def _across_carriers(ht: np.ndarray, valid: np.ndarray, spacing: int,
+def _across_carriers(ht: np.ndarray, valid: np.ndarray, spacing: int, lattices: tuple,
                      taps: np.ndarray | None) -> np.ndarray:
     """Each symbol's channel at its valid carriers -> at every carrier: Wiener-filtered from
     the lattice of every ``spacing``-th carrier when the pilots cover it (symbols sharing a
@@ -87,10 +93,8 @@ def _across_carriers(ht: np.ndarray, valid: np.ndarray, spacing: int,
     n_sym, n = ht.shape
     carriers = np.arange(n)
     est = np.empty_like(ht)
-    per_offset = np.stack([valid[:, r::spacing].sum(axis=1) for r in range(spacing)], axis=1)
-    firsts = np.argmax(per_offset, axis=1)  # each symbol's lattice: the offset most pilots are on
-    sizes = -(-(n - firsts) // spacing)
-    wiener = (taps is not None) & (sizes >= TAPS) & (per_offset[np.arange(n_sym), firsts] >= 0.9 * sizes)
+    firsts, covered, size = lattices
+    wiener = (taps is not None) & (size >= TAPS) & (covered >= 0.9)
     for j in np.flatnonzero(~wiener):
         k = np.flatnonzero(valid[j])
         est[j] = _linear(carriers, k, ht[j, k])
@@ -98,7 +102,7 @@ def _across_carriers(ht: np.ndarray, valid: np.ndarray, spacing: int,
         rows = np.flatnonzero(wiener & (firsts == first))
         lattice = np.arange(first, n, spacing)
         h_l = ht[rows][:, lattice]  # exact on the lattice's pilots; the few it lacks filled in
-        for r in np.flatnonzero(~valid[rows][:, lattice].all(axis=1)):
+        for r in np.flatnonzero(covered[rows] < 1):
             j = rows[r]
             h_l[r] = _linear(lattice, np.flatnonzero(valid[j]), ht[j, valid[j]])
         start = np.clip((carriers - first) // spacing - TAPS // 2 + 1, 0, lattice.size - TAPS)
@@ -138,20 +142,21 @@ def equalise(grid: np.ndarray, amp: np.ndarray, max_gap: int = 4, spacing: int |
     if own and count_f and (count < 8 or nv_f < nv):  # the channel moves faster in time than in frequency
         nv, count, ht, valid, max_gap = nv_f, count_f, h, pilot, 0
     nv = max(nv, 1e-6) if count else 1e-4
-    taps = None
-    if spacing and delays:
-        n = delays[2]
-        if not max_gap:  # every symbol on its own pilots: Dx Dy apart (the caller's spacing x Dy)
-            spacing *= _pilot_period(pilot)
-        lo, hi = delays[0], min(delays[1], delays[0] + 0.95 * n / spacing)
-        power = float(np.mean(np.abs(ht[valid]) ** 2)) or 1.0
-        noise_db = max(round(10 * np.log10(nv * float(np.mean(w[pilot])) / power)), -30)
-        lo, hi = _occupied_delays(ht, valid, spacing, lo, hi, n)
-        taps = wiener_taps(spacing, int(n), lo, hi, noise_db)
     empty = ~valid.any(axis=1)
     if empty.any():
         raise ConfigError(f"symbol {int(np.argmax(empty))} of the grid has no pilot within "
                           f"max_gap={max_gap} symbols")
-    est = _across_carriers(ht, valid, spacing or 1, taps)
+    taps = None
+    if spacing and delays and not max_gap:  # every symbol on its own pilots: Dx Dy apart
+        spacing *= _pilot_period(pilot)
+    lattices = _lattices(valid, spacing or 1)
+    if spacing and delays:
+        n = delays[2]
+        lo, hi = delays[0], min(delays[1], delays[0] + 0.95 * n / spacing)
+        power = float(np.mean(np.abs(ht[valid]) ** 2)) or 1.0
+        noise_db = max(round(10 * np.log10(nv * float(np.mean(w[pilot])) / power)), -30)
+        lo, hi = _occupied_delays(ht, lattices, spacing, lo, hi, n)
+        taps = wiener_taps(spacing, int(n), lo, hi, noise_db)
+    est = _across_carriers(ht, valid, spacing or 1, lattices, taps)
     eq, var = divide_out(grid, est, np.float32(nv))
     return eq, var, nv
