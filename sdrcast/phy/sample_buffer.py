@@ -9,7 +9,7 @@ import numpy as np
 
 class SampleBuffer:
     """``append(x)``, ``view`` (the samples held), ``start`` (absolute index of ``view[0]``),
-    ``drop_before(index)``."""
+    ``end``, ``drop_before(index)``, ``allocated``."""
 
     def __init__(self, dtype=np.complex64):
         self._store = np.zeros(1 << 16, dtype)
@@ -19,6 +19,11 @@ class SampleBuffer:
     @property
     def view(self) -> np.ndarray:
         return self._store[self._lo:self._hi]
+
+    @property
+    def allocated(self) -> int:
+        """Samples of storage (the memory bound: at most about twice the most ever held)."""
+        return self._store.size
 
     @property
     def end(self) -> int:

@@ -25,4 +25,4 @@ def test_storage_stays_bounded_by_what_is_held():
     for _ in range(500):
         buf.append(np.ones(10_000, np.complex64))
         buf.drop_before(buf.end - 50_000)
-    assert buf._store.size <= 4 * 60_000
+    assert buf.allocated <= 4 * 60_000
