@@ -23,10 +23,35 @@ def _step(state, u):
     return ((state << 1) | a) & 7, z
 
 
+@njit(cache=True)
+def _byte_steps():
+    """``[state, byte]`` -> (state after the byte's eight bits, MSB first; their parity bits)."""
+    table = np.empty((8, 256, 2), np.uint8)
+    for s in range(8):
+        for byte in range(256):
+            state, parity = s, 0
+            for j in range(8):
+                state, z = _step(state, (byte >> (7 - j)) & 1)
+                parity = (parity << 1) | z
+            table[s, byte, 0], table[s, byte, 1] = state, parity
+    return table
+
+
+_BYTE_STEPS = _byte_steps()
+
+
 @njit(cache=True, nogil=True)
 def _constituent(c, out_z, tail_x, tail_z):
     state = 0
-    for k in range(c.size):
+    whole = c.size // 8 * 8
+    for k in range(0, whole, 8):  # eight steps a table lookup
+        byte = ((c[k] << 7) | (c[k + 1] << 6) | (c[k + 2] << 5) | (c[k + 3] << 4)
+                | (c[k + 4] << 3) | (c[k + 5] << 2) | (c[k + 6] << 1) | c[k + 7])
+        parity = _BYTE_STEPS[state, byte, 1]
+        state = _BYTE_STEPS[state, byte, 0]
+        for j in range(8):
+            out_z[k + j] = (parity >> (7 - j)) & 1
+    for k in range(whole, c.size):
         state, out_z[k] = _step(state, c[k])
     for t in range(3):  # termination: the input that makes the feedback 0
         u = ((state >> 1) & 1) ^ ((state >> 2) & 1)
