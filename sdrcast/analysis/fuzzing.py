@@ -99,6 +99,13 @@ def _ipv4(rng: np.random.Generator) -> None:
     split_datagrams(np.frombuffer(_random_bytes(rng, 200), np.uint8))
 
 
+def _ipv4_checksums(rng: np.random.Generator) -> None:
+    from sdrcast.mac.ip import udp_datagram, with_checksums
+
+    valid = udp_datagram(_random_bytes(rng, 60), ("10.0.0.1", 1), ("239.0.0.1", 2))
+    with_checksums(_mutated(rng, valid) if rng.random() < 0.7 else _random_bytes(rng, 80))
+
+
 def _mutated(rng: np.random.Generator, valid: bytes) -> bytes:
     """``valid`` with a few bytes changed and maybe cut short: past the first checks."""
     b = bytearray(valid)
@@ -161,7 +168,7 @@ TARGETS: dict[str, Callable[[np.random.Generator], None]] = {
     "pmt.deserialize": _pmt, "zmq.decode_tag_header": _tag_header,
     "l1.parse_l1_basic": _l1_basic, "l1.parse_l1_detail": _l1_detail,
     "baseband.payload+depacketizer": _baseband, "alp.Decapsulator": _alp,
-    "ip.split_datagrams": _ipv4,
+    "ip.split_datagrams": _ipv4, "ip.with_checksums": _ipv4_checksums,
 }
 
 

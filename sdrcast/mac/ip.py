@@ -1,6 +1,7 @@
 """IPv4/UDP datagrams (RFC 791, RFC 768) as broadcast payloads: build one around a UDP payload
-received from a socket (the socket strips the headers the air interface must carry), and split
-a byte stream of whole datagrams at their total-length fields."""
+received from a socket (the socket strips the headers the air interface must carry), give a
+captured one correct checksums, and split a byte stream of whole datagrams at their
+total-length fields."""
 from __future__ import annotations
 
 import ipaddress
@@ -8,7 +9,7 @@ import struct
 
 import numpy as np
 
-from sdrcast.errors import ConfigError
+from sdrcast.errors import ConfigError, ParseError
 
 IPV4_HEADER = 20
 UDP_HEADER = 8
@@ -42,6 +43,27 @@ def udp_datagram(payload: bytes, src: tuple[str, int], dst: tuple[str, int], ttl
     head = struct.pack(">BBHHHBBH4s4s", 0x45, 0, total, ident & 0xFFFF, 0x4000, ttl, 17, 0, s, d)
     head = head[:10] + struct.pack(">H", _checksum(head)) + head[12:]
     return head + udp
+
+
+def with_checksums(datagram: bytes) -> bytes:
+    """An IPv4 datagram with its header checksum, and for a whole (unfragmented) UDP datagram
+    its UDP checksum, recomputed: captures often hold zeros or garbage there, left for the
+    network card to fill in (checksum offload). Other protocols' payloads are left alone."""
+    ihl = (datagram[0] & 0x0F) * 4 if datagram else 0
+    if ihl < IPV4_HEADER or len(datagram) < ihl:
+        raise ParseError(f"IPv4 header length {ihl} in a datagram of {len(datagram)} bytes")
+    head = bytearray(datagram[:ihl])
+    head[10:12] = b"\0\0"
+    head[10:12] = struct.pack(">H", _checksum(bytes(head)))
+    body = bytes(datagram[ihl:])
+    fragment = struct.unpack(">H", bytes(datagram[6:8]))[0] & 0x3FFF  # MF flag or an offset
+    if datagram[9] == 17 and not fragment and len(body) >= UDP_HEADER:
+        udp_len = struct.unpack(">H", body[4:6])[0]
+        if UDP_HEADER <= udp_len <= len(body):
+            pseudo = bytes(datagram[12:20]) + struct.pack(">BBH", 0, 17, udp_len)
+            udp = body[:6] + b"\0\0" + body[8:udp_len]
+            body = udp[:6] + struct.pack(">H", _checksum(pseudo + udp) or 0xFFFF) + body[8:]
+    return bytes(head) + body
 
 
 def checksum_ok(datagram: bytes) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 
 from sdrcast.config import require_one_of
 from sdrcast.errors import ConfigError, DeviceError, ParseError
-from sdrcast.mac.ip import udp_datagram
+from sdrcast.mac.ip import udp_datagram, with_checksums
 from sdrcast.mac.ts import TS_PACKET, sync_ok
 from sdrcast.runtime.block import Chunk, Sink, Source
 
@@ -174,7 +174,9 @@ _LINK_IP_OFFSET = {1: 14, 101: 0, 228: 0, 113: 16}  # Ethernet, raw IP, IPv4, Li
 
 class PcapSource(Source):
     """IPv4 datagrams from a classic pcap capture (Ethernet, VLAN-tagged Ethernet, raw IP or
-    Linux cooked capture), ``datagrams_per_chunk`` at a time, in capture order. Records that
+    Linux cooked capture), ``datagrams_per_chunk`` at a time, in capture order, with their IPv4
+    and UDP checksums recomputed (``checksums_rebuilt`` counts those that were wrong: captures
+    taken before checksum offload hold zeros). Records that
     are not IPv4 (``non_ipv4_records``) or are cut short by the capture's snap length
     (``truncated_records``) are skipped and counted. A record header whose length exceeds the
     snap length (``max_record``: at least 256 kB, as some writers exceed a small one), or runs
@@ -243,7 +245,14 @@ class PcapSource(Source):
                     if len(ip) < total:
                         self.counters.add("truncated_records")
                         continue
-                    grams.append(ip[:total])  # Ethernet may pad short frames
+                    try:
+                        gram = with_checksums(ip[:total])  # Ethernet may pad short frames
+                    except ParseError:
+                        self.counters.add("non_ipv4_records")
+                        continue
+                    if gram != ip[:total]:
+                        self.counters.add("checksums_rebuilt")
+                    grams.append(gram)
                     if len(grams) == self.per_chunk:
                         yield Chunk(np.frombuffer(b"".join(grams), np.uint8).copy())
                         grams = []

@@ -122,3 +122,34 @@ def test_pcap_input(tmp_path):
         open_source(str(tmp_path / "ng.pcap"), kind="ip")
     with pytest.raises(ConfigError, match="pcap"):
         open_source(str(tmp_path / "x.ts"), kind="ip")
+
+
+def test_pcap_input_gets_correct_checksums(tmp_path):
+    """Captures taken before checksum offload hold zeros (or garbage) in the IPv4 and UDP
+    checksums: they leave the source with both recomputed, counted; correct ones unchanged."""
+    from sdrcast.mac.ip import checksum_ok, split_datagrams, udp_datagram
+    from sdrcast.sdr_io.payload import write_pcap
+
+    good = [udp_datagram(bytes(range(i, i + 37)), ("192.168.1.7", 40000 + i), ("239.1.2.3", 5000), ident=i)
+            for i in range(4)]
+    offloaded = [g[:10] + b"\0\0" + g[12:26] + b"\0\0" + g[28:] for g in good[:2]]  # both sums zeroed
+    garbage = good[2][:26] + b"\x12\x34" + good[2][28:]  # a wrong UDP sum
+    write_pcap(tmp_path / "c.pcap", offloaded + [garbage, good[3]])
+    src = open_source(str(tmp_path / "c.pcap"), kind="ip")
+    got, _ = split_datagrams(flatten(run_block(src)).data)
+    assert [g.tobytes() for g in got] == good
+    assert all(checksum_ok(g.tobytes()) for g in got)
+    assert src.counters["checksums_rebuilt"] == 3
+
+
+def test_checksums_of_fragments_and_other_protocols_leave_the_payload_alone():
+    from sdrcast.mac.ip import checksum_ok, udp_datagram, with_checksums
+
+    g = bytearray(udp_datagram(b"x" * 20, ("10.0.0.1", 1), ("10.0.0.2", 2)))
+    g[6] |= 0x20  # more fragments: the UDP sum covers data not in this piece
+    g[26:28] = b"\xab\xcd"
+    out = with_checksums(bytes(g))
+    assert checksum_ok(out) and out[26:28] == b"\xab\xcd"
+    g[9] = 6  # TCP: not recomputed here
+    g[6] &= ~0x20
+    assert with_checksums(bytes(g))[20:] == bytes(g[20:])
