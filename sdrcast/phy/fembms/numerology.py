@@ -58,11 +58,18 @@ class Numerology:
                               workers=1)  # the transmitter modulates on the kernel pool
 
     def demodulate(self, samples: np.ndarray, n_sc: int, rate: float, n_sym: int | None = None,
-                   ) -> np.ndarray:
-        """Samples starting at a subframe -> ``[n_sym, n_sc]`` (default: one subframe)."""
+                   fft_offset: int = 0) -> np.ndarray:
+        """Samples starting at a subframe -> ``[n_sym, n_sc]`` (default: one subframe); FFT
+        windows ``fft_offset`` samples early, into the prefix (``modem.windows``), with the
+        linear phase that puts across the bins taken out again."""
         n_sym = self.symbols if n_sym is None else n_sym
         cps = np.resize(self.prefixes(rate), n_sym)
-        return from_bins(modem.demodulate(samples, self.fft_size(rate), cps, n_sym), n_sc)
+        n = self.fft_size(rate)
+        bins = modem.demodulate(samples, n, cps, n_sym, fft_offset)
+        if fft_offset:
+            k = np.arange(-(n // 2), n - n // 2)
+            bins *= np.exp(2j * np.pi * fft_offset * k / n).astype(np.complex64)
+        return from_bins(bins, n_sc)
 
 
 @cache

@@ -42,6 +42,7 @@ from sdrcast.phy.sync import normalised_xcorr
 LOST_AFTER = 3  # blocks in a row without the PSS
 MAX_WAITING = 2  # blocks kept until an SFN and the SI are known
 TRACK = 24  # samples at 1.92 Msps the PSS is looked for around where it should be
+SLEW = 4  # samples at 1.92 Msps the timing follows per 40 ms block: 50 ppm of clock drift
 
 
 class FembmsReceiver(Receiver):
@@ -156,7 +157,11 @@ class FembmsReceiver(Receiver):
         k = int(np.argmax(c))
         if c[k] < 0.3:
             return False
-        self.cas_at += (k - TRACK) * factor
+        # the clock drifts at most SLEW a block; a bigger jump, or one on a weak peak, is
+        # mostly another path of a fading channel taking the lead: followed gradually, and
+        # only on a clear peak (a whole jump put one block off)
+        if c[k] >= 0.5:
+            self.cas_at += int(np.clip(k - TRACK, -SLEW, SLEW)) * factor
         return True
 
     # one block ---------------------------------------------------------------------------
@@ -407,10 +412,13 @@ def _mbsfn_block(x: np.ndarray, nm, num: str, n_rb: int, rate: float, area: int,
     time: [(grid, noise per cell, noise at unit gain)] per subframe."""
     rows = nm.symbols
     width = nm.sc_per_rb * n_rb
-    g = nm.demodulate(x, width, rate, rows * count)
+    cp = nm.prefixes(rate)[0]
+    # timing follows the strongest path; echoes before it (a faded first path) stay inside
+    # the prefix when the windows start a quarter of it early (at most 10 us: the rest of a
+    # long prefix is kept for the late echoes of a single-frequency network)
+    g = nm.demodulate(x, width, rate, rows * count, fft_offset=min(cp // 4, round(10e-6 * rate)))
     a = np.concatenate([Pmch.cached(num, n_rb, area, (sfn * 10 + 1 + i) % 10, 0).sub.reference_grid
                         for i in range(count)])
-    cp = nm.prefixes(rate)[0]
     eq, nv, unit = equalise(g, a, max_gap=RS_REVISIT[num], spacing=RS_LATTICE[num],
                             delays=(-cp / 16, cp * 1.05, nm.fft_size(rate)))
     return [(eq[i * rows:(i + 1) * rows], nv[i * rows:(i + 1) * rows], unit) for i in range(count)]
