@@ -259,10 +259,11 @@ def run_fembms(out: Path, quick: bool = False, snr_db: float = 20.0) -> dict:
             "packets_sent": len(packets), "packets_received": len(got),
             "occupied_bandwidth_hz": occupied_bandwidth(iq, cfg.rate)["bandwidth_hz"],
             "receiver": {k: rep[k] for k in ("pci", "cp", "n_rb", "mbsfn_area", "numerology",
-                                             "cfo_hz", "data_mcs", "fec", "payload")},
+                                             "cfo_hz", "pmchs", "fec", "payload")},
             "notes": f"FeMBMS: {len(got)} of {len(packets)} IP packets back "
                      f"({'all byte-exact' if got == packets else 'NOT all'}); PCI {rep['pci']}, "
-                     f"{rep['numerology']} kHz, MBSFN area {rep['mbsfn_area']}, MCS {rep['data_mcs']} read "
+                     f"{rep['numerology']} kHz, MBSFN area {rep['mbsfn_area']}, "
+                     f"MCS {rep['pmchs'][0]['data_mcs']} read "
                      f"from the air; CFO {rep['cfo_hz']:.0f} Hz (sent 500); occupied bandwidth "
                      f"{occupied_bandwidth(iq, cfg.rate)['bandwidth_hz'] / 1e6:.2f} MHz; TX "
                      f"{dur / t_tx:.1f}x, RX {dur / t_rx:.2f}x real time"}

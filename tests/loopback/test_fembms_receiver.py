@@ -20,7 +20,8 @@ def test_reference_carrier_to_exactly_its_ip_packets():
                for o, n in zip(s["ip_packet_offsets"], s["ip_packet_lengths"], strict=True)]
     got, rep = FembmsReceiver(7.68e6).demodulate(np.concatenate([iq, iq]))  # looped, as the modem ran it
     assert got == packets * 2
-    assert (rep["pci"], rep["mbsfn_area"], rep["numerology"], rep["data_mcs"]) == (42, 3, "1.25", 9)
+    assert (rep["pci"], rep["mbsfn_area"], rep["numerology"]) == (42, 3, "1.25")
+    assert rep["pmchs"] == [{"sf_alloc_end": 311, "data_mcs": 9}]
     assert rep["fec"]["mch"]["errors"] == 0 and rep["payload"]["lost_sn"] == 0
 
 
@@ -231,3 +232,21 @@ def test_fading_never_throws_a_block_off_timing():
     y = channel(np.concatenate([np.zeros(5000, np.complex64), iq]))
     got, rep = FembmsReceiver(cfg.rate).demodulate(y)
     assert rep["fec"]["mch"]["errors"] == 0 and got == packets
+
+
+def test_two_pmchs_each_with_its_own_mcs_and_sessions():
+    """Two PMCHs in the area, each owning part of the period's subframes at its own MCS with
+    its own MTCHs: the receiver follows the MCCH's sf-AllocEnd per PMCH and delivers both.
+    (It used to decode every subframe at the first PMCH's MCS and drop the second's LCIDs.)"""
+    cfg = FembmsConfig(bandwidth_mhz=5.0, numerology="1.25", pci=9, area_id=2, scheduling_period="rf16",
+                       pmchs=(PmchConfig(data_mcs=9, sf_alloc_end=69, sessions=(SessionConfig(lcid=1),)),
+                              PmchConfig(data_mcs=16, sessions=(SessionConfig(lcid=2),
+                                                                SessionConfig(lcid=3, session_id=2)))))
+    tx = FembmsTransmitter(cfg)
+    a, b, c = _packets(60, seed=7), _packets(60, seed=8), _packets(30, seed=9)
+    iq = tx.modulate([(1, p) for p in a] + [(2, p) for p in b] + [(3, p) for p in c])
+    y = ChannelEmulator(ChannelConfig(sample_rate=cfg.rate, snr_db=18.0, cfo_hz=300.0, seed=4))(iq)
+    got, rep = FembmsReceiver(cfg.rate).demodulate(y)
+    assert rep["pmchs"] == [{"sf_alloc_end": 69, "data_mcs": 9}, {"sf_alloc_end": 155, "data_mcs": 16}]
+    assert sorted(got) == sorted(a + b + c) and rep["fec"]["mch"]["errors"] == 0
+    assert rep["payload"]["per_lcid"] == {1: 60, 2: 60, 3: 30}

@@ -12,6 +12,7 @@ import numpy as np
 from sdrcast.errors import ParseError
 
 LCID_MCCH, LCID_MSI, LCID_PADDING = 0, 30, 31
+LCID_MTCH_MAX = 28  # MTCHs are LCIDs 1-28 (36.321 Table 6.2.1-4)
 NOT_SCHEDULED = 2047  # Stop MTCH: this MTCH is not scheduled in the period
 
 

@@ -70,7 +70,7 @@ class FembmsReceiver(Receiver):
         self.n_rb: int | None = None
         self.area: dict | None = None
         self.sib: bytes | None = None
-        self.data_mcs: int | None = None
+        self.pmchs: list[tuple[int, int]] | None = None  # (sf-AllocEnd, dataMCS) of each PMCH
         self.period: int | None = None
         self.mcch: bytes | None = None
         self.rlc: dict[int, RlcUmRx] = {}
@@ -81,7 +81,7 @@ class FembmsReceiver(Receiver):
         self.noise: list[float] = []
         self.per_lcid: dict[int, int] = {}
         self.counters = {"samples_in": 0, "samples_searched_in_vain": 0, "acquisitions": 0,
-                         "sync_losses": 0, "blocks": 0}
+                         "sync_losses": 0, "blocks": 0, "mtch_unknown_lcid": 0}
 
     @property
     def synced_once(self) -> bool:
@@ -244,22 +244,43 @@ class FembmsReceiver(Receiver):
                     return got, its_all, unit
             return None, its_all, unit
 
-        if self.data_mcs is None:  # the MCCH first: it says the data MCS
+        if self.pmchs is None:  # the MCCH first: it says each PMCH's subframes and MCS
             for i in (i for i in range(count) if occasion[i]):
                 tb = decode(i, [signalling])[0]
-                pmch = _pmch_of(_mcch_in(tb)) if tb is not None else None
-                if pmch is not None:
-                    self.data_mcs = pmch["pmch-Config-r9"]["dataMCS-r9"]
+                pmchs = _pmchs_of(_mcch_in(tb)) if tb is not None else None
+                if pmchs is not None:
+                    self._learn(pmchs)
                     break
         packets = self._collect()  # the previous block's, decoded while this one was equalised
-        tries = [[signalling] if occasion[i] or self.data_mcs is None else [self.data_mcs, signalling]
-                 for i in range(count)]
+        tries = [[signalling] if occasion[i] else self._tries(*when[i], signalling) for i in range(count)]
         def decode_all(part: range) -> list:
             return [decode(i, tries[i]) for i in part]
 
         half = (count + 1) // 2  # two tasks: few thread switches
         self.in_flight = ([submit(decode_all, range(0, half)), submit(decode_all, range(half, count))], when)
         return packets
+
+    def _learn(self, pmchs: list[dict]) -> None:
+        """The PMCHs an MCCH lists: subframes, MCS, scheduling period, an RLC entity per MTCH."""
+        self.pmchs = [(int(p["pmch-Config-r9"]["sf-AllocEnd-r9"]), int(p["pmch-Config-r9"]["dataMCS-r9"]))
+                      for p in pmchs]
+        self.period = int(pmchs[0]["pmch-Config-r9"]["mch-SchedulingPeriod-r9"].removeprefix("rf"))
+        for p in pmchs:
+            for session in p["mbms-SessionInfoList-r9"]:
+                self.rlc.setdefault(session["logicalChannelIdentity-r9"], RlcUmRx())
+
+    def _tries(self, sfn: int, sf: int, signalling: int) -> list[int]:
+        """The MCS to try on subframe ``sf`` of frame ``sfn``: its PMCH's (36.331: PMCH p owns
+        the MCH subframes of the period after the previous one's sf-AllocEnd up to its own,
+        counted without the CAS), the signalling MCS first on a PMCH's first subframe (MSI)."""
+        if self.pmchs is None:
+            return [signalling]
+        frame = sfn % self.period
+        index = frame * 10 + sf - 1 - frame // 4  # the CAS (subframe 0 every 4th frame) not counted
+        p = next((p for p, (end, _) in enumerate(self.pmchs) if index <= end), len(self.pmchs) - 1)
+        first = index == (self.pmchs[p - 1][0] + 1 if p else 0)
+        mcs = self.pmchs[p][1]
+        return [signalling, mcs] if first else [mcs, signalling]
 
     def _collect(self) -> list[bytes]:
         """The packets of the block whose PMCHs are being decoded on the pool (none: [])."""
@@ -289,16 +310,16 @@ class FembmsReceiver(Receiver):
             for lcid, body in elements:
                 if lcid == mch.LCID_MCCH:
                     self.fec["mcch"][1] += 1
-                    pmch = _pmch_of(_mcch_in(tb))
-                    if pmch is None:
+                    pmchs = _pmchs_of(_mcch_in(tb))
+                    if pmchs is None:
                         self.fec["mcch"][0] += 1
                         continue
                     self.mcch = body
-                    self.data_mcs = pmch["pmch-Config-r9"]["dataMCS-r9"]
-                    self.period = int(pmch["pmch-Config-r9"]["mch-SchedulingPeriod-r9"].removeprefix("rf"))
-                    for s in pmch["mbms-SessionInfoList-r9"]:
-                        self.rlc.setdefault(s["logicalChannelIdentity-r9"], RlcUmRx())
-                elif lcid in self.rlc:
+                    self._learn(pmchs)
+                elif lcid not in self.rlc:
+                    if 1 <= lcid <= mch.LCID_MTCH_MAX:  # an MTCH the MCCH read so far does not list
+                        self.counters["mtch_unknown_lcid"] += 1
+                else:
                     try:
                         out = self.rlc[lcid].push(body)
                     except ParseError:
@@ -318,7 +339,8 @@ class FembmsReceiver(Receiver):
         details = {"pci": cell.pci if cell else None, "cp": cell.cp if cell else None,
                    "n_rb": self.n_rb, "mbsfn_area": area["mbsfn-AreaId-r9"] if area else None,
                    "numerology": rrc.numerology_of(area) if area else None,
-                   "data_mcs": self.data_mcs, "sib1_mbms": self.sib.hex() if self.sib else None,
+                   "pmchs": [{"sf_alloc_end": e, "data_mcs": m} for e, m in self.pmchs or []] or None,
+                   "sib1_mbms": self.sib.hex() if self.sib else None,
                    "mcch": self.mcch.hex() if self.mcch else None,
                    "transitions": list(self.state.transitions),
                    **{k: v for k, v in self.counters.items() if k not in ("acquisitions", "sync_losses",
@@ -383,14 +405,17 @@ def _area(sib: bytes | None) -> dict | None:
         return None
 
 
-def _pmch_of(mcch: dict | None) -> dict | None:
-    """The first PMCH of an MBSFNAreaConfiguration, None without one (fields checked)."""
+def _pmchs_of(mcch: dict | None) -> list[dict] | None:
+    """The PMCHs of an MBSFNAreaConfiguration, None without any (fields checked)."""
     try:
-        pmch = mcch["pmch-InfoList-r9"][0]
-        _ = (pmch["pmch-Config-r9"]["dataMCS-r9"], pmch["pmch-Config-r9"]["mch-SchedulingPeriod-r9"],
-             [s["logicalChannelIdentity-r9"] for s in pmch["mbms-SessionInfoList-r9"]])
-        return pmch
-    except (KeyError, IndexError, TypeError):
+        pmchs = list(mcch["pmch-InfoList-r9"])
+        for pmch in pmchs:
+            c = pmch["pmch-Config-r9"]
+            _ = (int(c["sf-AllocEnd-r9"]), int(c["dataMCS-r9"]),
+                 int(c["mch-SchedulingPeriod-r9"].removeprefix("rf")),
+                 [int(s["logicalChannelIdentity-r9"]) for s in pmch["mbms-SessionInfoList-r9"]])
+        return pmchs or None
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError):
         return None
 
 
