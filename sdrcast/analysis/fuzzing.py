@@ -120,7 +120,8 @@ def _fembms_samples() -> dict[str, bytes]:
 
     mcch = rrc.mbsfn_area_configuration(
         mcc="901", mnc="56", common_sf_alloc=63, common_sf_alloc_period="rf32",
-        pmchs=(rrc.PmchInfo(311, 9, "rf32", (rrc.Session(b"\0\1\2", 0, 2),)),))
+        pmchs=(rrc.PmchInfo(100, 9, "rf32", (rrc.Session(b"\0\1\2", 0, 2),)),
+               rrc.PmchInfo(311, 20, "rf32", (rrc.Session(b"\0\1\3", 1, 3),), "256QAM")))
     sib = rrc.sib1_mbms(mcc="901", mnc="56", tac=1, cell_identity=1, band=20, area_id=1,
                         non_mbsfn_region="s2", mcch_repetition="rf32", mcch_offset=0,
                         mcch_modification="rf512", mcch_subframe=1, signalling_mcs=2,
@@ -152,7 +153,10 @@ def _fembms_rrc(rng: np.random.Generator) -> None:
 
     kind = "mcch" if rng.random() < 0.5 else "sib"
     data = _random_bytes(rng, 40) if rng.random() < 0.3 else _mutated(rng, _fembms_samples()[kind])
-    (rrc.parse_mcch if kind == "mcch" else rrc.parse_sib1_mbms)(data)
+    if kind == "mcch":
+        rrc.pmchs_of(rrc.parse_mcch(data))
+    else:
+        rrc.parse_sib1_mbms(data)
 
 
 def _fembms_dci(rng: np.random.Generator) -> None:
@@ -164,7 +168,7 @@ def _fembms_dci(rng: np.random.Generator) -> None:
 
 TARGETS: dict[str, Callable[[np.random.Generator], None]] = {
     "fembms.mch.unpack+parse_msi": _fembms_mac, "fembms.RlcUmRx": _fembms_rlc,
-    "fembms.rrc.parse_mcch/sib1": _fembms_rrc, "fembms.parse_dci_1a": _fembms_dci,
+    "fembms.rrc.parse_mcch+pmchs_of/sib1": _fembms_rrc, "fembms.parse_dci_1a": _fembms_dci,
     "pmt.deserialize": _pmt, "zmq.decode_tag_header": _tag_header,
     "l1.parse_l1_basic": _l1_basic, "l1.parse_l1_detail": _l1_detail,
     "baseband.payload+depacketizer": _baseband, "alp.Decapsulator": _alp,

@@ -21,7 +21,7 @@ def test_reference_carrier_to_exactly_its_ip_packets():
     got, rep = FembmsReceiver(7.68e6).demodulate(np.concatenate([iq, iq]))  # looped, as the modem ran it
     assert got == packets * 2
     assert (rep["pci"], rep["mbsfn_area"], rep["numerology"]) == (42, 3, "1.25")
-    assert rep["pmchs"] == [{"sf_alloc_end": 311, "data_mcs": 9}]
+    assert rep["pmchs"] == [{"sf_alloc_end": 311, "data_mcs": 9, "mcs_table": "64QAM", "lcids": [2]}]
     assert rep["fec"]["mch"]["errors"] == 0 and rep["payload"]["lost_sn"] == 0
 
 
@@ -247,6 +247,28 @@ def test_two_pmchs_each_with_its_own_mcs_and_sessions():
     iq = tx.modulate([(1, p) for p in a] + [(2, p) for p in b] + [(3, p) for p in c])
     y = ChannelEmulator(ChannelConfig(sample_rate=cfg.rate, snr_db=18.0, cfo_hz=300.0, seed=4))(iq)
     got, rep = FembmsReceiver(cfg.rate).demodulate(y)
-    assert rep["pmchs"] == [{"sf_alloc_end": 69, "data_mcs": 9}, {"sf_alloc_end": 155, "data_mcs": 16}]
+    assert [(p["sf_alloc_end"], p["data_mcs"], p["lcids"]) for p in rep["pmchs"]] == [(69, 9, [1]),
+                                                                                      (155, 16, [2, 3])]
     assert sorted(got) == sorted(a + b + c) and rep["fec"]["mch"]["errors"] == 0
     assert rep["payload"]["per_lcid"] == {1: 60, 2: 60, 3: 30}
+
+
+def test_a_256qam_pmch_is_signalled_and_received():
+    """A PMCH on the 256QAM MCS table goes to pmch-InfoListExt-r12 with dataMCS-r12
+    higerOrder-r12 (36.331); the receiver reads the table from there. (The MCCH used to carry
+    the MCS as dataMCS-r9, which every receiver reads on the 64QAM table.)"""
+    from sdrcast.mac.fembms import rrc
+
+    cfg = FembmsConfig(bandwidth_mhz=5.0, numerology="1.25", pci=5, area_id=1, scheduling_period="rf16",
+                       pmchs=(PmchConfig(data_mcs=9, sf_alloc_end=39, sessions=(SessionConfig(lcid=1),)),
+                              PmchConfig(data_mcs=20, mcs_table="256QAM", sessions=(SessionConfig(lcid=2),))))
+    tx = FembmsTransmitter(cfg)
+    pmchs = rrc.pmchs_of(rrc.parse_mcch(tx.mcch))
+    assert [(p.data_mcs, p.mcs_table) for p in pmchs] == [(9, "64QAM"), (20, "256QAM")]
+    assert "pmch-InfoListExt-r12" in rrc.parse_mcch(tx.mcch)["nonCriticalExtension"]["nonCriticalExtension"]
+    a, b = _packets(30, seed=10), _packets(120, seed=11)
+    iq = tx.modulate([(1, p) for p in a] + [(2, p) for p in b])
+    y = ChannelEmulator(ChannelConfig(sample_rate=cfg.rate, snr_db=32.0, seed=5))(iq)
+    got, rep = FembmsReceiver(cfg.rate).demodulate(y)
+    assert rep["pmchs"][1]["mcs_table"] == "256QAM" and rep["fec"]["mch"]["errors"] == 0
+    assert rep["payload"]["per_lcid"] == {1: 30, 2: 120} and sorted(got) == sorted(a + b)

@@ -63,6 +63,7 @@ class PmchInfo:
     data_mcs: int
     scheduling_period: str  # rf8 .. rf1024
     sessions: tuple[Session, ...]
+    mcs_table: str = "64QAM"  # "256QAM": signalled as PMCH-Config-r12 higerOrder-r12
 
 
 def sib1_mbms(*, mcc: str, mnc: str, tac: int, cell_identity: int, band: int, area_id: int,
@@ -99,23 +100,40 @@ def sib1_mbms(*, mcc: str, mnc: str, tac: int, cell_identity: int, band: int, ar
 def mbsfn_area_configuration(*, mcc: str, mnc: str, common_sf_alloc: int, common_sf_alloc_period: str,
                              pmchs: tuple[PmchInfo, ...], common_sf_alloc_v1430: int | None = None) -> bytes:
     """MCCH-Message with MBSFNAreaConfiguration-r9: commonSF-Alloc (one frame, the 6-bit
-    bitmap; ``common_sf_alloc_v1430``: the Rel-14 2-bit extension), its period, the PMCHs."""
+    bitmap; ``common_sf_alloc_v1430``: the Rel-14 2-bit extension), its period, the PMCHs.
+    PMCHs from the first one on the 256QAM table on go to pmch-InfoListExt-r12 (v1250), whose
+    dataMCS-r12 names the table (higerOrder-r12: 256QAM, normal-r12: 64QAM); a receiver takes
+    pmch-InfoList-r9 then pmch-InfoListExt-r12 as one list."""
     plmn = ("explicitValue-r9", _plmn(mcc, mnc))
+    ext = next((i for i, p in enumerate(pmchs) if p.mcs_table == "256QAM"), len(pmchs))
+
+    def sessions(p: PmchInfo, rel: str) -> dict:
+        return {f"mbms-SessionInfoList-{rel}": [
+            {"tmgi-r9": {"plmn-Id-r9": plmn, "serviceId-r9": s.service_id},
+             "sessionId-r9": bytes([s.session_id]), "logicalChannelIdentity-r9": s.lcid}
+            for s in p.sessions]}
+
     cfg = {"commonSF-Alloc-r9": [{"radioframeAllocationPeriod": "n1", "radioframeAllocationOffset": 0,
                                   "subframeAllocation": ("oneFrame", (common_sf_alloc, 6))}],
            "commonSF-AllocPeriod-r9": common_sf_alloc_period,
            "pmch-InfoList-r9": [{"pmch-Config-r9": {"sf-AllocEnd-r9": p.sf_alloc_end,
                                                     "dataMCS-r9": p.data_mcs,
                                                     "mch-SchedulingPeriod-r9": p.scheduling_period},
-                                 "mbms-SessionInfoList-r9": [
-                                     {"tmgi-r9": {"plmn-Id-r9": plmn, "serviceId-r9": s.service_id},
-                                      "sessionId-r9": bytes([s.session_id]),
-                                      "logicalChannelIdentity-r9": s.lcid} for s in p.sessions]}
-                                for p in pmchs]}
+                                 **sessions(p, "r9")} for p in pmchs[:ext]]}
+    v1250: dict = {}
+    if ext < len(pmchs):
+        def table(p: PmchInfo) -> str:
+            return "higerOrder-r12" if p.mcs_table == "256QAM" else "normal-r12"
+
+        v1250["pmch-InfoListExt-r12"] = [
+            {"pmch-Config-r12": {"sf-AllocEnd-r12": p.sf_alloc_end, "dataMCS-r12": (table(p), p.data_mcs),
+                                 "mch-SchedulingPeriod-r12": p.scheduling_period},
+             **sessions(p, "r12")} for p in pmchs[ext:]]
     if common_sf_alloc_v1430 is not None:
-        v1430 = [{"subframeAllocation-v1430": ("oneFrame-v1430", (common_sf_alloc_v1430, 2))}]
-        cfg["nonCriticalExtension"] = {"nonCriticalExtension": {"nonCriticalExtension": {
-            "commonSF-Alloc-v1430": v1430}}}
+        v1250["nonCriticalExtension"] = {"commonSF-Alloc-v1430": [
+            {"subframeAllocation-v1430": ("oneFrame-v1430", (common_sf_alloc_v1430, 2))}]}
+    if v1250:
+        cfg["nonCriticalExtension"] = {"nonCriticalExtension": v1250}
     m = _asn1().MCCH_Message
     m.set_val({"message": ("c1", ("mbsfnAreaConfiguration-r9", cfg))})
     return m.to_uper()
@@ -150,3 +168,27 @@ def parse_sib1_mbms(data: bytes) -> dict:
 def parse_mcch(data: bytes) -> dict:
     val = _decode(_asn1().MCCH_Message, data, "MCCH")
     return _choice(val, ("c1", "mbsfnAreaConfiguration-r9"), "MCCH")
+
+
+def pmchs_of(mcch: dict) -> list[PmchInfo]:
+    """The PMCHs of a parsed MBSFNAreaConfiguration in order: pmch-InfoList-r9, then
+    pmch-InfoListExt-r12 (its dataMCS-r12 naming the MCS table). ParseError when a field is
+    missing or out of range."""
+    try:
+        listed = [(p["pmch-Config-r9"], p["mbms-SessionInfoList-r9"], "r9") for p in mcch["pmch-InfoList-r9"]]
+        v1250 = mcch.get("nonCriticalExtension", {}).get("nonCriticalExtension", {})
+        listed += [(p["pmch-Config-r12"], p["mbms-SessionInfoList-r12"], "r12")
+                   for p in v1250.get("pmch-InfoListExt-r12", [])]
+        out = []
+        for c, infos, rel in listed:
+            kind, mcs = c["dataMCS-r12"] if rel == "r12" else ("normal-r12", c["dataMCS-r9"])
+            sessions = tuple(Session(bytes(s["tmgi-r9"]["serviceId-r9"]), s.get("sessionId-r9", b"\0")[0],
+                                     int(s["logicalChannelIdentity-r9"])) for s in infos)
+            out.append(PmchInfo(int(c[f"sf-AllocEnd-{rel}"]), int(mcs), str(c[f"mch-SchedulingPeriod-{rel}"]),
+                                sessions, "256QAM" if kind == "higerOrder-r12" else "64QAM"))
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
+        raise ParseError(f"MBSFNAreaConfiguration: PMCH fields missing or malformed "
+                         f"({type(e).__name__})") from None
+    if not out:
+        raise ParseError("MBSFNAreaConfiguration lists no PMCH")
+    return out

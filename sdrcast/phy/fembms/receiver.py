@@ -70,7 +70,7 @@ class FembmsReceiver(Receiver):
         self.n_rb: int | None = None
         self.area: dict | None = None
         self.sib: bytes | None = None
-        self.pmchs: list[tuple[int, int]] | None = None  # (sf-AllocEnd, dataMCS) of each PMCH
+        self.pmchs: list[rrc.PmchInfo] | None = None  # what the MCCH says of each PMCH
         self.period: int | None = None
         self.mcch: bytes | None = None
         self.rlc: dict[int, RlcUmRx] = {}
@@ -235,8 +235,8 @@ class FembmsReceiver(Receiver):
         def decode(i: int, tries: list[int]):
             eq, nv, unit = grids[i]
             its_all = []
-            for m in tries:
-                p = Pmch.cached(num, self.n_rb, area["mbsfn-AreaId-r9"], when[i][1], m)
+            for m, table in tries:
+                p = Pmch.cached(num, self.n_rb, area["mbsfn-AreaId-r9"], when[i][1], m, table)
                 got, ok, its = p.decode(eq.reshape(-1)[p.sub.flat_positions],
                                         nv.reshape(-1)[p.sub.flat_positions], self.iterations)
                 its_all += its
@@ -246,13 +246,14 @@ class FembmsReceiver(Receiver):
 
         if self.pmchs is None:  # the MCCH first: it says each PMCH's subframes and MCS
             for i in (i for i in range(count) if occasion[i]):
-                tb = decode(i, [signalling])[0]
+                tb = decode(i, [(signalling, "64QAM")])[0]
                 pmchs = _pmchs_of(_mcch_in(tb)) if tb is not None else None
                 if pmchs is not None:
                     self._learn(pmchs)
                     break
         packets = self._collect()  # the previous block's, decoded while this one was equalised
-        tries = [[signalling] if occasion[i] else self._tries(*when[i], signalling) for i in range(count)]
+        tries = [[(signalling, "64QAM")] if occasion[i] else self._tries(*when[i], signalling)
+                 for i in range(count)]
         def decode_all(part: range) -> list:
             return [decode(i, tries[i]) for i in part]
 
@@ -260,27 +261,27 @@ class FembmsReceiver(Receiver):
         self.in_flight = ([submit(decode_all, range(0, half)), submit(decode_all, range(half, count))], when)
         return packets
 
-    def _learn(self, pmchs: list[dict]) -> None:
+    def _learn(self, pmchs: list[rrc.PmchInfo]) -> None:
         """The PMCHs an MCCH lists: subframes, MCS, scheduling period, an RLC entity per MTCH."""
-        self.pmchs = [(int(p["pmch-Config-r9"]["sf-AllocEnd-r9"]), int(p["pmch-Config-r9"]["dataMCS-r9"]))
-                      for p in pmchs]
-        self.period = int(pmchs[0]["pmch-Config-r9"]["mch-SchedulingPeriod-r9"].removeprefix("rf"))
+        self.pmchs = pmchs
+        self.period = int(pmchs[0].scheduling_period.removeprefix("rf"))
         for p in pmchs:
-            for session in p["mbms-SessionInfoList-r9"]:
-                self.rlc.setdefault(session["logicalChannelIdentity-r9"], RlcUmRx())
+            for session in p.sessions:
+                self.rlc.setdefault(session.lcid, RlcUmRx())
 
-    def _tries(self, sfn: int, sf: int, signalling: int) -> list[int]:
+    def _tries(self, sfn: int, sf: int, signalling: int) -> list[tuple[int, str]]:
         """The MCS to try on subframe ``sf`` of frame ``sfn``: its PMCH's (36.331: PMCH p owns
         the MCH subframes of the period after the previous one's sf-AllocEnd up to its own,
         counted without the CAS), the signalling MCS first on a PMCH's first subframe (MSI)."""
+        sig = (signalling, "64QAM")
         if self.pmchs is None:
-            return [signalling]
+            return [sig]
         frame = sfn % self.period
         index = frame * 10 + sf - 1 - frame // 4  # the CAS (subframe 0 every 4th frame) not counted
-        p = next((p for p, (end, _) in enumerate(self.pmchs) if index <= end), len(self.pmchs) - 1)
-        first = index == (self.pmchs[p - 1][0] + 1 if p else 0)
-        mcs = self.pmchs[p][1]
-        return [signalling, mcs] if first else [mcs, signalling]
+        p = next((p for p, x in enumerate(self.pmchs) if index <= x.sf_alloc_end), len(self.pmchs) - 1)
+        first = index == (self.pmchs[p - 1].sf_alloc_end + 1 if p else 0)
+        data = (self.pmchs[p].data_mcs, self.pmchs[p].mcs_table)
+        return [sig, data] if first else [data, sig]
 
     def _collect(self) -> list[bytes]:
         """The packets of the block whose PMCHs are being decoded on the pool (none: [])."""
@@ -339,7 +340,9 @@ class FembmsReceiver(Receiver):
         details = {"pci": cell.pci if cell else None, "cp": cell.cp if cell else None,
                    "n_rb": self.n_rb, "mbsfn_area": area["mbsfn-AreaId-r9"] if area else None,
                    "numerology": rrc.numerology_of(area) if area else None,
-                   "pmchs": [{"sf_alloc_end": e, "data_mcs": m} for e, m in self.pmchs or []] or None,
+                   "pmchs": [{"sf_alloc_end": p.sf_alloc_end, "data_mcs": p.data_mcs,
+                              "mcs_table": p.mcs_table, "lcids": [s.lcid for s in p.sessions]}
+                             for p in self.pmchs or []] or None,
                    "sib1_mbms": self.sib.hex() if self.sib else None,
                    "mcch": self.mcch.hex() if self.mcch else None,
                    "transitions": list(self.state.transitions),
@@ -405,17 +408,11 @@ def _area(sib: bytes | None) -> dict | None:
         return None
 
 
-def _pmchs_of(mcch: dict | None) -> list[dict] | None:
-    """The PMCHs of an MBSFNAreaConfiguration, None without any (fields checked)."""
+def _pmchs_of(mcch: dict | None) -> list[rrc.PmchInfo] | None:
+    """The PMCHs of an MBSFNAreaConfiguration, None without any or with malformed fields."""
     try:
-        pmchs = list(mcch["pmch-InfoList-r9"])
-        for pmch in pmchs:
-            c = pmch["pmch-Config-r9"]
-            _ = (int(c["sf-AllocEnd-r9"]), int(c["dataMCS-r9"]),
-                 int(c["mch-SchedulingPeriod-r9"].removeprefix("rf")),
-                 [int(s["logicalChannelIdentity-r9"]) for s in pmch["mbms-SessionInfoList-r9"]])
-        return pmchs or None
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+        return rrc.pmchs_of(mcch) if mcch is not None else None
+    except ParseError:
         return None
 
 

@@ -38,7 +38,7 @@ class FembmsTransmitter(Transmitter):
             mcch_subframe=cfg.mcch_subframe, signalling_mcs=cfg.signalling_mcs, numerology=cfg.numerology)
         pmchs = tuple(rrc.PmchInfo(end, p.data_mcs, cfg.scheduling_period,
                                    tuple(rrc.Session(bytes.fromhex(s.service_id), s.session_id, s.lcid)
-                                         for s in p.sessions))
+                                         for s in p.sessions), p.mcs_table)
                       for p, end in zip(cfg.pmchs, cfg.alloc_ends, strict=True))
         self.mcch = rrc.mbsfn_area_configuration(
             mcc=cfg.mcc, mnc=cfg.mnc, common_sf_alloc=63, common_sf_alloc_period=cfg.scheduling_period,
