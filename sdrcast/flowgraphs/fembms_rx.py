@@ -12,7 +12,8 @@ they are completed: ``x.pcap`` (raw IPv4), ``udp://`` (each packet's UDP payload
 own destination group and port, multicast TTL 1), ``udp://HOST:PORT`` (every payload to that
 address) or ``-`` (the IPv4 datagrams back to back on stdout). A live source runs until
 ``--duration`` or Ctrl-C. What was found and every counter are printed at the end, and with
-``--report`` written as JSON.
+``--report`` written as JSON; ``--report-lines`` appends it as a JSON line per second of input
+while the run goes on.
 """
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--timeout", type=float,
                     help="network sources: fail if no data arrives, end after S s idle")
     ap.add_argument("--report", help="write the report as JSON")
+    ap.add_argument("--report-lines", help="append the report as one JSON line per second of input "
+                    "(JSON lines, the last at the end), for monitoring while it runs")
 
 
 class PacketOutput:
@@ -82,13 +85,22 @@ class PacketOutput:
 
 
 class FembmsRxSink(Sink):
-    """Samples in, ``FembmsReceiver`` behind, IP packets out through ``PacketOutput``."""
+    """Samples in, ``FembmsReceiver`` behind, IP packets out through ``PacketOutput``; with
+    ``lines``, the report appended to that file as a JSON line per second of input."""
 
-    def __init__(self, rate: float, output: PacketOutput, name: str = "fembms_rx"):
+    def __init__(self, rate: float, output: PacketOutput, lines: str | None = None, name: str = "fembms_rx"):
         from sdrcast.phy.fembms.receiver import FembmsReceiver
 
         super().__init__(name, rate)
         self.rx, self.output, self.packets = FembmsReceiver(rate), output, 0
+        self.lines = open(lines, "w") if lines else None  # noqa: SIM115 - closed in finish()
+        self.next_line = rate
+
+    def _line(self) -> None:
+        from sdrcast.flowgraphs.common import to_json
+
+        self.lines.write(to_json(self.rx.report(), indent=None) + "\n")
+        self.lines.flush()
 
     def _out(self, packets: list[bytes]) -> None:
         self.output.write(packets)
@@ -97,9 +109,15 @@ class FembmsRxSink(Sink):
 
     def consume(self, chunk: Chunk) -> None:
         self._out(self.rx.push(chunk.data))
+        if self.lines is not None and self.rx.counters["samples_in"] >= self.next_line:
+            self._line()
+            self.next_line += self.rate
 
     def finish(self) -> None:
         self._out(self.rx.flush())
+        if self.lines is not None:
+            self._line()
+            self.lines.close()
 
 
 def run_from_args(args) -> int:
@@ -109,6 +127,7 @@ def run_from_args(args) -> int:
     from sdrcast.sdr_io import open_source
 
     check_writable(args.report)
+    check_writable(args.report_lines, "--report-lines")
     src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, freq=args.freq,
                       gain=parse_gain(args.gain), timeout=args.timeout)
     rate = src.sample_rate
@@ -116,7 +135,7 @@ def run_from_args(args) -> int:
         raise ConfigError(f"--input {args.input}: its sample rate is not known; give --rate "
                           "(1.92e6, 3.84e6, 7.68e6, 15.36e6, 23.04e6 or 30.72e6)")
     out = PacketOutput(args.output)
-    sink = FembmsRxSink(rate, out)
+    sink = FembmsRxSink(rate, out, args.report_lines)
     g = Flowgraph()
     g.connect(src, *([Head(round(args.duration * rate))] if args.duration else []), sink)
     try:

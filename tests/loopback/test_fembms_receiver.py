@@ -1,6 +1,9 @@
 """The FeMBMS receiver: both shared carriers received with no configuration (the 320 ms one to
 exactly its IP packets, the 40 ms one to its MCCH bytes), and loopback from sdrcast's
 transmitter with an unknown start and carrier offset at each numerology; noise is no cell."""
+import json
+import os
+
 import numpy as np
 import pytest
 
@@ -77,11 +80,16 @@ def test_cli_tx_to_rx_pcap_and_udp(tmp_path):
     assert r.returncode == 0, r.stderr
     r = subprocess.run([sys.executable, "-m", "sdrcast", "rx", "fembms", "--input", str(tmp_path / "c.cs16"),
                         "--rate", "7.68e6", "--output", str(tmp_path / "out.pcap"), "--report",
-                        str(tmp_path / "r.json")],
+                        str(tmp_path / "r.json"), "--report-lines", str(tmp_path / "r.jsonl")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     got = b"".join(bytes(c.data) for c in PcapSource(tmp_path / "out.pcap").generate())
     assert got == b"".join(packets)
+    lines = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    seconds = os.path.getsize(tmp_path / "c.cs16") / 4 / 7.68e6
+    assert len(lines) == int(seconds) + 1  # one a second of input, and the last at the end
+    assert lines[-1] == json.loads((tmp_path / "r.json").read_text())
+    assert lines[-1]["payload"]["packets"] == 30
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         s.settimeout(20)
@@ -272,3 +280,17 @@ def test_a_256qam_pmch_is_signalled_and_received():
     got, rep = FembmsReceiver(cfg.rate).demodulate(y)
     assert rep["pmchs"][1]["mcs_table"] == "256QAM" and rep["fec"]["mch"]["errors"] == 0
     assert rep["payload"]["per_lcid"] == {1: 30, 2: 120} and sorted(got) == sorted(a + b)
+
+
+@pytest.mark.parametrize("ppm", [20.0, -20.0])
+def test_report_measures_the_sample_clock_and_both_mers(ppm):
+    """1.5 s at 20 dB with the sample clock 20 ppm off: the report's SCO is the timing
+    tracking's drift (within 2 ppm), the CAS's MER (from its CRS) agrees with the MBSFN
+    subframes' (it was stuck at the estimator's 40 dB floor: no CRS repeats on a carrier
+    within a subframe to measure noise in time)."""
+    cfg = FembmsConfig.preset("5mhz_1k25_mcs9")
+    iq = FembmsTransmitter(cfg).subframes(1500)
+    y = ChannelEmulator(ChannelConfig(sample_rate=cfg.rate, snr_db=20.0, sco_ppm=ppm, seed=1))(iq)
+    _, rep = FembmsReceiver(cfg.rate).demodulate(y)
+    assert abs(rep["sco_ppm"] - ppm) < 2
+    assert abs(rep["mer_cas_db"] - rep["mer_db"]) < 1.5 and 18 < rep["mer_db"] < 21

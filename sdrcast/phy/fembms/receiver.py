@@ -78,7 +78,9 @@ class FembmsReceiver(Receiver):
         self.in_flight: tuple[list, list] | None = None  # one block's PMCHs on the pool
         self.fec = {k: [0, 0] for k in ("cas", "sib", "mcch", "mch")}
         self.iterations_run: list[int] = []
-        self.noise: list[float] = []
+        self.noise: list[float] = []  # MBSFN subframes' noise at unit gain (MER)
+        self.noise_cas: list[float] = []  # the CAS's, from its CRS
+        self.drift = [0, 0]  # timing moved by tracking, samples it was measured over
         self.per_lcid: dict[int, int] = {}
         self.counters = {"samples_in": 0, "samples_searched_in_vain": 0, "acquisitions": 0,
                          "sync_losses": 0, "blocks": 0, "mtch_unknown_lcid": 0}
@@ -125,7 +127,7 @@ class FembmsReceiver(Receiver):
             self.search_from = self.buf.start + at + self.block
             self.buf.drop_before(self.search_from - self.block)
             return True
-        self.cell, self.cfo, self.misses = cell, cell.cfo_hz, 0
+        self.cell, self.cfo, self.misses, self.drift = cell, cell.cfo_hz, 0, [0, 0]
         found = self.buf.start + at + cell.subframe_start
         self.cas_at = self.buf.start + (found - self.buf.start) % self.block
         self.sfn, self.area, self.n_rb, self.waiting = None, None, None, []
@@ -161,7 +163,10 @@ class FembmsReceiver(Receiver):
         # mostly another path of a fading channel taking the lead: followed gradually, and
         # only on a clear peak (a whole jump put one block off)
         if c[k] >= 0.5:
-            self.cas_at += int(np.clip(k - TRACK, -SLEW, SLEW)) * factor
+            step = int(np.clip(k - TRACK, -SLEW, SLEW)) * factor
+            self.cas_at += step
+            self.drift[0] += step
+        self.drift[1] += self.block
         return True
 
     # one block ---------------------------------------------------------------------------
@@ -183,7 +188,8 @@ class FembmsReceiver(Receiver):
         normal = cell.cp == "normal"
         cp_name = "15" if normal else "15e"
         self.fec["cas"][1] += 1
-        mib = _mib(x[:per], self.rate, cell.pci, normal, cp_name)
+        mib, unit = _mib(x[:per], self.rate, cell.pci, normal, cp_name)
+        self.noise_cas.append(unit)
         if mib is None:
             self.fec["cas"][0] += 1
         else:
@@ -332,17 +338,23 @@ class FembmsReceiver(Receiver):
     # reporting ---------------------------------------------------------------------------
     def report(self) -> dict:
         cell, area = self.cell, self.area
-        mer = round(float(10 * np.log10(1 / np.mean(self.noise))), 2) if self.noise else None
+
+        def mer(noise: list[float]) -> float | None:
+            return round(float(10 * np.log10(1 / np.mean(noise))), 2) if noise else None
+
         fec = {k: {"errors": v[0], "blocks": v[1], "bler": v[0] / v[1] if v[1] else None}
                for k, v in self.fec.items()}
         fec["turbo_iterations_mean"] = round(float(np.mean(self.iterations_run)), 2) \
             if self.iterations_run else None
+        # the sample clock against the carrier's: the timing tracking's drift over 1 s or more
+        sco = round(self.drift[0] / self.drift[1] * 1e6, 1) if self.drift[1] >= self.rate else None
         details = {"pci": cell.pci if cell else None, "cp": cell.cp if cell else None,
                    "n_rb": self.n_rb, "mbsfn_area": area["mbsfn-AreaId-r9"] if area else None,
                    "numerology": rrc.numerology_of(area) if area else None,
                    "pmchs": [{"sf_alloc_end": p.sf_alloc_end, "data_mcs": p.data_mcs,
                               "mcs_table": p.mcs_table, "lcids": [s.lcid for s in p.sessions]}
                              for p in self.pmchs or []] or None,
+                   "mer_cas_db": mer(self.noise_cas),
                    "sib1_mbms": self.sib.hex() if self.sib else None,
                    "mcch": self.mcch.hex() if self.mcch else None,
                    "transitions": list(self.state.transitions),
@@ -350,32 +362,34 @@ class FembmsReceiver(Receiver):
                                                                           "samples_in")}}
         r = ReceiverReport("fembms", self.state.state, self.counters["samples_in"],
                            self.counters["acquisitions"], self.counters["sync_losses"],
-                           cfo_hz=round(self.cfo, 1) if cell else None, snr_db=mer, mer_db=mer, fec=fec,
+                           cfo_hz=round(self.cfo, 1) if cell else None, sco_ppm=sco,
+                           snr_db=mer(self.noise), mer_db=mer(self.noise), fec=fec,
                            payload={"packets": sum(self.per_lcid.values()), "per_lcid": dict(self.per_lcid),
                                     "lost_sn": sum(r.lost for r in self.rlc.values()),
+                                    "lost_sn_per_lcid": {lcid: r.lost for lcid, r in self.rlc.items()},
                                     "dropped_segments": sum(r.dropped for r in self.rlc.values())},
                            details=details)
         return r.to_dict()
 
 
 def _cas_grid(x: np.ndarray, rate: float, n_rb: int, normal: bool, cp_name: str, pci: int):
-    """A CAS -> (equalised grid, noise per cell) from its CRS."""
+    """A CAS -> (equalised grid, noise per cell, noise at unit channel gain) from its CRS."""
     nm = numerology(cp_name)
     g = nm.demodulate(x, 12 * n_rb, rate)
     cp = nm.prefixes(rate)[1]
-    eq, nv, _ = equalise(g, signals.crs_grid(pci, n_rb, normal), max_gap=7 if normal else 6, spacing=3,
-                         delays=(-cp / 8, cp, nm.fft_size(rate)))
-    return eq, nv
+    return equalise(g, signals.crs_grid(pci, n_rb, normal), max_gap=7 if normal else 6, spacing=3,
+                    delays=(-cp / 8, cp, nm.fft_size(rate)))
 
 
 def _mib(x, rate, pci, normal, cp_name):
-    eq, nv = _cas_grid(x, rate, 6, normal, cp_name, pci)  # the 72 central subcarriers
+    """(MIB-MBMS bits and segment or None, noise at unit gain over the central CRS)."""
+    eq, nv, unit = _cas_grid(x, rate, 6, normal, cp_name, pci)  # the 72 central subcarriers
     ls, ks = pbch.resource_elements(pci, 6, normal)
-    return pbch.decode(eq[ls, ks], nv[ls, ks], pci, normal)
+    return pbch.decode(eq[ls, ks], nv[ls, ks], pci, normal), unit
 
 
 def _system_information(x, rate, pci, n_rb, normal, cp_name) -> bytes | None:
-    eq, nv = _cas_grid(x, rate, n_rb, normal, cp_name, pci)
+    eq, nv, _ = _cas_grid(x, rate, n_rb, normal, cp_name, pci)
     cr = control.ControlRegion(pci, n_rb, normal, 1)
     cfi = control.decode_cfi(eq[cr.positions(cr.pcfich)], pci)
     cr = control.ControlRegion(pci, n_rb, normal, cfi)

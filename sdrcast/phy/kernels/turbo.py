@@ -126,6 +126,21 @@ _LU, _LP, _EX = np.uint64(8 * LANES), np.uint64(9 * LANES), np.uint64(10 * LANES
 _S1, _S2, _S3, _S4, _S5, _S6, _S7 = (np.uint64(s * LANES) for s in range(1, 8))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _branch(ws, at):
+    """A step's two branch metrics, lu + lp and lu - lp, and lp, for the lane at ``at``."""
+    lu = ws[at + _LU]
+    lp = ws[at + _LP]
+    return lu + lp, lu - lp, lp
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _states(ws, at):
+    """The eight state metrics of the lane at ``at``."""
+    return (ws[at], ws[at + _S1], ws[at + _S2], ws[at + _S3], ws[at + _S4], ws[at + _S5], ws[at + _S6],
+            ws[at + _S7])
+
+
 @njit(cache=True, nogil=True, fastmath=True)
 def _forward(ws, n):
     """Forward metrics of steps 1..n from row 0's. The trellis written out: from state s the
@@ -135,18 +150,8 @@ def _forward(ws, n):
         i = np.uint64(t) * _ROW
         o = i + _ROW
         for w in range(_W):
-            lu = ws[i + _LU + w]
-            lp = ws[i + _LP + w]
-            a = lu + lp
-            b = lu - lp
-            a0 = ws[i + w]
-            a1 = ws[i + _S1 + w]
-            a2 = ws[i + _S2 + w]
-            a3 = ws[i + _S3 + w]
-            a4 = ws[i + _S4 + w]
-            a5 = ws[i + _S5 + w]
-            a6 = ws[i + _S6 + w]
-            a7 = ws[i + _S7 + w]
+            a, b, _ = _branch(ws, i + w)
+            a0, a1, a2, a3, a4, a5, a6, a7 = _states(ws, i + w)
             ws[o + w] = max(a0 + a, a4 - a)
             ws[o + _S1 + w] = max(a0 - a, a4 + a)
             ws[o + _S2 + w] = max(a1 + b, a5 - b)
@@ -163,28 +168,10 @@ def _backward(ws, n):
     its row once the step's extrinsic output (written to the row) has used them."""
     for t in range(n - 1, -1, -1):
         i = np.uint64(t) * _ROW
-        o = i + _ROW
         for w in range(_W):
-            lu = ws[i + _LU + w]
-            lp = ws[i + _LP + w]
-            a = lu + lp
-            b = lu - lp
-            b0 = ws[o + w]
-            b1 = ws[o + _S1 + w]
-            b2 = ws[o + _S2 + w]
-            b3 = ws[o + _S3 + w]
-            b4 = ws[o + _S4 + w]
-            b5 = ws[o + _S5 + w]
-            b6 = ws[o + _S6 + w]
-            b7 = ws[o + _S7 + w]
-            a0 = ws[i + w]
-            a1 = ws[i + _S1 + w]
-            a2 = ws[i + _S2 + w]
-            a3 = ws[i + _S3 + w]
-            a4 = ws[i + _S4 + w]
-            a5 = ws[i + _S5 + w]
-            a6 = ws[i + _S6 + w]
-            a7 = ws[i + _S7 + w]
+            a, b, lp = _branch(ws, i + w)
+            b0, b1, b2, b3, b4, b5, b6, b7 = _states(ws, i + _ROW + w)
+            a0, a1, a2, a3, a4, a5, a6, a7 = _states(ws, i + w)
             # best path with u = 0 (parity +lp on the first four branches, -lp on the others)
             p0 = max(max(a0 + b0, a3 + b7), max(a4 + b1, a7 + b6))
             q0 = max(max(a1 + b2, a2 + b5), max(a5 + b3, a6 + b4))
@@ -227,6 +214,19 @@ def _siso(ws, n, windows, a_init, b_init, b_tail):
     for w in range(1, LANES):
         for s in range(8):
             b_init[s, w - 1] = ws[s * LANES + w] - ws[w]
+
+
+@njit(cache=True, nogil=True)
+def _inputs(ws, sys, par, ext, other, half, length, windows):
+    """A constituent decoder's inputs into the workspace rows: the halved systematic LLR plus
+    the other decoder's extrinsic for the same bit (``ext[other[q]]``) times ``half``, and the
+    halved parity LLR."""
+    for t in range(length):
+        i = t * (11 * LANES)
+        for w in range(windows):
+            q = t * windows + w
+            ws[i + 8 * LANES + w] = sys[q] + half * ext[other[q]]
+            ws[i + 9 * LANES + w] = par[q]
 
 
 @njit(cache=True, nogil=True)
@@ -274,23 +274,13 @@ def decode(d, iterations, crc_width, crc_poly, scale, windows, at, inv_at, perm_
     done = 0
     while done < iterations:
         done += 1
-        for t in range(length):
-            i = t * row
-            for w in range(windows):
-                q = t * windows + w
-                ws[i + 8 * LANES + w] = s1[q] + half * ext[inv_at[q]]
-                ws[i + 9 * LANES + w] = p1[q]
+        _inputs(ws, s1, p1, ext, inv_at, half, length, windows)
         _siso(ws, length, windows, a1, b1, tail1)
         for t in range(length):
             i = t * row + 10 * LANES
             for w in range(windows):
                 ext[t * windows + w] = ws[i + w]
-        for t in range(length):
-            i = t * row
-            for w in range(windows):
-                q = t * windows + w
-                ws[i + 8 * LANES + w] = s2[q] + half * ext[perm_at[q]]
-                ws[i + 9 * LANES + w] = p2[q]
+        _inputs(ws, s2, p2, ext, perm_at, half, length, windows)
         _siso(ws, length, windows, a2, b2, tail2)
         for t in range(length):
             i = t * row

@@ -141,6 +141,8 @@ def equalise(grid: np.ndarray, amp: np.ndarray, max_gap: int = 4, spacing: int |
     own = pilot.any(axis=1).all()  # every symbol has pilots of its own
     if own and count_f and (count < 8 or nv_f < nv):  # the channel moves faster in time than in frequency
         nv, count, ht, valid, max_gap = nv_f, count_f, h, pilot, 0
+    elif not count and count_f:  # no carrier's pilots close enough in time: the noise across carriers
+        nv, count = nv_f, count_f
     nv = max(nv, 1e-6) if count else 1e-4
     empty = ~valid.any(axis=1)
     if empty.any():
