@@ -94,7 +94,7 @@ class FembmsRxSink(Sink):
         super().__init__(name, rate)
         self.rx, self.output, self.packets = FembmsReceiver(rate), output, 0
         self.lines = open(lines, "w") if lines else None  # noqa: SIM115 - closed in finish()
-        self.next_line = rate
+        self.second, self.next_line = round(rate), round(rate)  # samples a line
 
     def _line(self) -> None:
         from sdrcast.flowgraphs.common import to_json
@@ -111,7 +111,7 @@ class FembmsRxSink(Sink):
         self._out(self.rx.push(chunk.data))
         if self.lines is not None and self.rx.counters["samples_in"] >= self.next_line:
             self._line()
-            self.next_line += self.rate
+            self.next_line += self.second
 
     def finish(self) -> None:
         self._out(self.rx.flush())

@@ -294,3 +294,22 @@ def test_report_measures_the_sample_clock_and_both_mers(ppm):
     _, rep = FembmsReceiver(cfg.rate).demodulate(y)
     assert abs(rep["sco_ppm"] - ppm) < 2
     assert abs(rep["mer_cas_db"] - rep["mer_db"]) < 1.5 and 18 < rep["mer_db"] < 21
+
+
+def test_report_lines_one_a_second_of_input(tmp_path):
+    """``--report-lines``: the streaming sink appends the report once per second of input
+    pushed, and the final one at the end (2.5 s: three lines; samples_in grows by a second)."""
+    from sdrcast.flowgraphs.fembms_rx import FembmsRxSink, PacketOutput
+    from sdrcast.runtime import Chunk
+
+    cfg = FembmsConfig.preset("5mhz_1k25_mcs9")
+    iq = FembmsTransmitter(cfg).subframes(2500)
+    out = PacketOutput(str(tmp_path / "p.pcap"))
+    sink = FembmsRxSink(cfg.rate, out, str(tmp_path / "r.jsonl"))
+    for i in range(0, iq.size, 76_800):
+        sink.consume(Chunk(iq[i:i + 76_800]))
+    sink.finish()
+    out.close()
+    lines = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert [r["samples_in"] for r in lines] == [7_680_000, 15_360_000, iq.size]
+    assert lines[-1]["sync_state"] == "tracking" and lines[-1]["fec"]["mch"]["errors"] == 0
