@@ -20,7 +20,7 @@ bench: setup
 	$(VENV)/bin/python benchmarks/fec.py --quick
 
 lint: setup
-	$(VENV)/bin/ruff check sdrcast tests benchmarks
+	$(VENV)/bin/ruff check sdrcast tests benchmarks examples
 
 clean:
 	rm -rf build demo-output .pytest_cache
