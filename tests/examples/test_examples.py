@@ -50,3 +50,27 @@ def test_fembms_station(soapy_loopback, tmp_path):
     data = b"".join(bytes(c.data) for c in PcapSource(tmp_path / "rx.pcap").generate())
     grams, _ = split_datagrams(np.frombuffer(data, np.uint8))
     assert len(grams) == sent
+
+
+def test_capture_spectrum(soapy_loopback, tmp_path):
+    """A FeMBMS transmitter (another process) into the loopback radio; the capture script
+    records 1 s to SigMF with its rate and frequency, draws the spectrum, and the recording
+    holds the cell."""
+    import json
+
+    tx = subprocess.Popen([sys.executable, "-m", "sdrcast", "tx", "fembms", "--preset", "5mhz_1k25_mcs9",
+                           "--input", "gen", "--duration", "5", "--quiet", "--output",
+                           "soapy:driver=sdrcast_loopback,loop=capture"], cwd=tmp_path,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        run("capture_spectrum.py", "--seconds", "1", "--out", "cap.sigmf-data", cwd=tmp_path)
+    finally:
+        tx.kill()
+        tx.wait()
+    meta = json.loads((tmp_path / "cap.sigmf-meta").read_text())
+    assert meta["global"]["core:sample_rate"] == 7.68e6 and meta["captures"][0]["core:frequency"] == 626e6
+    assert (tmp_path / "cap.sigmf-data").stat().st_size == 7_680_000 * 8
+    assert (tmp_path / "spectrum.png").stat().st_size > 20_000
+    r = subprocess.run([sys.executable, "-m", "sdrcast", "identify", str(tmp_path / "cap.sigmf-data")],
+                       capture_output=True, text=True, timeout=300)
+    assert "fembms: pci 1" in r.stdout, r.stdout + r.stderr
