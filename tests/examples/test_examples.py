@@ -74,3 +74,26 @@ def test_capture_spectrum(soapy_loopback, tmp_path):
     r = subprocess.run([sys.executable, "-m", "sdrcast", "identify", str(tmp_path / "cap.sigmf-data")],
                        capture_output=True, text=True, timeout=300)
     assert "fembms: pci 1" in r.stdout, r.stdout + r.stderr
+
+
+def test_atsc3_ts_to_radio(soapy_loopback, tmp_path):
+    """The same TS to a file and to the loopback radio, recorded by ``sdrcast convert`` in
+    another process: the radio gets exactly the file's samples, and they hold ATSC 3.0."""
+    from sdrcast.mac.ts import sample_stream
+
+    (tmp_path / "p.ts").write_bytes(sample_stream(300).tobytes())
+    run("atsc3_ts_to_radio.py", "--ts", "p.ts", "--radio", "ref.cf32", cwd=tmp_path)
+    n = (tmp_path / "ref.cf32").stat().st_size // 8
+    radio = "soapy:driver=sdrcast_loopback,loop=atsc3_example"
+    rec = subprocess.Popen([sys.executable, "-m", "sdrcast", "convert", radio, "rec.cf32", "--rate",
+                            "6.912e6", "--freq", "593e6", "--num-samples", str(n), "--quiet"], cwd=tmp_path)
+    try:
+        out = run("atsc3_ts_to_radio.py", "--ts", "p.ts", "--radio", radio, cwd=tmp_path)
+        assert rec.wait(120) == 0
+    finally:
+        rec.kill()
+    assert (tmp_path / "rec.cf32").read_bytes() == (tmp_path / "ref.cf32").read_bytes() and n > 10 ** 6
+    assert re.search(r"ATSC 3.0 at 6.912 Msps on .*: \d+ frames", out)
+    r = subprocess.run([sys.executable, "-m", "sdrcast", "identify", str(tmp_path / "rec.cf32"), "--rate",
+                        "6.912e6"], capture_output=True, text=True, timeout=300)
+    assert "atsc3: start 0" in r.stdout, r.stdout + r.stderr
