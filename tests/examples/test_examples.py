@@ -65,8 +65,8 @@ def test_capture_spectrum(soapy_loopback, tmp_path):
     try:
         run("capture_spectrum.py", "--seconds", "1", "--out", "cap.sigmf-data", cwd=tmp_path)
     finally:
-        tx.kill()
-        tx.wait()
+        tx.terminate()  # it waits for a reader that has gone; SIGTERM lets it close the loop
+        tx.wait(30)
     meta = json.loads((tmp_path / "cap.sigmf-meta").read_text())
     assert meta["global"]["core:sample_rate"] == 7.68e6 and meta["captures"][0]["core:frequency"] == 626e6
     assert (tmp_path / "cap.sigmf-data").stat().st_size == 7_680_000 * 8
