@@ -19,7 +19,8 @@ def run(name: str, *args: str, cwd: Path) -> str:
 
 
 def test_every_example_has_a_test():
-    tested = set(re.findall(r'run\("(\w+\.py)"', Path(__file__).read_text()))
+    tested = set(re.findall(r'run\("(\w+\.py)"|EXAMPLES / "(\w+\.py)"', Path(__file__).read_text()))
+    tested = {a or b for a, b in tested}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -97,3 +98,15 @@ def test_atsc3_ts_to_radio(soapy_loopback, tmp_path):
     r = subprocess.run([sys.executable, "-m", "sdrcast", "identify", str(tmp_path / "rec.cf32"), "--rate",
                         "6.912e6"], capture_output=True, text=True, timeout=300)
     assert "atsc3: start 0" in r.stdout, r.stdout + r.stderr
+
+
+def test_gnuradio_channel(gnuradio_python, tmp_path):
+    """sdrcast TX -> GNU Radio (rotator + noise) -> sdrcast RX over ZeroMQ, under Debian's
+    python3: the offset found and every packet back."""
+    r = subprocess.run([gnuradio_python, str(EXAMPLES / "gnuradio_channel.py"), "--seconds", "1.5",
+                        "--ports", "5741,5742"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr[-2000:]
+    sent = int(re.search(r"IP packets sent (\d+)", r.stdout).group(1))
+    got = int(re.search(r"IP packets (\d+) \{", r.stdout).group(1))
+    assert got == sent > 200, r.stdout
+    assert abs(float(re.search(r"carrier offset (-?[\d.]+) Hz", r.stdout).group(1)) - 2000) < 20
