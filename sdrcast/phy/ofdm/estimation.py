@@ -115,7 +115,7 @@ def equalise(grid: np.ndarray, amp: np.ndarray, max_gap: int = 4, spacing: int |
              delays: tuple[float, float, int] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """Received carriers ``grid[n_sym, K]`` (of an ``N``-point FFT, ``N`` >= K) and the pilots
     sent (``amp``, 0 off the pilots) -> (equalised grid, noise variance per cell, noise
-    variance at unit channel gain).
+    variance against the channel's mean power: 1 / SNR, whatever the received level).
 
     The channel is measured on every pilot and interpolated in time between a carrier's
     pilots at most ``max_gap`` symbols apart (the scattered pattern's Dy; the Doppler must
@@ -143,7 +143,8 @@ def equalise(grid: np.ndarray, amp: np.ndarray, max_gap: int = 4, spacing: int |
         nv, count, ht, valid, max_gap = nv_f, count_f, h, pilot, 0
     elif not count and count_f:  # no carrier's pilots close enough in time: the noise across carriers
         nv, count = nv_f, count_f
-    nv = max(nv, 1e-6) if count else 1e-4
+    power = float(np.mean(np.abs(ht[valid]) ** 2)) or 1.0  # the channel's, at the pilots
+    nv = max(nv, 1e-6 * power) if count else 1e-4 * power  # floors against the received level
     empty = ~valid.any(axis=1)
     if empty.any():
         raise ConfigError(f"symbol {int(np.argmax(empty))} of the grid has no pilot within "
@@ -155,10 +156,11 @@ def equalise(grid: np.ndarray, amp: np.ndarray, max_gap: int = 4, spacing: int |
     if spacing and delays:
         n = delays[2]
         lo, hi = delays[0], min(delays[1], delays[0] + 0.95 * n / spacing)
-        power = float(np.mean(np.abs(ht[valid]) ** 2)) or 1.0
         noise_db = max(round(10 * np.log10(nv * float(np.mean(w[pilot])) / power)), -30)
         lo, hi = _occupied_delays(ht, lattices, spacing, lo, hi, n)
         taps = wiener_taps(spacing, int(n), lo, hi, noise_db)
     est = _across_carriers(ht, valid, spacing or 1, lattices, taps)
     eq, var = divide_out(grid, est, np.float32(nv))
-    return eq, var, nv
+    # the noise against the channel's mean power, not against unit gain: a capture at -15 dBFS
+    # (or any radio's gain) read 15 dB too good as an MER
+    return eq, var, nv / max(float(np.mean(np.abs(est) ** 2)), 1e-12)

@@ -72,7 +72,7 @@ def test_grid_estimate_follows_an_echo_only_pilots_joined_in_time_resolve(rng):
     y, amp, x, h = _scattered_grid(rng, 16, 2048, 3, 4, 400, nv, cpe=0.2)
     eq, nv_per, nv_unit = equalise(y, amp, max_gap=4, spacing=3, delays=(-10, 500, 2048))
     assert _loss(eq, x, amp, y, h) < 2.0  # theory: pilot noise x 510 / 682 of the delays -> 1.4
-    assert nv_unit == pytest.approx(nv, rel=0.25)
+    assert nv_unit == pytest.approx(nv / np.mean(np.abs(h[0]) ** 2), rel=0.25)  # 1 / SNR
     d = amp == 0
     assert np.corrcoef(nv_per[d], 1 / np.abs(h * np.ones_like(y))[d] ** 2)[0, 1] > 0.99
     one_symbol_each, *_ = equalise(y, amp, max_gap=0)
@@ -94,4 +94,14 @@ def test_one_symbol_grid_measures_noise_across_carriers(rng):
     noise = np.sqrt(5e-4) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
     y = h * np.where(amp != 0, amp, 0.7) + noise
     _, _, nv_unit = equalise(y.astype(np.complex64), amp, spacing=6, delays=(-4, 64, n))
-    assert nv_unit == pytest.approx(1e-3, rel=0.25)
+    assert nv_unit == pytest.approx(1e-3 / np.mean(np.abs(h) ** 2), rel=0.25)
+
+
+@pytest.mark.parametrize("level", [1.0, 0.178, 1e-3, 1e-5])
+def test_the_noise_measure_is_one_over_the_snr_at_any_received_level(rng, level):
+    """A capture at -15 dBFS (what the command line writes) or through any radio's gain: the
+    third output is the noise against the channel's power, so the same SNR reads the same. It
+    was the noise at unit gain, and a -15 dBFS carrier's MER read 15 dB too good."""
+    y, amp, x, h = _scattered_grid(rng, 16, 2048, 3, 4, 40, 1e-2)
+    _, _, nv_unit = equalise(y * np.float32(level), amp, max_gap=4, spacing=3, delays=(-10, 100, 2048))
+    assert nv_unit == pytest.approx(1e-2 / np.mean(np.abs(h[0]) ** 2), rel=0.2)
