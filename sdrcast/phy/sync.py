@@ -7,7 +7,7 @@ the ATSC 3.0 bootstrap.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import fftconvolve
+import scipy.fft
 
 
 def moving_sum(x: np.ndarray, n: int) -> np.ndarray:
@@ -39,11 +39,30 @@ def cfo_from_phase(phase: float, lag: int, sample_rate: float) -> float:
 def normalised_xcorr(y: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """|correlation of ``y`` with the known ``ref``| at each of ``len(y) - len(ref) + 1``
     offsets, over sqrt(window energy x ref energy): 1 where ``y`` is ``ref`` scaled."""
+    return normalised_xcorr_shifted(y, [ref], [0], 1)[0, 0]
+
+
+def normalised_xcorr_shifted(y: np.ndarray, refs, shifts, period: int) -> np.ndarray:
+    """``normalised_xcorr`` of ``y`` turned by each of ``shifts`` (y[n] exp(-2j pi s n /
+    period)) with each of ``refs`` (same length): ``[len(shifts), len(refs), offsets]``. One
+    transform of ``y`` for all: with the transform length a multiple of ``period``, turning
+    ``y`` is rolling its spectrum (a carrier-offset search on a grid of 1/period)."""
     y = np.asarray(y, np.complex128)
-    ref = np.asarray(ref, np.complex128)
-    corr = np.abs(fftconvolve(y, np.conj(ref[::-1]), mode="valid"))
-    energy = moving_sum(np.abs(y) ** 2, ref.size)
-    return corr / np.sqrt(np.maximum(energy * np.vdot(ref, ref).real, 1e-24))
+    refs = np.asarray(refs, np.complex128)
+    m = refs.shape[1]
+    n_out = y.size - m + 1
+    nfft = -(-(y.size + m - 1) // period) * period
+    while scipy.fft.next_fast_len(nfft) != nfft:  # a fast length that is a multiple of period
+        nfft = -(-scipy.fft.next_fast_len(nfft) // period) * period
+    spectrum = scipy.fft.fft(y, nfft)
+    kernels = scipy.fft.fft(np.conj(refs[:, ::-1]), nfft, axis=1)
+    scale = np.sqrt(np.maximum(moving_sum(np.abs(y) ** 2, m)[None, :]
+                               * np.sum(np.abs(refs) ** 2, axis=1)[:, None], 1e-24))
+    out = np.empty((len(shifts), len(refs), n_out))
+    for i, s in enumerate(shifts):
+        corr = scipy.fft.ifft(np.roll(spectrum, -int(s) * nfft // period)[None, :] * kernels, axis=1)
+        out[i] = np.abs(corr[:, m - 1:m - 1 + n_out]) / scale
+    return out
 
 
 class PiLoop:

@@ -15,7 +15,7 @@ from sdrcast.phy.fembms import signals
 from sdrcast.phy.fembms.numerology import to_bins
 from sdrcast.phy.kernels.mix import mix
 from sdrcast.phy.ofdm import modem
-from sdrcast.phy.sync import normalised_xcorr
+from sdrcast.phy.sync import normalised_xcorr_shifted
 
 RATE = 1.92e6
 N = 128
@@ -75,13 +75,13 @@ def search(iq: np.ndarray, sample_rate: float, max_cfo_hz: float = 50e3, candida
     if x.size < 3 * (N + 32):
         raise SyncLost(f"input of {np.size(iq)} samples is too short for a cell search")
     found = []
-    steps = int(max_cfo_hz // STEP_HZ)
-    for offset in STEP_HZ * np.arange(-steps, steps + 1):  # the PSS stands 3.75 kHz off
-        y = mix(x, 0.0, -offset / RATE) if offset else x
-        for nid2 in range(3):
-            c = normalised_xcorr(y, pss_time(nid2))
+    steps = int(max_cfo_hz // STEP_HZ)  # the PSS stands 3.75 kHz off at worst
+    shifts = np.arange(-steps, steps + 1)  # offsets in steps of RATE / 256 = 7.5 kHz
+    corr = normalised_xcorr_shifted(x, [pss_time(nid2) for nid2 in range(3)], shifts, round(RATE / STEP_HZ))
+    for s, by_nid2 in zip(shifts, corr, strict=True):
+        for nid2, c in enumerate(by_nid2):
             peak = float(c.max())  # the first PSS nearly as strong as the strongest
-            found.append((peak, int(np.flatnonzero(c >= 0.9 * peak)[0]), nid2, float(offset)))
+            found.append((peak, int(np.flatnonzero(c >= 0.9 * peak)[0]), nid2, float(s * STEP_HZ)))
     found.sort(reverse=True)
     if found[0][0] < PSS_THRESHOLD:
         raise SyncLost(f"no LTE/FeMBMS PSS (best normalised correlation {found[0][0]:.2f})")
