@@ -44,6 +44,17 @@ def add_level_argument(ap: argparse.ArgumentParser) -> None:
                     "run ~12 dB above it; clipped samples are counted and warned about)")
 
 
+def add_receiver_source_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options of a streaming receiver's sample source (radios, raw files, network)."""
+    ap.add_argument("--freq", type=float, help="radio centre frequency (Hz)")
+    ap.add_argument("--gain", help="radio gain dB or NAME=dB,…")
+    ap.add_argument("--format", dest="in_format", choices=("cf32", "cs16", "cs8", "cu8"),
+                    help="raw sample format when the extension does not say")
+    ap.add_argument("--duration", type=float, help="radios and streams: stop after S s of samples")
+    ap.add_argument("--timeout", type=float, help="network sources: fail if no data arrives, "
+                    "end after S s idle")
+
+
 def is_live(spec: str) -> bool:
     """A source that runs at the signal's pace (radio, network) rather than a file or pipe."""
     return spec.startswith(LIVE_PREFIXES)

@@ -58,17 +58,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
+    from sdrcast.flowgraphs.common import add_receiver_source_arguments
+
     ap.add_argument("--input", required=True, help="sample file, -, zmq+sub://…, soapy:ARGS")
     ap.add_argument("--output", required=True, help="TS file, -, or udp://host:port")
     ap.add_argument("--rate", type=float, help="sample rate in Hz (default: the SigMF file's, "
                     "else 7.56e6; other rates go through the SRRC matched filter)")
-    ap.add_argument("--freq", type=float, help="centre frequency (Hz) for radios")
-    ap.add_argument("--gain", help="radio gain dB or NAME=dB,…")
-    ap.add_argument("--format", dest="in_format", choices=("cf32", "cs16", "cs8", "cu8"),
-                    help="raw sample format when the extension does not say")
-    ap.add_argument("--timeout", type=float, help="network sources: fail if no data arrives, "
-                    "end after S s idle")
-    ap.add_argument("--duration", type=float, help="radios and streams: stop after S s of samples")
+    add_receiver_source_arguments(ap)
     ap.add_argument("--quiet", action="store_true", help="no status line")
     ap.add_argument("--report", help="write the receiver report (per-frame sync, SNR, CFO, SCO, "
                     "decoder counters) as JSON here")

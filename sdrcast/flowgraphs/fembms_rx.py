@@ -26,17 +26,13 @@ from sdrcast.runtime import Chunk, Sink
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
+    from sdrcast.flowgraphs.common import add_receiver_source_arguments
+
     ap.add_argument("--input", required=True, help="capture (.sigmf, .cf32/.cs16/.cs8/.cu8), zmq…, soapy:…")
     ap.add_argument("--output", required=True, help="x.pcap, udp://, udp://host:port, or -")
     ap.add_argument("--rate", type=float, help="sample rate: needed when the input does not say it (raw "
                     "files, ZeroMQ, radios); a multiple of 1.92 Msps, e.g. 7.68e6 for 5 MHz")
-    ap.add_argument("--freq", type=float, help="radio centre frequency (Hz)")
-    ap.add_argument("--gain", help="radio gain dB or NAME=dB,…")
-    ap.add_argument("--format", dest="in_format", choices=("cf32", "cs16", "cs8", "cu8"),
-                    help="raw sample format when the extension does not say")
-    ap.add_argument("--duration", type=float, help="stop after S s of input (live sources)")
-    ap.add_argument("--timeout", type=float,
-                    help="network sources: fail if no data arrives, end after S s idle")
+    add_receiver_source_arguments(ap)
     ap.add_argument("--report", help="write the report as JSON")
     ap.add_argument("--report-lines", help="append the report as one JSON line per second of input "
                     "(JSON lines, the last at the end), for monitoring while it runs")
