@@ -135,6 +135,8 @@ def test_streaming_in_small_pieces_with_bounded_memory():
     got += rx.flush()
     assert got == packets
     assert most <= 6 * 40 * 7680  # storage for about two 40 ms blocks kept, never the stream
+    # no per-subframe history either (a list of every subframe's noise grew for ever)
+    assert all(len(v) < 50 for v in vars(rx).values() if isinstance(v, list | dict))
 
 
 def test_lost_and_found_again_after_a_gap():

@@ -77,9 +77,10 @@ class FembmsReceiver(Receiver):
         self.waiting: list[np.ndarray] = []
         self.in_flight: tuple[list, list] | None = None  # one block's PMCHs on the pool
         self.fec = {k: [0, 0] for k in ("cas", "sib", "mcch", "mch")}
-        self.iterations_run: list[int] = []
-        self.noise: list[float] = []  # MBSFN subframes' noise at unit gain (MER)
-        self.noise_cas: list[float] = []  # the CAS's, from its CRS
+        # running [sum, count]s, not lists: a receiver that runs for days keeps its memory
+        self.iterations_run = [0, 0]  # turbo iterations, code blocks
+        self.noise = [0.0, 0]  # the MBSFN subframes' noise against the channel (1 / SNR, MER)
+        self.noise_cas = [0.0, 0]  # the CAS's, from its CRS
         self.drift = [0, 0]  # timing moved by tracking, samples it was measured over
         self.per_lcid: dict[int, int] = {}
         self.counters = {"samples_in": 0, "samples_searched_in_vain": 0, "acquisitions": 0,
@@ -189,7 +190,8 @@ class FembmsReceiver(Receiver):
         cp_name = "15" if normal else "15e"
         self.fec["cas"][1] += 1
         mib, unit = _mib(x[:per], self.rate, cell.pci, normal, cp_name)
-        self.noise_cas.append(unit)
+        self.noise_cas[0] += unit
+        self.noise_cas[1] += 1
         if mib is None:
             self.fec["cas"][0] += 1
         else:
@@ -304,11 +306,13 @@ class FembmsReceiver(Receiver):
                 for r in self.rlc.values():
                     r.reset()  # SNs restart with each MCH scheduling period
             self.fec["mch"][1] += 1
-            self.iterations_run += its
+            self.iterations_run[0] += sum(its)
+            self.iterations_run[1] += len(its)
             if tb is None:
                 self.fec["mch"][0] += 1
                 continue
-            self.noise.append(unit)  # at unit channel gain: the MER over the RS
+            self.noise[0] += unit  # the MER over the RS
+            self.noise[1] += 1
             try:
                 elements = mch.unpack(tb).elements
             except ParseError:
@@ -339,13 +343,14 @@ class FembmsReceiver(Receiver):
     def report(self) -> dict:
         cell, area = self.cell, self.area
 
-        def mer(noise: list[float]) -> float | None:
-            return round(float(10 * np.log10(1 / np.mean(noise))), 2) if noise else None
+        def mer(noise: list) -> float | None:
+            total, n = noise
+            return round(float(10 * np.log10(n / total)), 2) if n and total > 0 else None
 
         fec = {k: {"errors": v[0], "blocks": v[1], "bler": v[0] / v[1] if v[1] else None}
                for k, v in self.fec.items()}
-        fec["turbo_iterations_mean"] = round(float(np.mean(self.iterations_run)), 2) \
-            if self.iterations_run else None
+        done, blocks = self.iterations_run
+        fec["turbo_iterations_mean"] = round(done / blocks, 2) if blocks else None
         # the sample clock against the carrier's: the timing tracking's drift over 1 s or more
         sco = round(self.drift[0] / self.drift[1] * 1e6, 1) if self.drift[1] >= self.rate else None
         details = {"pci": cell.pci if cell else None, "cp": cell.cp if cell else None,
