@@ -59,8 +59,9 @@ class TurboCode:
         ``"24A"`` or ``"24B"`` over the whole block stops the iterations once it holds
         (``None``: all iterations, and the flag is False)."""
         require_range("iterations", iterations, 1, 64)
-        poly = {None: (0, 0), "24A": (24, CRC24A.poly), "24B": (24, CRC24B.poly)}[crc]
-        return k.decode(np.ascontiguousarray(llr, np.float32), iterations, *poly,
+        check = {None: (0, 0, CRC24B.table), "24A": (24, CRC24A.poly, CRC24A.table),
+                 "24B": (24, CRC24B.poly, CRC24B.table)}[crc]
+        return k.decode(np.ascontiguousarray(llr, np.float32), iterations, *check,
                         np.float32(EXTRINSIC_SCALE), self.windows, *self._layout)
 
 

@@ -37,7 +37,8 @@ class TransportCoding:
         seg = self.blocks.seg
         b = np.concatenate([np.zeros(seg.filler, np.uint8), CRC24A.attach(np.asarray(tb_bits, np.uint8))])
         e = np.empty(self.G, np.uint8)
-        encode_rate_matched(b, self._sizes, CRC24B.poly if seg.crc else 0, self._perms, self._positions, e)
+        encode_rate_matched(b, self._sizes, CRC24B.poly if seg.crc else 0, CRC24B.table, self._perms,
+                            self._positions, e)
         return e
 
     def decode(self, llr: np.ndarray, iterations: int = 6) -> tuple[np.ndarray, bool, list[int]]:

@@ -15,6 +15,13 @@ def unpack_bits(data, msb_first=True):
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def byte_at(bits, i):
+    """The byte of bits ``i .. i + 7`` (MSB first) of a 0/1 array."""
+    return ((bits[i] << 7) | (bits[i + 1] << 6) | (bits[i + 2] << 5) | (bits[i + 3] << 4)
+            | (bits[i + 4] << 3) | (bits[i + 5] << 2) | (bits[i + 6] << 1) | bits[i + 7])
+
+
 @njit(cache=True, nogil=True)
 def pack_bits(bits, msb_first=True):
     """Bits -> bytes; a final partial byte is completed with zero bits (as numpy.packbits)."""

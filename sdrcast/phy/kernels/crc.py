@@ -8,6 +8,8 @@ code blocks of a transport block, checked once per turbo iteration).
 import numpy as np
 from numba import njit
 
+from sdrcast.phy.kernels.bits import byte_at
+
 
 @njit(cache=True, nogil=True)
 def _reflect(v, width):
@@ -92,9 +94,7 @@ def crc_bits_table(bits, table, width, poly, init):
     crc = init
     whole = bits.size // 8 * 8
     for i in range(0, whole, 8):
-        byte = ((bits[i] << 7) | (bits[i + 1] << 6) | (bits[i + 2] << 5) | (bits[i + 3] << 4)
-                | (bits[i + 4] << 3) | (bits[i + 5] << 2) | (bits[i + 6] << 1) | bits[i + 7])
-        crc = ((crc << 8) ^ table[((crc >> (width - 8)) ^ byte) & 0xFF]) & mask
+        crc = ((crc << 8) ^ table[((crc >> (width - 8)) ^ byte_at(bits, i)) & 0xFF]) & mask
     top = 1 << (width - 1)
     for i in range(whole, bits.size):
         fb = ((crc & top) != 0) ^ (bits[i] & 1)

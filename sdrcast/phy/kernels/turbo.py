@@ -10,7 +10,8 @@ rate matching is the caller's business.
 import numpy as np
 from numba import njit
 
-from sdrcast.phy.kernels.crc import crc_bits_table, crc_table
+from sdrcast.phy.kernels.bits import byte_at
+from sdrcast.phy.kernels.crc import crc_bits_table
 
 NEG = np.float32(-1e30)
 
@@ -45,8 +46,7 @@ def _constituent(c, out_z, tail_x, tail_z):
     state = 0
     whole = c.size // 8 * 8
     for k in range(0, whole, 8):  # eight steps a table lookup
-        byte = ((c[k] << 7) | (c[k + 1] << 6) | (c[k + 2] << 5) | (c[k + 3] << 4)
-                | (c[k + 4] << 3) | (c[k + 5] << 2) | (c[k + 6] << 1) | c[k + 7])
+        byte = byte_at(c, k)
         parity = _BYTE_STEPS[state, byte, 1]
         state = _BYTE_STEPS[state, byte, 0]
         for j in range(8):
@@ -230,7 +230,7 @@ def _inputs(ws, sys, par, ext, other, half, length, windows):
 
 
 @njit(cache=True, nogil=True)
-def decode(d, iterations, crc_width, crc_poly, scale, windows, at, inv_at, perm_at, nat):
+def decode(d, iterations, crc_width, crc_poly, crc_table, scale, windows, at, inv_at, perm_at, nat):
     """LLRs ``d[3, K + 4]`` (the encoder's layout) -> (bits[K], iterations run, CRC held).
     Max-log-MAP with extrinsic information scaled by ``scale``, the block cut into
     ``windows`` equal windows decoded side by side (vector lanes), each starting from its
@@ -249,7 +249,6 @@ def decode(d, iterations, crc_width, crc_poly, scale, windows, at, inv_at, perm_
                        np.array([d[1, n], d[0, n + 1], d[2, n + 1]], np.float32), nxt, par)
     tail2 = _tail_beta(np.array([d[0, n + 2], d[2, n + 2], d[1, n + 3]], np.float32),
                        np.array([d[1, n + 2], d[0, n + 3], d[2, n + 3]], np.float32), nxt, par)
-    table = crc_table(crc_width, crc_poly, False) if crc_width else np.zeros(256, np.int64)
     ws = np.empty((length + 1) * row, np.float32)
     for t in range(length):  # unused lanes decode zeros
         ws[t * row + 8 * LANES + windows:t * row + 10 * LANES] = 0.0
@@ -292,20 +291,20 @@ def decode(d, iterations, crc_width, crc_poly, scale, windows, at, inv_at, perm_
         if crc_width or done == iterations:
             for q in range(n):
                 bits[nat[q]] = 1 if post[q] < 0 else 0
-        if crc_width and crc_bits_table(bits, table, crc_width, crc_poly, 0) == 0:
+        if crc_width and crc_bits_table(bits, crc_table, crc_width, crc_poly, 0) == 0:
             ok = True
             break
     return bits, done, ok
 
 
 @njit(cache=True, nogil=True)
-def encode_rate_matched(b, sizes, crc_poly, perms, positions, e):
+def encode_rate_matched(b, sizes, crc_poly, crc_table, perms, positions, e):
     """A transport block's code blocks through CRC24B (``crc_poly`` != 0: more than one
-    block), turbo encoding and rate matching, in one pass: ``b`` the bits to segment (filler
-    zeros, TB, CRC24A), ``sizes`` each block's K, ``perms`` their QPP permutations back to
-    back, ``positions`` each block's rate-matching gather into its flattened ``d[3, K + 4]``
-    (``positions[r]`` an array), written one after the other into ``e``."""
-    table = crc_table(24, crc_poly, False) if crc_poly else np.zeros(256, np.int64)
+    block; ``crc_table`` its byte table), turbo encoding and rate matching, in one pass: ``b``
+    the bits to segment (filler zeros, TB, CRC24A), ``sizes`` each block's K, ``perms`` their
+    QPP permutations back to back, ``positions`` each block's rate-matching gather into its
+    flattened ``d[3, K + 4]`` (``positions[r]`` an array), written one after the other into
+    ``e``."""
     pos_b, pos_p, pos_e = 0, 0, 0
     for r in range(sizes.size):
         k = sizes[r]
@@ -314,7 +313,7 @@ def encode_rate_matched(b, sizes, crc_poly, perms, positions, e):
         c[:take] = b[pos_b:pos_b + take]
         pos_b += take
         if crc_poly:
-            v = crc_bits_table(c[:take], table, 24, crc_poly, 0)
+            v = crc_bits_table(c[:take], crc_table, 24, crc_poly, 0)
             for i in range(24):
                 c[take + i] = (v >> (23 - i)) & 1
         d = encode(c, perms[pos_p:pos_p + k])
