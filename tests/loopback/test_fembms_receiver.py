@@ -315,3 +315,17 @@ def test_report_lines_one_a_second_of_input(tmp_path):
     lines = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert [r["samples_in"] for r in lines] == [7_680_000, 15_360_000, iq.size]
     assert lines[-1]["sync_state"] == "tracking" and lines[-1]["fec"]["mch"]["errors"] == 0
+
+
+def test_garbage_bytes_as_samples_are_no_cell_not_a_crash(tmp_path):
+    """Random bytes read as cf32 hold NaN and Inf: erased and counted, the run ends with "no
+    FeMBMS cell found" and exit 1 (it ended in an IndexError inside the cell search)."""
+    import subprocess
+    import sys
+
+    junk = tmp_path / "junk.cf32"
+    junk.write_bytes(np.random.default_rng(3).integers(0, 256, 3_000_000, np.uint8).tobytes())
+    r = subprocess.run([sys.executable, "-m", "sdrcast", "rx", "fembms", "--input", str(junk), "--rate",
+                        "7.68e6", "--output", str(tmp_path / "x.pcap")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "no FeMBMS cell found" in r.stderr and "Error" not in r.stderr, r.stderr

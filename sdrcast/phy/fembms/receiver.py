@@ -84,7 +84,8 @@ class FembmsReceiver(Receiver):
         self.drift = [0, 0]  # timing moved by tracking, samples it was measured over
         self.per_lcid: dict[int, int] = {}
         self.counters = {"samples_in": 0, "samples_searched_in_vain": 0, "acquisitions": 0,
-                         "sync_losses": 0, "blocks": 0, "mtch_unknown_lcid": 0}
+                         "sync_losses": 0, "blocks": 0, "mtch_unknown_lcid": 0,
+                         "samples_not_finite": 0}
 
     @property
     def synced_once(self) -> bool:
@@ -94,6 +95,10 @@ class FembmsReceiver(Receiver):
     def push(self, iq: np.ndarray) -> list[bytes]:
         iq = np.asarray(iq, np.complex64)
         self.counters["samples_in"] += iq.size
+        bad = ~np.isfinite(iq)
+        if bad.any():  # NaN/Inf (garbage input, a broken source): erased, counted
+            iq = np.where(bad, np.complex64(0), iq)
+            self.counters["samples_not_finite"] += int(bad.sum())
         self.buf.append(iq)
         out: list[bytes] = []
         while True:
