@@ -23,8 +23,8 @@ from sdrcast.phy.atsc3.bit_interleaver import cell_words, permutation
 from sdrcast.phy.atsc3.config import Atsc3Config, PlpConfig
 from sdrcast.phy.atsc3.frame_builder import data_positions, detail_cells
 from sdrcast.phy.atsc3.frame_geometry import SymbolLayout
-from sdrcast.phy.atsc3.framing import l1_bits, samples_per_ms, time_offset
-from sdrcast.phy.atsc3.l1 import L1B_BITS, parse_l1_basic
+from sdrcast.phy.atsc3.framing import TI_MODE_CODE, l1_bits, time_offset
+from sdrcast.phy.atsc3.l1 import L1B_BITS, parse_l1_basic, parse_l1_detail
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
 from sdrcast.phy.atsc3.scrambler import scramble
 from sdrcast.phy.atsc3.tables import ofdm as tables_ofdm
@@ -79,14 +79,45 @@ class PlpDecoder:
         if cfg.ti_mode == "HTI":
             self.hti = hybrid(np.arange(cfg.cells), cfg.cells_per_fec_block, cfg.hti_ti_blocks,
                               cfg.hti_fec_blocks_max or cfg.fec_blocks, cfg.hti_cell_interleaver)
-        elif cfg.ti_mode == "CTI":
-            self.cti = self.enc.cti.deinterleaver()
-            self.cti_nv = self.enc.cti.deinterleaver(np.float32)  # the same delays for the noise
         self.llr = np.zeros(0, np.float32)
         self.depacketizer = BasebandDepacketizer()
         self.alp = Decapsulator()
         self.counters = {"fec_blocks": 0, "ldpc_failures": 0, "outer_failures": 0,
-                         "ldpc_iterations": 0}
+                         "ldpc_iterations": 0, "restarts": 0}
+
+    @property
+    def joined(self) -> bool:
+        """Cells can be taken: no CTI, or its deinterleaver set from a frame's L1."""
+        return self.cfg.ti_mode != "CTI" or self.cti is not None
+
+    def cti_follows(self, start_row: int, fec_block_start: int) -> bool:
+        """A frame's L1D_plp_CTI_start_row and _fec_block_start (A/322 9.3.9.1): the
+        deinterleaver joins the stream there if it has not (its output starts after the
+        delay lines fill, at the next FEC block); otherwise they are checked against the cells
+        seen since (False: they disagree)."""
+        cfg, rows = self.cfg, self.cfg.cti_depth
+        if self.cti is None:
+            k = (start_row + fec_block_start % rows) % rows
+            to_block = fec_block_start - rows * k  # cells to the next FEC block's first
+            if not 0 <= to_block < cfg.cells_per_fec_block or start_row >= rows:
+                return False
+            self.cti = self.enc.cti.deinterleaver()
+            self.cti_nv = self.enc.cti.deinterleaver(np.float32)  # the same delays for the noise
+            for d in (self.cti, self.cti_nv):
+                d.join(start_row, to_block)
+            self._cti_joined = (start_row, to_block)
+            return True
+        n = self.cti.inverse.count  # cells since joining
+        row, to_block = (self._cti_joined[0] + n) % rows, (self._cti_joined[1] - n) % cfg.cells_per_fec_block
+        return (start_row, fec_block_start) == (row, to_block + rows * ((row + to_block) % rows))
+
+    def restart(self) -> None:
+        """Frames were lost: forget the LLRs held and the cut ALP packet, rejoin the CTI."""
+        self.counters["restarts"] += 1
+        self.llr = np.zeros(0, np.float32)
+        self.cti = None
+        self.depacketizer.synced = False
+        self.alp.reset()
 
     def deinterleave(self, cells: np.ndarray, noise_var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A frame's cells as received, and their noise variances -> in FEC-block order (time
@@ -143,8 +174,22 @@ class PlpDecoder:
         return self.enc.points[cell_words(cw, c.ldpc_length, c.code_rate, c.modulation).reshape(-1)]
 
 
+DYNAMIC_FIELDS = ("L1B_time_offset", "L1B_crc", "L1B_reserved", "L1D_plp_CTI_start_row",
+                  "L1D_plp_CTI_fec_block_start")  # L1 fields that move from frame to frame
+
+
+def l1_signature(basic: dict, detail: dict) -> tuple:
+    """What L1 says of the configuration: every field but ``DYNAMIC_FIELDS`` (a change in it
+    is a new configuration)."""
+    items = {**basic, **detail}
+    return tuple(sorted((k, repr(v)) for k, v in items.items() if k not in DYNAMIC_FIELDS))
+
+
 class Atsc3Demodulator:
-    """Whole frames of a frame-synchronous signal -> per-PLP payload and a report."""
+    """Frames of a frame-synchronous signal -> per-PLP payload and a report. The frames need
+    not be the transmitter's first: CTI PLPs join at the first frame whose L1 decodes (its
+    start row and FEC block start), time offsets and CTI fields are then predicted frame by
+    frame and checked (``l1_inconsistent``)."""
 
     def __init__(self, cfg: Atsc3Config, workers: int = 2, iterations: int = 25,
                  backoff: int | None = None):
@@ -156,13 +201,14 @@ class Atsc3Demodulator:
         self.l1 = self.ref.l1_cells()
         self.plps = {p.plp_id: PlpDecoder(p, workers, iterations)
                      for s in cfg.subframes for p in s.plps}
-        self.report = {"frames": 0, "l1_errors": 0, "noise_var": [], "samples_left": 0}
-        cti = any(p.ti_mode == "CTI" for s in cfg.subframes for p in s.plps)
-        # L1B_time_offset moves from frame to frame unless frames last whole milliseconds
-        self.moving_offset = (cfg.frame_length_ms is None
-                              and self.ref.frame_samples_count % samples_per_ms(cfg) != 0)
-        self._t0: int | None = None  # samples from a millisecond boundary to the first frame
-        self.l1_bits = None if cti or self.moving_offset else l1_bits(cfg)
+        basic, detail = l1_bits(cfg)
+        self.detail_bits = detail.size
+        b = parse_l1_basic(basic)
+        self.signature = l1_signature(b, parse_l1_detail(detail, b))
+        self._next_offset: int | None = None  # L1B_time_offset the next frame must carry
+        self.counters = {"frames": 0, "l1_errors": 0, "l1_changed": 0, "l1_inconsistent": 0,
+                         "samples_left": 0}
+        self._noise = [0.0, 0]  # sum of per-frame noise variances at unit gain, frames
 
     def _subframe_cells(self, iq: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], float]:
         """One frame's samples -> framed cells per subframe, their noise variances, and the
@@ -179,34 +225,43 @@ class Atsc3Demodulator:
             unit.append(u)
         return cells, noise, float(np.mean(unit))
 
-    def _cti_state(self) -> dict[int, tuple[int, int]]:
-        """What the transmitter signals for its CTI PLPs in this frame (A/322 9.3.9.1)."""
-        out = {}
-        for s in self.cfg.subframes:
-            for p in s.plps:
-                if p.ti_mode == "CTI":
-                    count, rows = self.report["frames"] * p.cells, p.cti_depth
-                    c = (-count) % p.cells_per_fec_block
-                    out[p.plp_id] = (count % rows, c + rows * ((count % rows + c) % rows))
-        return out
-
-    def _check_l1(self, framed: np.ndarray, nv: np.ndarray) -> bool:
+    def _l1(self, framed: np.ndarray, nv: np.ndarray) -> tuple[str, dict]:
+        """This frame's L1 -> ("ok" | "failed" (FEC or parse) | "changed" (another
+        configuration), its fields)."""
         basic, detail = self.l1
         n_pre = self.cfg.num_preamble_symbols
         b, ok_b = l1_decode(framed[:basic.size], "basic", self.cfg.l1_basic_fec_mode,
                             L1B_BITS, nv[:basic.size])
-        if self.moving_offset and self._t0 is None and ok_b:  # the first frame's offset
-            try:
-                self._t0 = parse_l1_basic(b)["L1B_time_offset"]
-            except ParseError:
-                pass
-        offset = 0 if self.cfg.frame_length_ms is not None else time_offset(
-            self.cfg, (self._t0 or 0) + self.report["frames"] * self.ref.frame_samples_count)
-        tx_basic, tx_detail = self.l1_bits or l1_bits(self.cfg, self._cti_state(), offset)
         d, ok_d = l1_decode(detail_cells(framed, n_pre, basic.size, detail.size), "detail",
-                            self.cfg.l1_detail_fec_mode, tx_detail.size,
+                            self.cfg.l1_detail_fec_mode, self.detail_bits,
                             detail_cells(nv, n_pre, basic.size, detail.size))
-        return ok_b and ok_d and np.array_equal(b, tx_basic) and np.array_equal(d, tx_detail)
+        if not (ok_b and ok_d):
+            return "failed", {}
+        try:
+            fb = parse_l1_basic(b)
+            fields = {**fb, **parse_l1_detail(d, fb)}
+        except ParseError:
+            return "failed", {}
+        if l1_signature(fb, {k: v for k, v in fields.items() if k.startswith("L1D")}) != self.signature:
+            return "changed", fields
+        return "ok", fields
+
+    def _follow(self, fields: dict) -> None:
+        """Check this frame's moving L1 fields against the prediction from the frames before,
+        and join CTI PLPs not joined yet."""
+        if self.cfg.frame_length_ms is None:  # symbol-aligned frames carry a time offset
+            offset = fields["L1B_time_offset"]
+            if self._next_offset is not None and offset != self._next_offset:
+                self.counters["l1_inconsistent"] += 1
+            self._next_offset = time_offset(self.cfg, offset + self.ref.frame_samples_count)
+        for i, ids in enumerate(fields["L1D_plp_id"]):
+            for j, plp_id in enumerate(ids):
+                dec = self.plps.get(plp_id)
+                if dec is None or fields["L1D_plp_TI_mode"][i][j] != TI_MODE_CODE["CTI"]:
+                    continue
+                if not dec.cti_follows(fields["L1D_plp_CTI_start_row"][i][j],
+                                       fields["L1D_plp_CTI_fec_block_start"][i][j]):
+                    self.counters["l1_inconsistent"] += 1
 
     @classmethod
     def from_signal(cls, iq: np.ndarray, sample_rate: float = 6.912e6, ip_plps=(),
@@ -215,16 +270,72 @@ class Atsc3Demodulator:
         (``read_configuration``). PLP payload types are not signalled in L1: PLPs in
         ``ip_plps`` deliver IPv4 datagrams, the others TS (IPv4 packets in them are counted,
         ``ipv4_packets``)."""
-        cfg = read_configuration(iq, sample_rate)
-        subs = tuple(dataclasses.replace(s, plps=tuple(
-            dataclasses.replace(p, input="ip" if p.plp_id in ip_plps else "ts") for p in s.plps))
-            for s in cfg.subframes)
-        return cls(dataclasses.replace(cfg, subframes=subs), **kw)
+        return cls(with_inputs(read_configuration(iq, sample_rate), ip_plps), **kw)
+
+    def frame(self, iq: np.ndarray) -> tuple[dict[int, list], str]:
+        """One frame's samples (from its bootstrap) -> ({plp_id: [TS bytes] or [IPv4
+        datagrams]}, L1 status as ``_l1``). A frame whose L1 says another configuration is
+        not decoded."""
+        framed, noise, nv = self._subframe_cells(iq)
+        status, fields = self._l1(framed[0], noise[0])
+        out: dict[int, list] = {i: [] for i in self.plps}
+        if status == "changed":
+            self.counters["l1_changed"] += 1
+            return out, status
+        self._noise[0] += nv
+        self._noise[1] += 1
+        self.counters["frames"] += 1
+        if status == "failed":
+            self.counters["l1_errors"] += 1
+        else:
+            self._follow(fields)
+        l1 = sum(c.size for c in self.l1)
+        for i, (s, lay, nulls) in enumerate(zip(self.cfg.subframes, self.ref.layouts,
+                                                self.ref.nulls, strict=True)):
+            pos = data_positions(lay, l1 if i == 0 else 0, nulls)
+            data, data_nv = framed[i][pos], noise[i][pos]
+            a = 0
+            for k, p in enumerate(s.plps):
+                if p.layer:
+                    continue  # decoded with its core PLP
+                core = self.plps[p.plp_id]
+                cells, cnv = data[a:a + p.cells], data_nv[a:a + p.cells]
+                a += p.cells
+                if not core.joined:
+                    continue  # CTI before the first L1 read: nowhere to put the cells
+                cells, cnv = core.deinterleave(cells, cnv)
+                enh = s.plps[k + 1] if k + 1 < len(s.plps) and s.plps[k + 1].layer else None
+                if enh is None:
+                    self._deliver(out, p, core.decode(cells, cnv))
+                    continue
+                # LDM: the core first, the enhanced layer counted as noise; then the core
+                # re-made from its decoded blocks and taken away
+                alpha = 10 ** (-enh.ldm_injection_level_db / 20)
+                beta = 1 / np.sqrt(1 + alpha ** 2)
+                result = core.decode(cells / beta, alpha ** 2 + cnv / beta ** 2)
+                self._deliver(out, p, result)
+                rest = (cells - beta * core.remodulate(result[2])) / (beta * alpha)
+                self._deliver(out, enh, self.plps[enh.plp_id].decode(rest, cnv / (beta * alpha) ** 2))
+        return out, status
 
     @staticmethod
     def _deliver(out: dict, p: PlpConfig, result: tuple) -> None:
         ts, ip, _ = result
         out[p.plp_id] += [ts] if p.input == "ts" else ip
+
+    def restart(self) -> None:
+        """Frames were lost: every PLP starts over (as on joining), the time offset is not
+        predicted."""
+        self._next_offset = None
+        for d in self.plps.values():
+            d.restart()
+
+    def summary(self) -> dict:
+        """Counters, MER and per-PLP counters."""
+        total, n = self._noise
+        return {**self.counters, "mer_db": float(10 * np.log10(n / total)) if n and total > 0 else None,
+                "plps": {i: {**d.counters, **d.depacketizer.counters, **d.alp.counters}
+                         for i, d in self.plps.items()}}
 
     def demodulate(self, iq: np.ndarray) -> tuple[dict[int, np.ndarray | list], dict]:
         """Whole frames (from a bootstrap) -> ({plp_id: TS bytes, or a list of IPv4 datagrams
@@ -232,46 +343,27 @@ class Atsc3Demodulator:
         iq = np.asarray(iq, np.complex64)
         size = self.ref.frame_samples_count
         n = iq.size // size
-        self.report["samples_left"] += iq.size - n * size
+        self.counters["samples_left"] += iq.size - n * size
         out: dict[int, list] = {i: [] for i in self.plps}
         for f in range(n):
-            framed, noise, nv = self._subframe_cells(iq[f * size:(f + 1) * size])
-            self.report["noise_var"].append(nv)
-            if not self._check_l1(framed[0], noise[0]):
-                self.report["l1_errors"] += 1
-            l1 = sum(c.size for c in self.l1)
-            for i, (s, lay, nulls) in enumerate(zip(self.cfg.subframes, self.ref.layouts,
-                                                    self.ref.nulls, strict=True)):
-                pos = data_positions(lay, l1 if i == 0 else 0, nulls)
-                data, data_nv = framed[i][pos], noise[i][pos]
-                a = 0
-                for k, p in enumerate(s.plps):
-                    if p.layer:
-                        continue  # decoded with its core PLP
-                    core = self.plps[p.plp_id]
-                    cells, cnv = core.deinterleave(data[a:a + p.cells], data_nv[a:a + p.cells])
-                    a += p.cells
-                    enh = s.plps[k + 1] if k + 1 < len(s.plps) and s.plps[k + 1].layer else None
-                    if enh is None:
-                        self._deliver(out, p, core.decode(cells, cnv))
-                        continue
-                    # LDM: the core first, the enhanced layer counted as noise; then the core
-                    # re-made from its decoded blocks and taken away
-                    alpha = 10 ** (-enh.ldm_injection_level_db / 20)
-                    beta = 1 / np.sqrt(1 + alpha ** 2)
-                    result = core.decode(cells / beta, alpha ** 2 + cnv / beta ** 2)
-                    self._deliver(out, p, result)
-                    rest = (cells - beta * core.remodulate(result[2])) / (beta * alpha)
-                    self._deliver(out, enh, self.plps[enh.plp_id].decode(rest, cnv / (beta * alpha) ** 2))
-            self.report["frames"] += 1
-        payload = {i: (np.concatenate(v) if v else np.zeros(0, np.uint8)) if self.plps[i].cfg.input == "ts"
-                   else v for i, v in out.items()}
-        nvs = self.report["noise_var"]
-        report = {**{k: v for k, v in self.report.items() if k != "noise_var"},
-                  "mer_db": float(10 * np.log10(1 / np.mean(nvs))) if nvs else None,
-                  "plps": {i: {**d.counters, **d.depacketizer.counters, **d.alp.counters}
-                           for i, d in self.plps.items()}}
-        return payload, report
+            got, _ = self.frame(iq[f * size:(f + 1) * size])
+            for i, v in got.items():
+                out[i] += v
+        return join_payload(out, self.plps), self.summary()
+
+
+def join_payload(out: dict[int, list], plps: dict) -> dict:
+    """{plp_id: [TS pieces] or [datagrams]} -> {plp_id: TS bytes or [datagrams]}."""
+    return {i: (np.concatenate(v) if v else np.zeros(0, np.uint8)) if plps[i].cfg.input == "ts"
+            else v for i, v in out.items()}
+
+
+def with_inputs(cfg: Atsc3Config, ip_plps=()) -> Atsc3Config:
+    """``cfg`` with PLPs in ``ip_plps`` delivering IPv4 and the others TS (not signalled)."""
+    subs = tuple(dataclasses.replace(s, plps=tuple(
+        dataclasses.replace(p, input="ip" if p.plp_id in ip_plps else "ts") for p in s.plps))
+        for s in cfg.subframes)
+    return dataclasses.replace(cfg, subframes=subs)
 
 
 def read_configuration(iq: np.ndarray, sample_rate: float = 6.912e6) -> Atsc3Config:

@@ -134,14 +134,24 @@ class CtiInterleaver:
 
 
 class CtiDeinterleaver:
-    """The CTI's inverse for a stream received from the transmitter's first cell: every cell
-    is late by R (R - 1); the first R (R - 1) outputs (the transmitter's start-up fill) are
-    dropped and the rest is the interleaver's input, FEC block aligned. ``dtype``: cells, or
+    """The CTI's inverse for a stream received from the transmitter's first cell (or, after
+    ``join``, from any frame): every cell is late by R (R - 1); the first R (R - 1) outputs
+    (the transmitter's start-up fill) are dropped and the rest is the interleaver's input, FEC
+    block aligned. ``dtype``: cells, or
     float32 for their noise variances."""
 
     def __init__(self, inverse: ConvolutionalInterleaver, dtype=np.complex64):
         self.inverse = ConvolutionalInterleaver(inverse.branches, inverse.unit, dtype, inverse.reverse)
         self.skip = inverse.latency
+
+    def join(self, start_row: int, to_block: int) -> None:
+        """Start on a stream already running: its next cell is in row ``start_row`` (L1), and
+        the next FEC block begins ``to_block`` cells into the interleaver's input there. What
+        comes out before the delay lines have filled with received cells is dropped, then
+        output starts at that FEC block."""
+        self.inverse.reset()
+        self.inverse.branch = start_row
+        self.skip = self.inverse.latency + to_block
 
     def __call__(self, cells: np.ndarray) -> np.ndarray:
         before = self.inverse.count
