@@ -14,6 +14,7 @@ from sdrcast.config import require_range
 from sdrcast.errors import ConfigError
 from sdrcast.phy.kernels.fractional import fractional_interpolate
 from sdrcast.phy.kernels.mix import mix
+from sdrcast.phy.resample import sinc_table
 
 
 class FrequencyOffset:
@@ -36,19 +37,6 @@ class FrequencyOffset:
         return y
 
 
-PHASES = 512
-
-
-def _sinc_table(half: int) -> np.ndarray:
-    """Hann-windowed sinc interpolator taps for ``PHASES + 1`` fractional delays in [0, 1]:
-    row p, column c weights input ``base - half + 1 + c`` for an output at ``base + p/PHASES``."""
-    frac = np.arange(PHASES + 1)[:, None] / PHASES
-    d = frac - (np.arange(2 * half)[None, :] - half + 1)
-    w = 0.5 + 0.5 * np.cos(np.pi * np.clip(d / half, -1, 1))
-    tab = np.sinc(d) * w
-    return (tab / tab.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
 class SampleClockOffset:
     """Receiver sample clock off by ``ppm``: output sample m is the input at time
     ``m / (1 + ppm 1e-6)`` (positive ppm: the receiver samples faster, a tone appears lower).
@@ -60,7 +48,7 @@ class SampleClockOffset:
         require_range("ppm", ppm, -1e4, 1e4)
         self.ppm, self.half = float(ppm), int(half)
         self.step = 1.0 / (1 + ppm * 1e-6)
-        self.table = _sinc_table(self.half)
+        self.table = sinc_table(self.half)
         self.t = 0.0
         self.buf = np.zeros(0, np.complex64)
         self.buf0 = 0  # absolute index of buf[0]

@@ -9,6 +9,7 @@ output folder.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -154,7 +155,7 @@ def run_dtmb(out: Path, quick: bool = False, snr_db: float = 24.0, seed: int = 1
 
 def run_atsc3(out: Path, quick: bool = False, snr_db: float = 24.0) -> dict:
     """ATSC 3.0 preset ``mobile_fixed_tdm`` (two PLPs) -> 20 kHz carrier offset, AWGN, an
-    unknown start -> ``receive``: acquisition, configuration from the bootstrap and L1, both
+    unknown start -> ``Atsc3Receiver``: acquisition, configuration from the bootstrap and L1, both
     PLPs' TS compared, L1 checked, the spectrum plotted. 24 dB: about 5 dB above the 256-NUC
     10/15 PLP's threshold (a lost baseband packet drops TS packets, and the BER then counts
     the misaligned rest). AWGN here; echoes are tested in tests/loopback/test_atsc3_loopback.py."""
@@ -162,13 +163,13 @@ def run_atsc3(out: Path, quick: bool = False, snr_db: float = 24.0) -> dict:
     from sdrcast.mac.ts import sample_stream
     from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
     from sdrcast.phy.atsc3.ofdm import decode_bootstrap_at
-    from sdrcast.phy.atsc3.receiver import receive
+    from sdrcast.phy.atsc3.receiver import Atsc3Receiver
     from sdrcast.phy.kernels.mix import mix
 
     cfg = Atsc3Config.preset("mobile_fixed_tdm")
     frames = 1 if quick else 2
     warm = Atsc3Transmitter(cfg).modulate({0: sample_stream(10), 1: sample_stream(10)})
-    receive(warm, cfg.sample_rate)  # compile the kernels first
+    Atsc3Receiver(cfg.sample_rate).demodulate(warm)  # compile the kernels first
     tx = Atsc3Transmitter(cfg)
     rates = tx.payload_bitrates()
     frame_s = tx.frame_samples_count / cfg.sample_rate
@@ -180,7 +181,7 @@ def run_atsc3(out: Path, quick: bool = False, snr_db: float = 24.0) -> dict:
     y = ChannelEmulator(ChannelConfig(sample_rate=cfg.sample_rate, snr_db=snr_db, cfo_hz=20e3,
                                       seed=2))(np.concatenate([np.zeros(lead, np.complex64), iq]))
     t0 = time.perf_counter()
-    got, rep = receive(y, cfg.sample_rate)
+    got, rep = Atsc3Receiver(cfg.sample_rate).demodulate(y)
     t_rx = time.perf_counter() - t0
     sent = np.concatenate([ts[i] for i in sorted(ts)])
     rx = np.concatenate([np.concatenate([got[i][:ts[i].size], ~ts[i][got[i].size:]])  # missing = wrong
@@ -204,7 +205,7 @@ def run_atsc3(out: Path, quick: bool = False, snr_db: float = 24.0) -> dict:
                 occupied_bandwidth(iq[tx.bootstrap.size:], cfg.sample_rate)["bandwidth_hz"],
             "bootstrap_decoded": fields.__dict__,
             "bootstrap_ok": fields == tx.bootstrap_fields,
-            "configuration_read_from_l1": rep["configuration"] == cfg,
+            "configuration_read_from_l1": rep["configuration"] == dataclasses.asdict(cfg),
             "acquisition": {"start": rep["start"], "start_true": lead, "cfo_hz": rep["cfo_hz"],
                             "cfo_true_hz": 20e3},
             "notes": f"ATSC 3.0: bootstrap {'decoded' if fields == tx.bootstrap_fields else 'NOT decoded'}, "

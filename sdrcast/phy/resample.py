@@ -48,3 +48,17 @@ class Resampler:
         else:
             self.history = np.concatenate([self.history[x.size:], x])
         return y
+
+
+SINC_PHASES = 512
+
+
+def sinc_table(half: int) -> np.ndarray:
+    """Hann-windowed sinc interpolator taps for ``SINC_PHASES + 1`` fractional delays in
+    [0, 1] (``kernels.fractional.fractional_interpolate``): row p, column c weights input
+    ``base - half + 1 + c`` for an output at ``base + p / SINC_PHASES``."""
+    frac = np.arange(SINC_PHASES + 1)[:, None] / SINC_PHASES
+    d = frac - (np.arange(2 * half)[None, :] - half + 1)
+    w = 0.5 + 0.5 * np.cos(np.pi * np.clip(d / half, -1, 1))
+    tab = np.sinc(d) * w
+    return (tab / tab.sum(axis=1, keepdims=True)).astype(np.float32)

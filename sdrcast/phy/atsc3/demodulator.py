@@ -192,7 +192,7 @@ class Atsc3Demodulator:
     frame and checked (``l1_inconsistent``)."""
 
     def __init__(self, cfg: Atsc3Config, workers: int = 2, iterations: int = 25,
-                 backoff: int | None = None):
+                 backoff: int | None = None, signature_from_signal: bool = False):
         self.cfg = cfg
         # FFT windows start a little into the guard interval (see ofdm.demodulate)
         self.backoff = min(ofdm.guard_samples(s.guard_interval) for s in cfg.subframes) // 8 \
@@ -204,11 +204,14 @@ class Atsc3Demodulator:
         basic, detail = l1_bits(cfg)
         self.detail_bits = detail.size
         b = parse_l1_basic(basic)
-        self.signature = l1_signature(b, parse_l1_detail(detail, b))
+        # what L1 must say: as the transmitter would put it, or (a configuration read from the
+        # signal, whose L1 may carry fields the configuration does not keep) its first frame's
+        self.signature = None if signature_from_signal else l1_signature(b, parse_l1_detail(detail, b))
         self._next_offset: int | None = None  # L1B_time_offset the next frame must carry
         self.counters = {"frames": 0, "l1_errors": 0, "l1_changed": 0, "l1_inconsistent": 0,
                          "samples_left": 0}
         self._noise = [0.0, 0]  # sum of per-frame noise variances at unit gain, frames
+        self.last_mer_db: float | None = None
 
     def _subframe_cells(self, iq: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], float]:
         """One frame's samples -> framed cells per subframe, their noise variances, and the
@@ -242,7 +245,10 @@ class Atsc3Demodulator:
             fields = {**fb, **parse_l1_detail(d, fb)}
         except ParseError:
             return "failed", {}
-        if l1_signature(fb, {k: v for k, v in fields.items() if k.startswith("L1D")}) != self.signature:
+        signature = l1_signature(fb, {k: v for k, v in fields.items() if k.startswith("L1D")})
+        if self.signature is None:
+            self.signature = signature
+        if signature != self.signature:
             return "changed", fields
         return "ok", fields
 
@@ -284,6 +290,7 @@ class Atsc3Demodulator:
             return out, status
         self._noise[0] += nv
         self._noise[1] += 1
+        self.last_mer_db = float(10 * np.log10(1 / nv)) if nv > 0 else None
         self.counters["frames"] += 1
         if status == "failed":
             self.counters["l1_errors"] += 1

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -113,3 +114,43 @@ def detect(iq: np.ndarray, sample_rate: float) -> dict | None:
                        "pilots": s.scattered_pilot_pattern, "symbols": s.num_ofdm_symbols,
                        "plps": [f"{p.plp_id}: {p.modulation} {p.code_rate} {p.ldpc_length}"
                                 for p in s.plps]} for s in cfg.subframes]}}
+
+
+@dataclass(frozen=True)
+class Track:
+    start: float  # the bootstrap's first sample, to a fraction of a sample, from x[0]
+    quality: float
+    residual_hz: float  # carrier offset left after the one taken out
+
+
+@lru_cache(maxsize=8)
+def _symbol0(sample_rate: float) -> np.ndarray:
+    sym = round(SYMBOL_SAMPLES * sample_rate / SAMPLE_RATE)
+    return native_bootstrap(BootstrapFields(), sample_rate)[:sym]
+
+
+def track(x: np.ndarray, sample_rate: float, cfo_hz: float, search: int) -> Track:
+    """A bootstrap expected ``search`` samples into ``x`` (``x`` runs on to its end, four
+    symbols later), the carrier offset ``cfo_hz`` already known: its start to a fraction of a
+    sample (the peak of the correlation with symbol 0, interpolated by a parabola), the match
+    (1 = perfect) and the residual carrier offset from the phase across every symbol's
+    repeated C part (within a quarter of the 3 kHz bootstrap carrier spacing)."""
+    r = sample_rate / SAMPLE_RATE
+    lag, width, sym = round(N_FFT * r), round(N_C * r), round(SYMBOL_SAMPLES * r)
+    template = _symbol0(sample_rate)
+    if x.size < 2 * search + 4 * sym:
+        raise SyncLost(f"{x.size} samples: tracking needs {2 * search + 4 * sym}")
+    y = mix(np.ascontiguousarray(x[:2 * search + 4 * sym], np.complex64), 0.0, -cfo_hz / sample_rate)
+    q = normalised_xcorr(y[:2 * search + sym], template)
+    i = int(np.argmax(q))
+    frac = 0.0
+    if 0 < i < q.size - 1:
+        a, b, c = q[i - 1], q[i], q[i + 1]
+        d = a - 2 * b + c
+        frac = float(0.5 * (a - c) / d) if d < 0 else 0.0
+    p = 0j
+    for c_at in [0] + [round((k * SYMBOL_SAMPLES + N_B) * r) for k in (1, 2, 3)]:
+        c0 = i + c_at
+        p += np.vdot(y[c0:c0 + width], y[c0 + lag:c0 + lag + width])
+    residual = float(np.angle(p)) * sample_rate / (2 * np.pi * lag)
+    return Track(i + frac, float(q[i]), residual)
