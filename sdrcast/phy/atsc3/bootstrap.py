@@ -183,10 +183,15 @@ def decode(samples: np.ndarray, minor_version: int = 0) -> BootstrapFields:
         # normalised: the received level is whatever the radio's gain made it
         if np.abs(corr[peak]) < 0.3 * np.sqrt(np.vdot(ref, ref).real * np.vdot(a, a).real):
             raise SyncLost(f"bootstrap symbol {s} does not match its Zadoff-Chu/PN sequence")
-        shifts.append((-peak) % N_FFT)
-    if shifts[0] != 0:
-        raise ConfigError(f"bootstrap symbol 0 is cyclically shifted by {shifts[0]}; expected 0")
-    b = [inverse.get((shifts[n] - shifts[n - 1]) % N_FFT) for n in (1, 2, 3)]
+        m = np.abs(corr[[(peak - 1) % N_FFT, peak, (peak + 1) % N_FFT]])
+        frac = 0.5 * (m[0] - m[2]) / (m[0] - 2 * m[1] + m[2]) if m[0] - 2 * m[1] + m[2] < 0 else 0.0
+        shifts.append(-(peak + frac))
+    # a timing error (a fraction of a sample, growing with a sample clock offset) moves every
+    # peak alike: only the steps between symbols are rounded
+    lead = (shifts[0] + N_FFT / 2) % N_FFT - N_FFT / 2
+    if abs(lead) > 2:
+        raise ConfigError(f"bootstrap symbol 0 is cyclically shifted by {lead:.0f}; expected 0")
+    b = [inverse.get(round(shifts[n] - shifts[n - 1]) % N_FFT) for n in (1, 2, 3)]
     if None in b:
         raise ConfigError("bootstrap cyclic shifts are not valid signalling")
     return BootstrapFields(min_time_to_next=(b[0] >> 2) & 0x1F, system_bandwidth=b[0] & 3,

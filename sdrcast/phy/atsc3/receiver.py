@@ -41,6 +41,7 @@ CONFIG_SECONDS = 0.3  # signal read before the configuration is taken from L1
 TRACK_SEARCH = 48  # samples either side of the predicted bootstrap start
 MIN_QUALITY = 0.3  # normalised bootstrap match for a frame start
 SCO_SAMPLES = 1.0  # clock drift over a frame from which frames are interpolated
+MAX_SCO_PPM = 100  # sample clock offsets followed from the first frame
 SCO_ALPHA = 0.3  # smoothing of the per-frame clock measurement
 CFO_GAIN = 0.5
 INTERPOLATOR_HALF = 16  # windowed-sinc taps either side
@@ -217,65 +218,79 @@ class Atsc3Receiver(Receiver):
 
     # -- tracking ------------------------------------------------------------------------
 
-    def _span(self) -> tuple[int, float]:
-        """(samples of a frame at the signal's rate, the same in received samples)."""
+    def _search_width(self) -> int:
+        """Samples either side of the predicted next bootstrap: wider until the clock offset
+        has been measured (up to ``MAX_SCO_PPM`` over a frame)."""
         f = self.demod.ref.frame_samples_count
-        return f, f * (1 + self.sco_ppm * 1e-6)
-
-    def _interpolating(self) -> bool:
-        return abs(self.sco_ppm) * 1e-6 * self.demod.ref.frame_samples_count > SCO_SAMPLES
+        return TRACK_SEARCH + (0 if self._measured else int(MAX_SCO_PPM * 1e-6 * f))
 
     def _frame_samples(self, final: bool) -> np.ndarray | None:
         """The frame at ``self.s`` (carrier offset removed, clock offset interpolated out),
-        once the samples to the next bootstrap's end are in; None: more samples needed."""
-        f, span = self._span()
-        need = int(self.s + span) + 2 * TRACK_SEARCH + 4 * self._sym + INTERPOLATOR_HALF
-        if self.buf.end < need and not (final and self.buf.end >= round(self.s + span)):
+        once the samples to the next bootstrap's end are in; None: more samples needed. The
+        next bootstrap is found first (``_track``), so the frame is read at the rate its own
+        two ends give."""
+        f = self.demod.ref.frame_samples_count
+        w = self._search_width()
+        expected = self.s + f * (1 + self.sco_ppm * 1e-6)
+        need = int(expected) + w + 4 * self._sym + INTERPOLATOR_HALF
+        if self.buf.end < need and not (final and self.buf.end >= round(expected)):
             if final:  # the input ended inside this frame
                 self.buf.drop_before(self.buf.end)
                 self.locked, self.s = False, None
             return None
-        if self._interpolating():
+        ended = self.buf.end < int(expected) + w + 4 * self._sym  # no next bootstrap to look for
+        nxt = None if ended else self._track(expected, w)
+        span = (nxt - self.s) if nxt is not None else expected - self.s
+        if abs(span - f) > SCO_SAMPLES:
             x, _ = fractional_interpolate(self.buf.view, self.buf.start, self.s, span / f,
                                           self._table, INTERPOLATOR_HALF, self.buf.end - self.buf.start)
             x = np.concatenate([x[:f], np.zeros(max(0, f - x.size), np.complex64)])  # the input's end
         else:
             a = int(round(self.s)) - self.buf.start
             x = self.buf.view[a:a + f]
+        self._following = nxt if nxt is not None else expected
+        self._found = None if ended else nxt is not None
         return mix(np.ascontiguousarray(x), 0.0, -self.cfo_hz / self.rate)
 
-    def _next(self) -> None:
-        """The next frame's bootstrap, where this frame's length puts it: its start (the
-        clock offset measured from it), the residual carrier offset, and its fields
-        unchanged; otherwise the signal is lost (or changed) there."""
-        f, span = self._span()
-        expected = self.s + span
-        a = int(np.floor(expected)) - TRACK_SEARCH
-        if self.buf.end < a + 2 * TRACK_SEARCH + 4 * self._sym:  # the input ended
-            self._lose(expected)
-            return
+    def _track(self, expected: float, w: int) -> float | None:
+        """The bootstrap near ``expected``: its start (the clock offset and residual carrier
+        offset measured from it), None if it is not there or says another frame structure."""
+        f = self.demod.ref.frame_samples_count
+        a = int(np.floor(expected)) - w
         try:
-            t = track(self.buf.view[a - self.buf.start:], self.rate, self.cfo_hz, TRACK_SEARCH)
+            t = track(self.buf.view[a - self.buf.start:], self.rate, self.cfo_hz, w)
         except SyncLost:
-            t = None
-        if t is None or t.quality < MIN_QUALITY:
-            self._lose(expected)
-            return
+            return None
+        if t.quality < MIN_QUALITY:
+            return None
         start = a + t.start
         ppm = ((start - self.s) / f - 1) * 1e6
         self.sco_ppm = ppm if not self._measured else self.sco_ppm + SCO_ALPHA * (ppm - self.sco_ppm)
         self._measured = True
         self.cfo_hz += CFO_GAIN * t.residual_hz
-        self.s = start
-        self.buf.drop_before(int(start) - INTERPOLATOR_HALF - 2)
         b = int(round(start)) - self.buf.start
         y = mix(np.ascontiguousarray(self.buf.view[b:b + 4 * self._sym]), 0.0, -self.cfo_hz / self.rate)
         try:
-            same = _static(decode_bootstrap_at(y, self.rate)) == _static(self._boot)
+            self._next_same = _static(decode_bootstrap_at(y, self.rate)) == _static(self._boot)
         except SdrcastError:
-            same = True  # a bootstrap too weak to read its fields: L1 decides
-        if not same:
-            self._lose(start, changed=True)
+            self._next_same = True  # a bootstrap too weak to read its fields: L1 decides
+        return start
+
+    def _next(self) -> None:
+        """On to the bootstrap found after the frame decoded: lost if none was, a new
+        configuration read there if it says another frame structure."""
+        at = self._following
+        if self._found is None:  # the input ended with this frame
+            self.locked, self.s = False, None
+            self.buf.drop_before(self.buf.end)
+            return
+        if not self._found:
+            self._lose(at)
+            return
+        self.s = at
+        self.buf.drop_before(int(at) - INTERPOLATOR_HALF - 2)
+        if not self._next_same:
+            self._lose(at, changed=True)
 
     def report(self) -> dict:
         summary = self.demod.summary() if self.demod is not None else {"plps": {}}
