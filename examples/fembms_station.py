@@ -12,7 +12,8 @@ receiver (and a frequency you may use), e.g. a HackRF and a USRP:
 import argparse
 import time
 
-from sdrcast.flowgraphs.fembms_rx import FembmsRxSink, PacketOutput
+from sdrcast.flowgraphs.common import PacketOutput
+from sdrcast.flowgraphs.fembms_rx import FembmsRxSink
 from sdrcast.flowgraphs.fembms_tx import FembmsTxBlock, GeneratedTraffic
 from sdrcast.phy.fembms.config import FembmsConfig
 from sdrcast.runtime import Flowgraph

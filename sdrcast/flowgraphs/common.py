@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import socket
+import struct
 import sys
 from pathlib import Path
 
@@ -207,3 +209,66 @@ def flowgraph_main(module: str, doc: str, add_arguments, run, argv: list[str] | 
     add_arguments(ap)
     args = ap.parse_args(argv)
     return run_guarded(lambda: run(args))
+
+
+class PacketOutput:
+    """IPv4 datagrams out as they come: a pcap file, back over UDP, or stdout."""
+
+    def __init__(self, spec: str):
+        self.spec, self.pcap, self.file, self.sock, self.fixed = spec, None, None, None, None
+        if spec.endswith(".pcap"):
+            from sdrcast.sdr_io.payload import PcapWriter
+
+            self.pcap = PcapWriter(spec)
+        elif spec == "-":
+            self.file = sys.stdout.buffer
+        elif spec.startswith("udp://"):
+            from sdrcast.sdr_io.payload import parse_udp
+
+            self.fixed = parse_udp(spec) if spec != "udp://" else None
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+        else:
+            raise ConfigError(f"--output {spec!r}: use x.pcap, udp://, udp://HOST:PORT or -")
+
+    def write(self, packets: list[bytes]) -> None:
+        if self.pcap is not None:
+            self.pcap.write(packets)
+        elif self.file is not None:
+            self.file.write(b"".join(packets))
+            self.file.flush()
+        else:
+            for p in packets:
+                ihl = (p[0] & 0x0F) * 4
+                if p[9] == 17 and len(p) >= ihl + 8:  # UDP: its payload to where it was going
+                    dst = (socket.inet_ntoa(p[16:20]), struct.unpack(">H", p[ihl + 2:ihl + 4])[0])
+                    self.sock.sendto(p[ihl + 8:], self.fixed or dst)
+
+    def close(self) -> None:
+        if self.pcap is not None:
+            self.pcap.close()
+        if self.sock is not None:
+            self.sock.close()
+
+
+class ReportLines:
+    """A receiver's report appended to ``path`` as a JSON line per second of input (``tick``
+    after each push), and a last one at the end (``close``); nothing when ``path`` is None."""
+
+    def __init__(self, path: str | None, rate: float):
+        self.file = open(path, "w") if path else None  # noqa: SIM115 - closed in close()
+        self.second = self.next = round(rate)
+
+    def _write(self, rx) -> None:
+        self.file.write(to_json(rx.report(), indent=None) + "\n")
+        self.file.flush()
+
+    def tick(self, rx) -> None:
+        if self.file is not None and rx.counters["samples_in"] >= self.next:
+            self._write(rx)
+            self.next += self.second
+
+    def close(self, rx) -> None:
+        if self.file is not None:
+            self._write(rx)
+            self.file.close()

@@ -18,10 +18,9 @@ while the run goes on.
 from __future__ import annotations
 
 import argparse
-import socket
-import struct
 import sys
 
+from sdrcast.flowgraphs.common import PacketOutput
 from sdrcast.runtime import Chunk, Sink
 
 
@@ -38,65 +37,17 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                     "(JSON lines, the last at the end), for monitoring while it runs")
 
 
-class PacketOutput:
-    """IPv4 datagrams out as they come: a pcap file, back over UDP, or stdout."""
-
-    def __init__(self, spec: str):
-        from sdrcast.errors import ConfigError
-
-        self.spec, self.pcap, self.file, self.sock, self.fixed = spec, None, None, None, None
-        if spec.endswith(".pcap"):
-            from sdrcast.sdr_io.payload import PcapWriter
-
-            self.pcap = PcapWriter(spec)
-        elif spec == "-":
-            self.file = sys.stdout.buffer
-        elif spec.startswith("udp://"):
-            from sdrcast.sdr_io.payload import parse_udp
-
-            self.fixed = parse_udp(spec) if spec != "udp://" else None
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
-        else:
-            raise ConfigError(f"--output {spec!r}: use x.pcap, udp://, udp://HOST:PORT or -")
-
-    def write(self, packets: list[bytes]) -> None:
-        if self.pcap is not None:
-            self.pcap.write(packets)
-        elif self.file is not None:
-            self.file.write(b"".join(packets))
-            self.file.flush()
-        else:
-            for p in packets:
-                ihl = (p[0] & 0x0F) * 4
-                if p[9] == 17 and len(p) >= ihl + 8:  # UDP: its payload to where it was going
-                    dst = (socket.inet_ntoa(p[16:20]), struct.unpack(">H", p[ihl + 2:ihl + 4])[0])
-                    self.sock.sendto(p[ihl + 8:], self.fixed or dst)
-
-    def close(self) -> None:
-        if self.pcap is not None:
-            self.pcap.close()
-        if self.sock is not None:
-            self.sock.close()
-
-
 class FembmsRxSink(Sink):
     """Samples in, ``FembmsReceiver`` behind, IP packets out through ``PacketOutput``; with
     ``lines``, the report appended to that file as a JSON line per second of input."""
 
     def __init__(self, rate: float, output: PacketOutput, lines: str | None = None, name: str = "fembms_rx"):
+        from sdrcast.flowgraphs.common import ReportLines
         from sdrcast.phy.fembms.receiver import FembmsReceiver
 
         super().__init__(name, rate)
         self.rx, self.output, self.packets = FembmsReceiver(rate), output, 0
-        self.lines = open(lines, "w") if lines else None  # noqa: SIM115 - closed in finish()
-        self.second, self.next_line = round(rate), round(rate)  # samples a line
-
-    def _line(self) -> None:
-        from sdrcast.flowgraphs.common import to_json
-
-        self.lines.write(to_json(self.rx.report(), indent=None) + "\n")
-        self.lines.flush()
+        self.lines = ReportLines(lines, rate)
 
     def _out(self, packets: list[bytes]) -> None:
         self.output.write(packets)
@@ -105,15 +56,11 @@ class FembmsRxSink(Sink):
 
     def consume(self, chunk: Chunk) -> None:
         self._out(self.rx.push(chunk.data))
-        if self.lines is not None and self.rx.counters["samples_in"] >= self.next_line:
-            self._line()
-            self.next_line += self.second
+        self.lines.tick(self.rx)
 
     def finish(self) -> None:
         self._out(self.rx.flush())
-        if self.lines is not None:
-            self._line()
-            self.lines.close()
+        self.lines.close(self.rx)
 
 
 def run_from_args(args) -> int:

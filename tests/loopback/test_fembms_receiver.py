@@ -301,7 +301,8 @@ def test_report_measures_the_sample_clock_and_both_mers(ppm):
 def test_report_lines_one_a_second_of_input(tmp_path):
     """``--report-lines``: the streaming sink appends the report once per second of input
     pushed, and the final one at the end (2.5 s: three lines; samples_in grows by a second)."""
-    from sdrcast.flowgraphs.fembms_rx import FembmsRxSink, PacketOutput
+    from sdrcast.flowgraphs.common import PacketOutput
+    from sdrcast.flowgraphs.fembms_rx import FembmsRxSink
     from sdrcast.runtime import Chunk
 
     cfg = FembmsConfig.preset("5mhz_1k25_mcs9")

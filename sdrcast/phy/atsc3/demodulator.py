@@ -192,15 +192,22 @@ class Atsc3Demodulator:
     frame and checked (``l1_inconsistent``)."""
 
     def __init__(self, cfg: Atsc3Config, workers: int = 2, iterations: int = 25,
-                 backoff: int | None = None, signature_from_signal: bool = False):
+                 backoff: int | None = None, signature_from_signal: bool = False,
+                 only=None):
         self.cfg = cfg
         # FFT windows start a little into the guard interval (see ofdm.demodulate)
         self.backoff = min(ofdm.guard_samples(s.guard_interval) for s in cfg.subframes) // 8 \
             if backoff is None else backoff
         self.ref = Atsc3Transmitter(cfg)  # layouts, L1 and lengths, exactly as transmitted
         self.l1 = self.ref.l1_cells()
-        self.plps = {p.plp_id: PlpDecoder(p, workers, iterations)
-                     for s in cfg.subframes for p in s.plps}
+        # the PLPs decoded: ``only`` (all when None), and the core layer under an enhanced one
+        wanted = None if only is None else set(only)
+        for s in cfg.subframes:
+            for k, p in enumerate(s.plps):
+                if wanted is not None and p.layer and p.plp_id in wanted:
+                    wanted.add(next(c.plp_id for c in s.plps[k::-1] if not c.layer))
+        self.plps = {p.plp_id: PlpDecoder(p, workers, iterations) for s in cfg.subframes
+                     for p in s.plps if wanted is None or p.plp_id in wanted}
         basic, detail = l1_bits(cfg)
         self.detail_bits = detail.size
         b = parse_l1_basic(basic)
@@ -305,14 +312,14 @@ class Atsc3Demodulator:
             for k, p in enumerate(s.plps):
                 if p.layer:
                     continue  # decoded with its core PLP
-                core = self.plps[p.plp_id]
+                core = self.plps.get(p.plp_id)
                 cells, cnv = data[a:a + p.cells], data_nv[a:a + p.cells]
                 a += p.cells
-                if not core.joined:
-                    continue  # CTI before the first L1 read: nowhere to put the cells
+                if core is None or not core.joined:  # not wanted, or CTI before the first L1
+                    continue
                 cells, cnv = core.deinterleave(cells, cnv)
                 enh = s.plps[k + 1] if k + 1 < len(s.plps) and s.plps[k + 1].layer else None
-                if enh is None:
+                if enh is None or enh.plp_id not in self.plps:
                     self._deliver(out, p, core.decode(cells, cnv))
                     continue
                 # LDM: the core first, the enhanced layer counted as noise; then the core

@@ -28,7 +28,8 @@ from sdrcast.errors import ConfigError, SdrcastError, SyncLost
 from sdrcast.phy.atsc3.bootstrap import N_FFT, SAMPLE_RATE, SYMBOL_SAMPLES
 from sdrcast.phy.atsc3.config import Atsc3Config
 from sdrcast.phy.atsc3.demodulator import Atsc3Demodulator, read_configuration, with_inputs
-from sdrcast.phy.atsc3.ofdm import decode_bootstrap_at, sample_rate as atsc3_rate
+from sdrcast.phy.atsc3.ofdm import decode_bootstrap_at
+from sdrcast.phy.atsc3.ofdm import sample_rate as atsc3_rate
 from sdrcast.phy.atsc3.sync import _candidate, track
 from sdrcast.phy.contracts import Receiver, ReceiverReport, SyncStateMachine
 from sdrcast.phy.kernels.fractional import fractional_interpolate
@@ -63,17 +64,19 @@ class Atsc3Receiver(Receiver):
     """``push(iq)`` -> ``{plp_id: TS bytes or [IPv4 datagrams]}`` of the frames completed;
     ``flush()`` decodes what is left; ``report()`` the common receiver report (see the module
     doc). ``cfg``: decode with this configuration instead of the one L1 signals; ``ip_plps``:
-    PLPs whose ALP carries IPv4 (not signalled in L1)."""
+    PLPs whose ALP carries IPv4 (not signalled in L1); ``plps``: the PLP ids decoded (None:
+    all, ``"first"``: the lowest the configuration has)."""
 
     standard = "atsc3"
     no_signal = "no ATSC 3.0 bootstrap found"
 
     def __init__(self, sample_rate: float = 6.912e6, cfg: Atsc3Config | None = None,
-                 max_cfo_hz: float = 50e3, workers: int = 2, ip_plps=()):
+                 max_cfo_hz: float = 50e3, workers: int = 2, ip_plps=(), plps=None):
         if not sample_rate > 0:
             raise ConfigError(f"sample_rate={sample_rate}: must be > 0 Hz")
         self.input_rate, self.cfg, self.max_cfo_hz = float(sample_rate), cfg, max_cfo_hz
         self.workers, self.ip_plps = workers, tuple(ip_plps)
+        self.plps = plps if plps in (None, "first") else frozenset(plps)
         self._set_rate(self.input_rate if is_atsc3_rate(self.input_rate) else 6.912e6)
         self.sync = SyncStateMachine()
         self.demod: Atsc3Demodulator | None = None
@@ -190,7 +193,10 @@ class Atsc3Receiver(Receiver):
             if self.demod is not None:
                 self.counters["configuration_changes"] += 1
                 self._retire()
-            self.demod = Atsc3Demodulator(cfg, self.workers, signature_from_signal=self.cfg is None)
+            only = self.plps if self.plps != "first" else \
+                [min(p.plp_id for s in cfg.subframes for p in s.plps)]
+            self.demod = Atsc3Demodulator(cfg, self.workers, signature_from_signal=self.cfg is None,
+                                          only=only)
             self._inputs.update({i: d.cfg.input for i, d in self.demod.plps.items()})
         self._boot, self._expected, self._measured, self.locked = boot, None, False, True
         self.counters["acquisitions"] += 1
