@@ -27,7 +27,8 @@ from sdrcast.runtime import Chunk, Sink
 def add_arguments(ap: argparse.ArgumentParser) -> None:
     from sdrcast.flowgraphs.common import add_receiver_source_arguments
 
-    ap.add_argument("--input", required=True, help="capture (.sigmf, .cf32/.cs16/.cs8/.cu8), -, zmq…, soapy:…")
+    ap.add_argument("--input", required=True,
+                    help="capture (.sigmf, .cf32/.cs16/.cs8/.cu8), -, zmq…, soapy:…")
     ap.add_argument("--output", required=True, help="TS: file, -, udp://host:port; IP: x.pcap, udp://, -")
     ap.add_argument("--rate", type=float, help="sample rate: needed when the input does not say it; "
                     "any rate (resampled to the signal's, e.g. 6.912e6)")
