@@ -145,3 +145,24 @@ def test_garbage_and_noise_find_nothing():
     out, rep = _stream(rx, y)
     assert not out and not rx.synced_once and rep["sync_state"] == "searching"
     assert rep["samples_not_finite"] > 0 and rx.buf.allocated < 4 * (1 << 18) * 2
+
+
+def test_a_change_in_l1_alone_is_seen():
+    """Only L1-Detail changes (the second PLP's code rate), the bootstrap stays: frames whose
+    L1 matches the last one re-encoded are not decoded again (``l1_reused``), and the changed
+    one is not mistaken for it."""
+    import dataclasses
+
+    cfg_a = Atsc3Config.preset("mobile_fixed_tdm")
+    sub = cfg_a.subframes[0]
+    cfg_b = dataclasses.replace(cfg_a, subframes=(dataclasses.replace(
+        sub, plps=(sub.plps[0], dataclasses.replace(sub.plps[1], code_rate="9/15"))),))
+    iq = []
+    for cfg in (cfg_a, cfg_b):
+        tx = Atsc3Transmitter(cfg)
+        iq.append(tx.modulate(_payload(tx, 4, seed=3)))
+    y = np.concatenate(iq)
+    out, rep = _stream(Atsc3Receiver(cfg_a.sample_rate), y + _noise(y.size, 10 ** (-2.5), 5))
+    assert rep["configuration_changes"] == 1 and rep["frames"] == 8
+    assert rep["configuration"]["subframes"][0]["plps"][1]["code_rate"] == "9/15"
+    assert rep["l1_reused"] >= 2 and rep["fec"]["ldpc_failures"] == 0

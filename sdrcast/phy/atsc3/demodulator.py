@@ -24,8 +24,9 @@ from sdrcast.phy.atsc3.config import Atsc3Config, PlpConfig
 from sdrcast.phy.atsc3.frame_builder import data_positions, detail_cells
 from sdrcast.phy.atsc3.frame_geometry import SymbolLayout
 from sdrcast.phy.atsc3.framing import TI_MODE_CODE, l1_bits, time_offset
-from sdrcast.phy.atsc3.l1 import L1B_BITS, parse_l1_basic, parse_l1_detail
+from sdrcast.phy.atsc3.l1 import L1B_BITS, l1_basic, parse_l1_basic, parse_l1_detail
 from sdrcast.phy.atsc3.l1_fec import decode as l1_decode
+from sdrcast.phy.atsc3.l1_fec import encode as l1_encode
 from sdrcast.phy.atsc3.scrambler import scramble
 from sdrcast.phy.atsc3.tables import ofdm as tables_ofdm
 from sdrcast.phy.atsc3.time_interleaver import hybrid
@@ -185,6 +186,23 @@ def l1_signature(basic: dict, detail: dict) -> tuple:
     return tuple(sorted((k, repr(v)) for k, v in items.items() if k not in DYNAMIC_FIELDS))
 
 
+def _min_distance2(cells: np.ndarray) -> float:
+    """Smallest squared distance between the constellation points among ``cells``."""
+    pts = np.unique(np.round(cells, 5))
+    d = np.abs(pts[:, None] - pts[None, :]) ** 2
+    return float(d[d > 1e-9].min()) if pts.size > 1 else 0.0
+
+
+def _within_noise(cells: np.ndarray, noise_var: np.ndarray, sent: np.ndarray, dmin2: float) -> bool:
+    """``cells`` are ``sent`` plus noise of ``noise_var``: the mean normalised error is near 1
+    (a different L1 codeword moves about half its cells by at least a point spacing, adding
+    several more), judged only when the points stand 8 noise variances apart."""
+    v = np.maximum(noise_var, 1e-12)
+    if dmin2 < 8 * float(np.median(v)):
+        return False
+    return float(np.mean(np.abs(cells - sent) ** 2 / v)) < 2.0
+
+
 class Atsc3Demodulator:
     """Frames of a frame-synchronous signal -> per-PLP payload and a report. The frames need
     not be the transmitter's first: CTI PLPs join at the first frame whose L1 decodes (its
@@ -215,8 +233,13 @@ class Atsc3Demodulator:
         # signal, whose L1 may carry fields the configuration does not keep) its first frame's
         self.signature = None if signature_from_signal else l1_signature(b, parse_l1_detail(detail, b))
         self._next_offset: int | None = None  # L1B_time_offset the next frame must carry
+        # L1 predictable from the frame before: no CTI state (the time offset is predicted)
+        self._l1_static = not any(p.ti_mode == "CTI" for s in cfg.subframes for p in s.plps)
+        # the last L1 decoded: its fields, L1-Detail cells, their point spacing, and the
+        # whole L1's cells for a time offset (cached)
+        self._l1_last: list | None = None
         self.counters = {"frames": 0, "l1_errors": 0, "l1_changed": 0, "l1_inconsistent": 0,
-                         "samples_left": 0}
+                         "l1_reused": 0, "samples_left": 0}
         self._noise = [0.0, 0]  # sum of per-frame noise variances at unit gain, frames
         self.last_mer_db: float | None = None
 
@@ -237,14 +260,21 @@ class Atsc3Demodulator:
 
     def _l1(self, framed: np.ndarray, nv: np.ndarray) -> tuple[str, dict]:
         """This frame's L1 -> ("ok" | "failed" (FEC or parse) | "changed" (another
-        configuration), its fields)."""
+        configuration), its fields). While L1 does not move from frame to frame, a frame
+        whose cells are the last decoded L1's, re-encoded, within the noise is not decoded
+        again (``l1_reused``; sum-product decoding is a quarter of the receiver's time)."""
         basic, detail = self.l1
         n_pre = self.cfg.num_preamble_symbols
-        b, ok_b = l1_decode(framed[:basic.size], "basic", self.cfg.l1_basic_fec_mode,
-                            L1B_BITS, nv[:basic.size])
-        d, ok_d = l1_decode(detail_cells(framed, n_pre, basic.size, detail.size), "detail",
-                            self.cfg.l1_detail_fec_mode, self.detail_bits,
-                            detail_cells(nv, n_pre, basic.size, detail.size))
+        cells = np.concatenate([framed[:basic.size], detail_cells(framed, n_pre, basic.size, detail.size)])
+        noise = np.concatenate([nv[:basic.size], detail_cells(nv, n_pre, basic.size, detail.size)])
+        expected = self._expected_l1()
+        if expected is not None and _within_noise(cells, noise, *expected[:2]):
+            self.counters["l1_reused"] += 1
+            return "ok", expected[2]
+        b, ok_b = l1_decode(cells[:basic.size], "basic", self.cfg.l1_basic_fec_mode, L1B_BITS,
+                            noise[:basic.size])
+        d, ok_d = l1_decode(cells[basic.size:], "detail", self.cfg.l1_detail_fec_mode,
+                            self.detail_bits, noise[basic.size:])
         if not (ok_b and ok_d):
             return "failed", {}
         try:
@@ -257,7 +287,26 @@ class Atsc3Demodulator:
             self.signature = signature
         if signature != self.signature:
             return "changed", fields
+        if self._l1_static:
+            sent = l1_encode(d, "detail", self.cfg.l1_detail_fec_mode)
+            self._l1_last = [fields, sent, _min_distance2(sent), None]
         return "ok", fields
+
+    def _expected_l1(self) -> tuple | None:
+        """(the cells this frame's L1 has if it says what the last decoded one said, with the
+        time offset moved on; their smallest point spacing; its fields), or None."""
+        if self._l1_last is None:
+            return None
+        fields, detail, dmin2, basic = self._l1_last
+        if self.cfg.frame_length_ms is None and self._next_offset is not None:
+            fields = {**fields, "L1B_time_offset": self._next_offset}
+        if basic is None or basic[0] != fields.get("L1B_time_offset"):
+            bits = l1_basic({k: v for k, v in fields.items() if k.startswith("L1B_")})
+            cells = l1_encode(bits, "basic", self.cfg.l1_basic_fec_mode)
+            basic = (fields.get("L1B_time_offset"), np.concatenate([cells, detail]),
+                     min(dmin2, _min_distance2(cells)))
+            self._l1_last[3] = basic
+        return basic[1], basic[2], fields
 
     def _follow(self, fields: dict) -> None:
         """Check this frame's moving L1 fields against the prediction from the frames before,

@@ -6,7 +6,7 @@ the standard's LDPC output leaves the encoder), so encoding and decoding use the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -230,7 +230,7 @@ class LdpcCode:
         """Reference flooding sum-product decoder (float64), one frame at a time."""
         single = np.ndim(llr) == 1
         x = self._batch(llr, self.n, "llr", np.float32)
-        var_ptr, var_edges = self._var_index()
+        var_ptr, var_edges = self._var_index
         out, its, oks = [], [], []
         for f in x:
             m = self.mother_llr(f[None])[:, 0].astype(np.float64)
@@ -243,7 +243,9 @@ class LdpcCode:
         report = LdpcReport(np.array(its, np.int32), np.array(oks, bool))
         return (bits[0] if single else bits), report
 
+    @cached_property
     def _var_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Edges by variable node (for the flooding decoder), built once."""
         order = np.argsort(self.col_idx, kind="stable")
         counts = np.bincount(self.col_idx, minlength=self.n_mother)
         return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), order.astype(np.int64)

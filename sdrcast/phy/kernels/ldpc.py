@@ -301,18 +301,20 @@ def decode_flooding_spa(llr, row_ptr, col_idx, var_ptr, var_edges, max_iter):
     for e in range(e_total):
         V2C[e] = llr[col_idx[e]]
     hard = np.empty(n, np.uint8)
+    T = np.empty(e_total, np.float64)
     for it in range(max_iter):
         for j in range(m):
             prod = 1.0
             zeros = 0
             for e in range(row_ptr[j], row_ptr[j + 1]):
                 t = np.tanh(0.5 * V2C[e])
+                T[e] = t
                 if t == 0.0:
                     zeros += 1
                 else:
                     prod *= t
             for e in range(row_ptr[j], row_ptr[j + 1]):
-                t = np.tanh(0.5 * V2C[e])
+                t = T[e]
                 if t == 0.0:
                     x = prod if zeros == 1 else 0.0
                 else:
