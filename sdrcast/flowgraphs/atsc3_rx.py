@@ -111,6 +111,7 @@ class Atsc3RxSink(Sink):
         self.lines.close(self.rx)
 
     def close(self) -> None:
+        self.rx.close()
         for w in self.writers.values():
             w.close()
 

@@ -138,9 +138,8 @@ class PlpDecoder:
         self.llr = np.concatenate([self.llr, self.points.demap(cells, noise_var)])
         blocks = self.llr.size // n
         llr, self.llr = self.llr[:blocks * n].reshape(blocks, n), self.llr[blocks * n:]
-        cw = np.empty_like(llr)
-        cw[:, self.bit_order] = llr
-        info, rep = self.ldpc.decode(cw, self.iterations, workers=self.workers, precision="int8")
+        info, rep = self.ldpc.decode(llr, self.iterations, workers=self.workers, precision="int8",
+                                     order=self.bit_order)
         good = rep.parity_ok.copy()
         if self.cfg.fec_type == "BCH+LDPC":
             msg, corrected = self.enc.outer.decode(info, self.workers)
@@ -308,14 +307,18 @@ class Atsc3Demodulator:
             self._l1_last[3] = basic
         return basic[1], basic[2], fields
 
-    def _follow(self, fields: dict) -> None:
-        """Check this frame's moving L1 fields against the prediction from the frames before,
-        and join CTI PLPs not joined yet."""
+    def _follow_offset(self, fields: dict) -> None:
+        """Check this frame's L1B_time_offset against the prediction from the frame before,
+        and predict the next."""
         if self.cfg.frame_length_ms is None:  # symbol-aligned frames carry a time offset
             offset = fields["L1B_time_offset"]
             if self._next_offset is not None and offset != self._next_offset:
                 self.counters["l1_inconsistent"] += 1
             self._next_offset = time_offset(self.cfg, offset + self.ref.frame_samples_count)
+
+    def _follow_cti(self, fields: dict) -> None:
+        """Check this frame's CTI fields against the cells seen, and join CTI PLPs not joined
+        yet (in frame order with the decoding: it moves the deinterleavers)."""
         for i, ids in enumerate(fields["L1D_plp_id"]):
             for j, plp_id in enumerate(ids):
                 dec = self.plps.get(plp_id)
@@ -337,13 +340,19 @@ class Atsc3Demodulator:
     def frame(self, iq: np.ndarray) -> tuple[dict[int, list], str]:
         """One frame's samples (from its bootstrap) -> ({plp_id: [TS bytes] or [IPv4
         datagrams]}, L1 status as ``_l1``). A frame whose L1 says another configuration is
-        not decoded."""
+        not decoded. ``front`` then ``back``."""
+        front = self.front(iq)
+        return self.back(front), front[2]
+
+    def front(self, iq: np.ndarray) -> tuple:
+        """The synchronous half of ``frame``: OFDM, channel estimation, L1 -> what ``back``
+        decodes (``back`` must see the frames in order; the next frame's ``front`` may run
+        meanwhile)."""
         framed, noise, nv = self._subframe_cells(iq)
         status, fields = self._l1(framed[0], noise[0])
-        out: dict[int, list] = {i: [] for i in self.plps}
         if status == "changed":
             self.counters["l1_changed"] += 1
-            return out, status
+            return framed, noise, status, fields
         self._noise[0] += nv
         self._noise[1] += 1
         self.last_mer_db = float(10 * np.log10(1 / nv)) if nv > 0 else None
@@ -351,7 +360,18 @@ class Atsc3Demodulator:
         if status == "failed":
             self.counters["l1_errors"] += 1
         else:
-            self._follow(fields)
+            self._follow_offset(fields)
+        return framed, noise, status, fields
+
+    def back(self, front: tuple) -> dict[int, list]:
+        """A frame's cells from ``front`` -> {plp_id: [TS bytes] or [IPv4 datagrams]}:
+        deinterleaving, demapping, FEC, baseband packets, ALP."""
+        framed, noise, status, fields = front
+        out: dict[int, list] = {i: [] for i in self.plps}
+        if status == "changed":
+            return out
+        if status == "ok":
+            self._follow_cti(fields)
         l1 = sum(c.size for c in self.l1)
         for i, (s, lay, nulls) in enumerate(zip(self.cfg.subframes, self.ref.layouts,
                                                 self.ref.nulls, strict=True)):
@@ -379,7 +399,7 @@ class Atsc3Demodulator:
                 self._deliver(out, p, result)
                 rest = (cells - beta * core.remodulate(result[2])) / (beta * alpha)
                 self._deliver(out, enh, self.plps[enh.plp_id].decode(rest, cnv / (beta * alpha) ** 2))
-        return out, status
+        return out
 
     @staticmethod
     def _deliver(out: dict, p: PlpConfig, result: tuple) -> None:

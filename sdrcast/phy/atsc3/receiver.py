@@ -22,6 +22,9 @@ Sample indices in the report count samples at the signal's rate since the first 
 """
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import numpy as np
 
 from sdrcast.errors import ConfigError, SdrcastError, SyncLost
@@ -46,6 +49,7 @@ MAX_SCO_PPM = 100  # sample clock offsets followed from the first frame
 SCO_ALPHA = 0.3  # smoothing of the per-frame clock measurement
 CFO_GAIN = 0.5
 INTERPOLATOR_HALF = 16  # windowed-sinc taps either side
+MAX_PENDING = 2  # frames decoding behind the one being demodulated
 PLP_SUMS = ("fec_blocks", "ldpc_failures", "outer_failures", "packets_lost")
 
 
@@ -93,6 +97,11 @@ class Atsc3Receiver(Receiver):
                          "frames_lost": 0, "configuration_changes": 0, "rate_changes": 0,
                          "false_acquisitions": 0, "samples_not_finite": 0}
         self.first_start: int | None = None
+        # frames decoded (deinterleaving, demapping, FEC) on a thread while the next frame's
+        # OFDM and channel estimation run here; in frame order
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="atsc3-decode")
+        self._pending: deque[Future] = deque()
+        self._ready: dict[int, list] = {}
 
     def _set_rate(self, rate: float) -> None:
         self.rate = rate
@@ -122,7 +131,6 @@ class Atsc3Receiver(Receiver):
         return self._work(final=True)
 
     def _work(self, final: bool) -> dict:
-        out: dict[int, list] = {}
         while True:
             if not self.locked:
                 if not self._acquire(final):
@@ -131,16 +139,30 @@ class Atsc3Receiver(Receiver):
             frame = self._frame_samples(final)
             if frame is None:
                 break
-            got, status = self.demod.frame(frame)
-            if status == "changed":  # L1 says another configuration: read it from this frame
+            front = self.demod.front(frame)
+            if front[2] == "changed":  # L1 says another configuration: read it from this frame
                 self._lose(self.s, changed=True)
                 continue
             self.counters["frames"] += 1
-            for i, v in got.items():
-                out.setdefault(i, []).extend(v)
+            self._pending.append(self._pool.submit(self.demod.back, front))
+            while len(self._pending) > MAX_PENDING:
+                self._take()
             self._next()
+        while self._pending and (final or self._pending[0].done()):
+            self._take()
+        out, self._ready = self._ready, {}
         return {i: (np.concatenate(v) if v else np.zeros(0, np.uint8)) if self._inputs[i] == "ts"
                 else v for i, v in out.items()}
+
+    def _take(self) -> None:
+        """The oldest frame's decoding: wait for it, keep its payload."""
+        for i, v in self._pending.popleft().result().items():
+            self._ready.setdefault(i, []).extend(v)
+
+    def close(self) -> None:
+        while self._pending:
+            self._take()
+        self._pool.shutdown()
 
     # -- searching -----------------------------------------------------------------------
 
@@ -184,6 +206,8 @@ class Atsc3Receiver(Receiver):
             self.s = None
             self.buf.drop_before(s + self._sym)
             return True
+        while self._pending:  # the decoders are restarted or replaced: let them finish
+            self._take()
         if self.demod is not None and self.demod.cfg == cfg:
             if self._expected is not None:  # the same signal again: the frames missed
                 f = self.demod.ref.frame_samples_count * (1 + self.sco_ppm * 1e-6)

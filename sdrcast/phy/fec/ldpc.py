@@ -169,16 +169,18 @@ class LdpcCode:
             out = self._encoder(x)
         return out[0] if single else out
 
-    def mother_llr(self, llr: np.ndarray) -> np.ndarray:
-        """Transmitted-order LLRs ``(batch, n)`` -> mother-code LLRs ``(n_mother, batch)``,
-        zero (erased) at punctured positions."""
+    def mother_llr(self, llr: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+        """Transmitted-order LLRs ``(batch, n)`` (or permuted by ``order``, as ``decode``
+        takes them) -> mother-code LLRs ``(n_mother, batch)``, zero (erased) at punctured
+        positions."""
         m = np.zeros((self.n_mother, llr.shape[0]), np.float32)
-        m[self.tx_cols] = llr.T
+        m[self.tx_cols if order is None else self.tx_cols[order]] = llr.T
         return m
 
     def decode(self, llr: np.ndarray, iterations: int = 50, alpha: float | None = None,
                early_stop: bool = True, batch: int | None = None, workers: int = 1,
-               precision: str = "float32", scale: float | None = None) -> tuple[np.ndarray, LdpcReport]:
+               precision: str = "float32", scale: float | None = None,
+               order: np.ndarray | None = None) -> tuple[np.ndarray, LdpcReport]:
         """Layered normalised min-sum decoding.
 
         ``llr``: float32 ``(batch, n)`` or ``(n,)``, positive = 0. Shortened (known-zero) bits
@@ -188,7 +190,9 @@ class LdpcCode:
         saturated at +-127, alpha in 1/16 steps; several times faster). Frames are decoded
         ``batch`` at a time (inter-frame SIMD; default 16 for float32; int8 always takes
         ``Q8_LANES``, the last batch filled with zero codewords), spread over ``workers``
-        threads. Returns the hard information bits and an ``LdpcReport``.
+        threads. ``order``: the LLRs come permuted, ``llr[:, j]`` for codeword bit
+        ``order[j]`` (a bit interleaver undone on the way in). Returns the hard information
+        bits and an ``LdpcReport``.
         """
         require_range("iterations", iterations, 1)
         alpha = self.alpha if alpha is None else alpha
@@ -204,11 +208,11 @@ class LdpcCode:
             return np.zeros((0, self.k), np.uint8), LdpcReport(np.zeros(0, np.int64),
                                                                np.zeros(0, bool))
 
+        cols = self.tx_cols if order is None else self.tx_cols[order]
+
         def run(g):
-            m = self.mother_llr(g)
             if precision == "int8":
-                q = np.full((m.shape[0], k.Q8_LANES), 127, np.int8)  # spare lanes: zero codewords
-                q[:, :g.shape[0]] = np.clip(np.rint(m * scale), -127, 127)
+                q = k.quantise_q8(g, cols, np.float32(scale), self.n_mother, k.Q8_LANES)
                 # the kernel truncates scaled magnitudes (floor), losing half a 1/16 step on
                 # average: one more 1/16 makes int8 match float32 (measured, docs/performance.md)
                 alpha16 = min(round(alpha * 16) + 1, 16)
@@ -216,6 +220,7 @@ class LdpcCode:
                                                            iterations, alpha16, early_stop)
                 hard, its, ok = hard[:, :g.shape[0]], its[:g.shape[0]], ok[:g.shape[0]]
             else:
+                m = self.mother_llr(g, order)
                 hard, its, ok = k.decode_layered_minsum(m, self.row_ptr, self.col_idx,
                                                         iterations, alpha, early_stop)
             return hard[self.info_cols].T, its, ok

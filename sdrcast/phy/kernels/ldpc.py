@@ -85,43 +85,77 @@ def _state(n, batch, max_iter):
 def _check(L, row_ptr, col_idx, it, final, iters, done):
     """Syndromes of the posteriors' signs after iteration ``it`` for the frames not done yet
     (the scan ends once each of them has failed a check); frames that pass are frozen (hard
-    decisions into ``final``). Returns True when every frame has passed."""
+    decisions into ``final``). Returns True when every frame has passed. Lane loops over
+    flat arrays with unsigned indices, so that they vectorise."""
     n, batch = L.shape
-    ok = np.ones(batch, np.bool_)
+    U = np.uint64
+    nb = U(batch)
+    flat = L.reshape(-1)
+    out = final.reshape(-1)
+    failed = np.zeros(batch, np.uint8)
     par = np.zeros(batch, np.uint8)
     left = 0
     for b in range(batch):
+        failed[b] = done[b]  # done frames are not checked again
         left += not done[b]
     for j in range(row_ptr.size - 1):
         if left == 0:
             break
         par[:] = 0
         for e in range(row_ptr[j], row_ptr[j + 1]):
-            v = col_idx[e]
-            for b in range(batch):
-                par[b] ^= L[v, b] < 0
+            base = U(col_idx[e]) * nb
+            for b in range(nb):
+                par[b] ^= flat[base + b] < 0
         for b in range(batch):
-            if par[b] and ok[b] and not done[b]:
-                ok[b] = False
+            if par[b] and not failed[b]:
+                failed[b] = 1
                 left -= 1
+    passed = np.zeros(batch, np.uint8)  # newly
     all_done = True
     for b in range(batch):
-        if ok[b] and not done[b]:
+        if not failed[b]:
+            passed[b] = 1
             done[b] = True
             iters[b] = it + 1
-            for v in range(n):
-                final[v, b] = L[v, b] < 0
         all_done = all_done and done[b]
+    if passed.any():
+        for v in range(U(n)):
+            for b in range(nb):
+                i = v * nb + b
+                out[i] = (flat[i] < 0) if passed[b] else out[i]
     return all_done
 
 
 @njit(cache=True, nogil=True)
 def _unfinished(L, final, done):
     """Frames that never passed keep their last hard decisions."""
-    for b in range(done.size):
-        if not done[b]:
-            for v in range(L.shape[0]):
-                final[v, b] = L[v, b] < 0
+    U = np.uint64
+    n, batch = L.shape
+    nb = U(batch)
+    flat = L.reshape(-1)
+    out = final.reshape(-1)
+    for v in range(U(n)):
+        for b in range(nb):
+            i = v * nb + b
+            out[i] = out[i] if done[b] else (flat[i] < 0)
+
+
+@njit(cache=True, nogil=True)
+def quantise_q8(llr, cols, scale, n_mother, lanes):
+    """``llr[batch, n]`` float32 (``batch`` <= ``lanes``), LLR ``j`` of a frame belonging to
+    mother-code bit ``cols[j]`` -> the int8 decoder's input ``[n_mother, lanes]``: times
+    ``scale``, rounded, saturated at +-127; bits not given (punctured) 0, spare lanes +127
+    (zero codewords). One pass, where numpy took four (scatter, scale, round, clip)."""
+    batch, n = llr.shape
+    q = np.zeros((n_mother, lanes), np.int8)
+    for b in range(batch, lanes):
+        for v in range(n_mother):
+            q[v, b] = 127
+    for b in range(batch):
+        for j in range(n):
+            x = np.rint(llr[b, j] * scale)
+            q[cols[j], b] = np.int8(min(max(x, -127.0), 127.0))
+    return q
 
 
 Q8_MESSAGE_CAP = 31  # int8 decoder: largest check-to-variable message magnitude
