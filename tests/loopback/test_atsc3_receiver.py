@@ -166,3 +166,16 @@ def test_a_change_in_l1_alone_is_seen():
     assert rep["configuration_changes"] == 1 and rep["frames"] == 8
     assert rep["configuration"]["subframes"][0]["plps"][1]["code_rate"] == "9/15"
     assert rep["l1_reused"] >= 2 and rep["fec"]["ldpc_failures"] == 0
+
+
+@pytest.mark.parametrize("plps", [[0], [1]])
+def test_one_ldm_layer_alone(plps):
+    """Decoding only the core layer still takes the enhanced layer as noise; the enhanced
+    layer alone still decodes (and cancels) the core under it."""
+    cfg, tx, payload, iq = _signal("mobile_fixed_ldm", 3)
+    out, rep = Atsc3Receiver(cfg.sample_rate, plps=plps).demodulate(iq + _noise(iq.size, 10 ** (-2.5), 6))
+    assert sorted(rep["plps"]) == ([0, 1] if plps == [1] else [0])
+    assert rep["plps"][plps[0]]["ldpc_failures"] == 0
+    got = out[plps[0]]
+    np.testing.assert_array_equal(got, payload[plps[0]][:got.size])
+    assert got.size > 0.9 * payload[plps[0]].size

@@ -388,7 +388,7 @@ class Atsc3Demodulator:
                     continue
                 cells, cnv = core.deinterleave(cells, cnv)
                 enh = s.plps[k + 1] if k + 1 < len(s.plps) and s.plps[k + 1].layer else None
-                if enh is None or enh.plp_id not in self.plps:
+                if enh is None:
                     self._deliver(out, p, core.decode(cells, cnv))
                     continue
                 # LDM: the core first, the enhanced layer counted as noise; then the core
@@ -397,6 +397,8 @@ class Atsc3Demodulator:
                 beta = 1 / np.sqrt(1 + alpha ** 2)
                 result = core.decode(cells / beta, alpha ** 2 + cnv / beta ** 2)
                 self._deliver(out, p, result)
+                if enh.plp_id not in self.plps:
+                    continue
                 rest = (cells - beta * core.remodulate(result[2])) / (beta * alpha)
                 self._deliver(out, enh, self.plps[enh.plp_id].decode(rest, cnv / (beta * alpha) ** 2))
         return out
