@@ -18,6 +18,15 @@ def null_packets(n: int, continuity: int = 0) -> np.ndarray:
     return pkt.reshape(-1)
 
 
+def lost_packets(n: int) -> np.ndarray:
+    """``n`` stand-ins for packets lost to the channel: null packets with the
+    transport_error_indicator set, so that the stream keeps its packet count and every
+    analyser sees the loss (TR 101 290 Transport_error) while demultiplexers drop them."""
+    pkt = null_packets(n)
+    set_transport_error(pkt, np.ones(n, bool))
+    return pkt
+
+
 def pids(packets: np.ndarray) -> np.ndarray:
     """PID of each packet of a flat array of whole packets."""
     p = packets.reshape(-1, TS_PACKET)

@@ -71,11 +71,20 @@ def test_ip_plp_with_tr_reduced_carriers_and_time_aligned_frames():
     assert rep["l1_errors"] == 0
 
 
-def test_failures_below_threshold_are_counted():
-    payload, out, rep = _loop(Atsc3Config.preset("vector_s01"), 12.0)
+def test_failures_below_threshold_are_counted_and_marked():
+    """Below threshold, FEC blocks fail: the TS packets they held come out as stand-ins with
+    the transport_error_indicator set (the stream keeps its packet count, within the
+    estimate of ALP bytes per packet); every packet not marked is the input's, in order."""
+    payload, out, rep = _loop(Atsc3Config.preset("vector_s01"), 17.0, frames=3)  # in the waterfall
     p = rep["plps"][0]
-    assert p["ldpc_failures"] > 0 and p["packets_lost"] > 0
-    assert out[0].size < payload[0].size
+    assert 0 < p["ldpc_failures"] < p["fec_blocks"] and p["packets_lost"] > 0
+    pk = out[0].reshape(-1, 188)
+    marked = (pk[:, 1] & 0x80) > 0
+    assert marked.sum() == p["ts_packets_marked"] > 0
+    index = {q.tobytes(): k for k, q in enumerate(payload[0].reshape(-1, 188))}
+    got = [index.get(q.tobytes(), -1) for q in pk[~marked]]
+    assert -1 not in got and got == sorted(got)
+    assert abs(pk.shape[0] - got[-1] - 1) <= 0.01 * pk.shape[0]  # packets out ~ packets sent
 
 
 def test_cti_stream_from_the_first_frame():

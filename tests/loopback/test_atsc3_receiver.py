@@ -36,6 +36,11 @@ def _positions(got, ts):
     return [index.get(p.tobytes(), -1) for p in got.reshape(-1, 188)]
 
 
+def _marked(ts):
+    """Per packet: the transport_error_indicator is set."""
+    return (ts.reshape(-1, 188)[:, 1] & 0x80) > 0
+
+
 def _noise(n, power, seed):
     rng = np.random.default_rng(seed)
     return (np.sqrt(power / 2) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))).astype(np.complex64)
@@ -75,7 +80,8 @@ def test_without_clock_offset_no_interpolation_and_same_output_whole_or_in_piece
 def test_signal_gap_is_lost_counted_and_recovered():
     """Half a second of the signal replaced by noise (a tunnel): the receiver loses it where a
     bootstrap is missing, re-acquires after it, counts the frames lost from the distance, and
-    goes on byte-exact: every TS packet out is the input's, in order, and the last ones come."""
+    goes on byte-exact: every TS packet out is the input's, in order, and the last ones come;
+    those lost are there as marked stand-ins, as many as were lost."""
     cfg, tx, payload, iq = _signal("mobile_fixed_tdm", 12)
     f = tx.frame_samples_count
     gap = slice(2 * f + 1000, 2 * f + 1000 + round(0.5 * cfg.sample_rate))
@@ -89,9 +95,13 @@ def test_signal_gap_is_lost_counted_and_recovered():
     states = [s for _, s in rep["transitions"]]
     assert states == ["tracking", "lost", "tracking", "lost"][:len(states)]
     for i, ts in payload.items():
-        got = _positions(out[i], ts)
+        marked = _marked(out[i])
+        got = _positions(out[i][~np.repeat(marked, 188)], ts)
         assert -1 not in got and got == sorted(got)
         assert got[-1] == ts.size // 188 - 1  # continued output to the end
+        # the packets lost come out as stand-ins marked with transport_error_indicator:
+        # the stream keeps its packet count
+        assert marked.size == ts.size // 188 and marked.sum() == rep["plps"][i]["ts_packets_marked"] > 0
 
 
 def test_configuration_change_mid_stream():

@@ -99,36 +99,50 @@ class BasebandDepacketizer:
     """Baseband packets (with a good/bad flag each) -> the ALP byte stream, in pieces: the
     stream starts, and after a lost packet restarts, at the pointer of the next good one
     (``NO_POINTER``: no ALP packet starts there, so that packet is skipped too), and the piece
-    says so. A packet whose header does not parse counts as lost (``packets_bad`` too).
-    Counters: ``packets``, ``packets_lost``, ``packets_bad``, ``bytes_skipped``
-    (synchronising)."""
+    says so, with the stream bytes lost before it (a lost packet counts its size less the
+    2-byte header; bytes skipped to the pointer count too; none when joining). A packet whose
+    header does not parse counts as lost (``packets_bad`` too). Counters: ``packets``,
+    ``packets_lost``, ``packets_bad``, ``bytes_skipped`` (synchronising), ``bytes_lost``."""
 
     def __init__(self):
         self.synced = False  # joining a stream: the first ALP packet starts at a pointer
-        self.counters = {"packets": 0, "packets_lost": 0, "packets_bad": 0, "bytes_skipped": 0}
+        self.joined = False  # synchronised once: later gaps are losses
+        self.lost = 0  # stream bytes lost since the last piece
+        self.counters = {"packets": 0, "packets_lost": 0, "packets_bad": 0, "bytes_skipped": 0,
+                         "bytes_lost": 0}
 
-    def push(self, packets: np.ndarray, good: np.ndarray) -> list[tuple[np.ndarray, bool]]:
-        """-> [(ALP bytes, restarted after a loss)]."""
-        pieces: list[tuple[list[np.ndarray], bool]] = [([], False)]
+    def lose(self, nbytes: int) -> None:
+        """``nbytes`` of the stream lost (not seen at all): resynchronise at the next pointer."""
+        self.synced = False
+        if self.joined:
+            self.lost += nbytes
+            self.counters["bytes_lost"] += nbytes
+
+    def push(self, packets: np.ndarray, good: np.ndarray) -> list[tuple[np.ndarray, bool, int]]:
+        """-> [(ALP bytes, restarted after a loss or on joining, stream bytes lost before)]."""
+        pieces: list[tuple[list[np.ndarray], bool, int]] = [([], False, 0)]
         for pkt, ok in zip(np.asarray(packets, np.uint8), good, strict=True):
             self.counters["packets"] += 1
             if not ok:
                 self.counters["packets_lost"] += 1
-                self.synced = False
+                self.lose(max(pkt.size - 2, 0))
                 continue
             try:
                 data, ptr = payload(pkt)
             except ParseError:
                 self.counters["packets_bad"] += 1
                 self.counters["packets_lost"] += 1
-                self.synced = False
+                self.lose(max(pkt.size - 2, 0))
                 continue
             if not self.synced:
                 if ptr == NO_POINTER or ptr > data.size:
                     self.counters["bytes_skipped"] += data.size
+                    self.lose(data.size)
                     continue
                 self.counters["bytes_skipped"] += ptr
-                data, self.synced = data[ptr:], True
-                pieces.append(([], True))
+                self.lose(ptr)
+                data, self.synced, self.joined = data[ptr:], True, True
+                pieces.append(([], True, self.lost))
+                self.lost = 0
             pieces[-1][0].append(data)
-        return [(np.concatenate(d), restart) for d, restart in pieces if d]
+        return [(np.concatenate(d), restart, lost) for d, restart, lost in pieces if d]

@@ -18,6 +18,7 @@ import numpy as np
 from sdrcast.errors import ConfigError, ParseError
 from sdrcast.mac.atsc3.alp import Decapsulator
 from sdrcast.mac.atsc3.baseband import BasebandDepacketizer
+from sdrcast.mac.ts import TS_PACKET, lost_packets
 from sdrcast.phy.atsc3 import frequency_interleaver, ofdm, pilots
 from sdrcast.phy.atsc3.bit_interleaver import cell_words, permutation
 from sdrcast.phy.atsc3.config import Atsc3Config, PlpConfig
@@ -84,7 +85,7 @@ class PlpDecoder:
         self.depacketizer = BasebandDepacketizer()
         self.alp = Decapsulator()
         self.counters = {"fec_blocks": 0, "ldpc_failures": 0, "outer_failures": 0,
-                         "ldpc_iterations": 0, "restarts": 0}
+                         "ldpc_iterations": 0, "restarts": 0, "ts_packets_marked": 0}
 
     @property
     def joined(self) -> bool:
@@ -112,12 +113,16 @@ class PlpDecoder:
         row, to_block = (self._cti_joined[0] + n) % rows, (self._cti_joined[1] - n) % cfg.cells_per_fec_block
         return (start_row, fec_block_start) == (row, to_block + rows * ((row + to_block) % rows))
 
-    def restart(self) -> None:
-        """Frames were lost: forget the LLRs held and the cut ALP packet, rejoin the CTI."""
+    def restart(self, frames_lost: int = 0) -> None:
+        """``frames_lost`` frames were lost: forget the LLRs held and the cut ALP packet,
+        rejoin the CTI; the stream bytes they held count as lost (``bytes_lost``, and TS
+        stand-ins for them at the restart)."""
+        c = self.cfg
+        blocks = frames_lost * c.cells / c.cells_per_fec_block + self.llr.size / c.ldpc_length
+        self.depacketizer.lose(round(blocks * (c.k_payload // 8 - 2)) + self.alp.pending.size)
         self.counters["restarts"] += 1
         self.llr = np.zeros(0, np.float32)
         self.cti = None
-        self.depacketizer.synced = False
         self.alp.reset()
 
     def deinterleave(self, cells: np.ndarray, noise_var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,9 +160,13 @@ class PlpDecoder:
         self.counters["ldpc_iterations"] += int(rep.iterations.sum())
         packets = scramble(np.packbits(msg[:, :self.cfg.k_payload], axis=1))
         ts, ip = [], []
-        for piece, restarted in self.depacketizer.push(packets, good):
+        for piece, restarted, lost in self.depacketizer.push(packets, good):
             if restarted:  # a packet was lost: drop the ALP packet it cut
+                lost += self.alp.pending.size
                 self.alp.reset()
+                if lost and self.cfg.input == "ts":  # keep the packet count, marked
+                    ts.append(lost_packets(round(lost / TS_PACKET)))
+                    self.counters["ts_packets_marked"] += round(lost / TS_PACKET)
             t, d = self.alp.push(piece)
             ts.append(t)
             ip += d
@@ -408,12 +417,12 @@ class Atsc3Demodulator:
         ts, ip, _ = result
         out[p.plp_id] += [ts] if p.input == "ts" else ip
 
-    def restart(self) -> None:
-        """Frames were lost: every PLP starts over (as on joining), the time offset is not
-        predicted."""
+    def restart(self, frames_lost: int = 0) -> None:
+        """``frames_lost`` frames were lost: every PLP starts over (as on joining, but
+        counting what was lost), the time offset is not predicted."""
         self._next_offset = None
         for d in self.plps.values():
-            d.restart()
+            d.restart(frames_lost)
 
     def summary(self) -> dict:
         """Counters, MER and per-PLP counters."""

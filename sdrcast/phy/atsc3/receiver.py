@@ -209,10 +209,12 @@ class Atsc3Receiver(Receiver):
         while self._pending:  # the decoders are restarted or replaced: let them finish
             self._take()
         if self.demod is not None and self.demod.cfg == cfg:
+            missed = 0
             if self._expected is not None:  # the same signal again: the frames missed
                 f = self.demod.ref.frame_samples_count * (1 + self.sco_ppm * 1e-6)
-                self.counters["frames_lost"] += max(0, round((self.s - self._expected) / f))
-            self.demod.restart()
+                missed = max(0, round((self.s - self._expected) / f))
+                self.counters["frames_lost"] += missed
+            self.demod.restart(missed)
         else:
             if self.demod is not None:
                 self.counters["configuration_changes"] += 1

@@ -39,7 +39,7 @@ def test_depacketizer_joining_a_stream_starts_at_the_first_pointer():
     pkt = np.zeros(20, np.uint8)
     pkt[0] = 5  # MODE=0, pointer 5
     pieces = BasebandDepacketizer().push(pkt[None, :], np.array([True]))
-    assert len(pieces) == 1 and pieces[0][0].size == 19 - 5 and pieces[0][1]
+    assert len(pieces) == 1 and pieces[0][0].size == 19 - 5 and pieces[0][1] and pieces[0][2] == 0
 
 
 def test_corrupt_pcap_record_length_is_an_error_not_a_silent_end(tmp_path):
