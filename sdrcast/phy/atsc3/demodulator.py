@@ -36,6 +36,9 @@ from sdrcast.phy.mapping import Constellation
 from sdrcast.phy.ofdm.estimation import equalise
 
 
+DD_CELLS = 4096  # cells a frame's decision-directed noise measurement takes per PLP
+
+
 def subframe_samples(lay: SymbolLayout, excess: int = 0) -> int:
     """Samples of a subframe (``excess``: time-aligned frames' extra guard samples)."""
     return len(lay.kinds) * (lay.fft + ofdm.guard_samples(lay.gi)) + \
@@ -82,10 +85,12 @@ class PlpDecoder:
             self.hti = hybrid(np.arange(cfg.cells), cfg.cells_per_fec_block, cfg.hti_ti_blocks,
                               cfg.hti_fec_blocks_max or cfg.fec_blocks, cfg.hti_cell_interleaver)
         self.llr = np.zeros(0, np.float32)
+        self.mer_db: float | None = None  # decision-directed, on the last frame's cells
         self.depacketizer = BasebandDepacketizer()
         self.alp = Decapsulator()
         self.counters = {"fec_blocks": 0, "ldpc_failures": 0, "outer_failures": 0,
-                         "ldpc_iterations": 0, "restarts": 0, "ts_packets_marked": 0}
+                         "ldpc_iterations": 0, "ldpc_retried": 0, "restarts": 0,
+                         "ts_packets_marked": 0}
 
     @property
     def joined(self) -> bool:
@@ -140,11 +145,13 @@ class PlpDecoder:
         """Deinterleaved cells -> (TS bytes, IPv4 datagrams, LDPC information bits of the FEC
         blocks completed)."""
         n = self.cfg.ldpc_length
+        noise_var = noise_var * self._noise_scale(cells, noise_var)
         self.llr = np.concatenate([self.llr, self.points.demap(cells, noise_var)])
         blocks = self.llr.size // n
         llr, self.llr = self.llr[:blocks * n].reshape(blocks, n), self.llr[blocks * n:]
         info, rep = self.ldpc.decode(llr, self.iterations, workers=self.workers, precision="int8",
-                                     order=self.bit_order)
+                                     order=self.bit_order, retry=True)
+        self.counters["ldpc_retried"] += rep.retried
         good = rep.parity_ok.copy()
         if self.cfg.fec_type == "BCH+LDPC":
             msg, corrected = self.enc.outer.decode(info, self.workers)
@@ -171,6 +178,25 @@ class PlpDecoder:
             ts.append(t)
             ip += d
         return (np.concatenate(ts) if ts else np.zeros(0, np.uint8)), ip, info
+
+    def _noise_scale(self, cells: np.ndarray, noise_var: np.ndarray) -> float:
+        """How much larger the cells' error is than the pilots say (>= 1): the pilots' noise
+        misses what the channel estimate itself gets wrong (Doppler between the pilots, the
+        carrier interference it causes), and LLRs that trust it fail at high speed. Measured
+        on up to ``DD_CELLS`` cells against their nearest points (decision-directed: a median,
+        so erased and deeply faded cells do not count); also the PLP's MER (``mer_db``)."""
+        if cells.size == 0:
+            return 1.0
+        pick = np.linspace(0, cells.size - 1, min(cells.size, DD_CELLS)).astype(np.int64)
+        y, v = cells[pick], noise_var[pick]
+        err = np.abs(y - self.points.points[self.points.decide(y)]) ** 2
+        ok = np.isfinite(v) & (v > 0)
+        if not ok.any():
+            return 1.0
+        self.mer_db = float(10 * np.log10(1 / max(float(np.mean(err[ok & (v < 1)])) if (ok & (v < 1)).any()
+                                                  else 1.0, 1e-12)))
+        # an error |n|^2 / nv is exponential with mean 1 when nv is right: median ln 2
+        return max(1.0, float(np.median(err[ok] / v[ok])) / np.log(2))
 
     @property
     def ldpc(self):
@@ -428,8 +454,8 @@ class Atsc3Demodulator:
         """Counters, MER and per-PLP counters."""
         total, n = self._noise
         return {**self.counters, "mer_db": float(10 * np.log10(n / total)) if n and total > 0 else None,
-                "plps": {i: {**d.counters, **d.depacketizer.counters, **d.alp.counters}
-                         for i, d in self.plps.items()}}
+                "plps": {i: {**d.counters, **d.depacketizer.counters, **d.alp.counters,
+                             "mer_db": d.mer_db} for i, d in self.plps.items()}}
 
     def demodulate(self, iq: np.ndarray) -> tuple[dict[int, np.ndarray | list], dict]:
         """Whole frames (from a bootstrap) -> ({plp_id: TS bytes, or a list of IPv4 datagrams

@@ -26,9 +26,11 @@ class LdpcReport:
 
     iterations: np.ndarray
     parity_ok: np.ndarray
+    retried: int = 0  # frames decoded again in float32 after int8 failed them
 
     def to_dict(self) -> dict:
-        return {"iterations": self.iterations.tolist(), "parity_ok": self.parity_ok.tolist()}
+        return {"iterations": self.iterations.tolist(), "parity_ok": self.parity_ok.tolist(),
+                "retried": self.retried}
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -180,7 +182,7 @@ class LdpcCode:
     def decode(self, llr: np.ndarray, iterations: int = 50, alpha: float | None = None,
                early_stop: bool = True, batch: int | None = None, workers: int = 1,
                precision: str = "float32", scale: float | None = None,
-               order: np.ndarray | None = None) -> tuple[np.ndarray, LdpcReport]:
+               order: np.ndarray | None = None, retry: bool = False) -> tuple[np.ndarray, LdpcReport]:
         """Layered normalised min-sum decoding.
 
         ``llr``: float32 ``(batch, n)`` or ``(n,)``, positive = 0. Shortened (known-zero) bits
@@ -191,7 +193,8 @@ class LdpcCode:
         ``batch`` at a time (inter-frame SIMD; default 16 for float32; int8 always takes
         ``Q8_LANES``, the last batch filled with zero codewords), spread over ``workers``
         threads. ``order``: the LLRs come permuted, ``llr[:, j]`` for codeword bit
-        ``order[j]`` (a bit interleaver undone on the way in). Returns the hard information
+        ``order[j]`` (a bit interleaver undone on the way in). ``retry``: frames int8 fails
+        are decoded again in float32 (``LdpcReport.retried``). Returns the hard information
         bits and an ``LdpcReport``.
         """
         require_range("iterations", iterations, 1)
@@ -229,6 +232,15 @@ class LdpcCode:
         bits = np.concatenate([p[0] for p in parts])
         report = LdpcReport(np.concatenate([p[1] for p in parts]),
                             np.concatenate([p[2] for p in parts]))
+        failed = np.flatnonzero(~report.parity_ok)
+        if precision == "int8" and retry and failed.size:
+            # int8 messages cannot outvote a confidently wrong channel LLR (fading, Doppler):
+            # the frames it fails get float32's dynamic range (rarely, so at little cost)
+            b, r = self.decode(x[failed], iterations, alpha=alpha, early_stop=early_stop, workers=workers,
+                               order=order)
+            bits[failed], report.parity_ok[failed] = b, r.parity_ok
+            report.iterations[failed] += r.iterations
+            report.retried = int(failed.size)
         return (bits[0] if single else bits), report
 
     def decode_spa(self, llr: np.ndarray, iterations: int = 50) -> tuple[np.ndarray, LdpcReport]:
