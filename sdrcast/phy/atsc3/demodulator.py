@@ -35,7 +35,6 @@ from sdrcast.phy.atsc3.transmitter import Atsc3Transmitter
 from sdrcast.phy.mapping import Constellation
 from sdrcast.phy.ofdm.estimation import equalise
 
-
 DD_CELLS = 4096  # cells a frame's decision-directed noise measurement takes per PLP
 
 
