@@ -19,9 +19,12 @@ Ctrl-C; the status line shows sync state, MER, FEC blocks failed per PLP and x r
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from sdrcast.runtime import Chunk, Sink
+
+LIVE_BUFFER_S = 1.0  # seconds of samples a live source may queue ahead of the receiver
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
@@ -118,7 +121,7 @@ class Atsc3RxSink(Sink):
 
 def run_from_args(args) -> int:
     from sdrcast.errors import ConfigError, SyncLost
-    from sdrcast.flowgraphs.common import check_writable, finish, parse_gain, write_report
+    from sdrcast.flowgraphs.common import check_writable, finish, is_live, parse_gain, write_report
     from sdrcast.runtime import Flowgraph, Head
     from sdrcast.sdr_io import open_source
 
@@ -131,6 +134,11 @@ def run_from_args(args) -> int:
         raise ConfigError(f"--rate {args.rate:g}: must be a sample rate > 0 Hz")
     check_writable(args.report)
     check_writable(args.report_lines, "--report-lines")
+    live = is_live(args.input)
+    if live:  # before the radio streams: the kernels' first load would overflow it
+        from sdrcast.phy.atsc3.receiver import warm_up
+
+        warm_up()
     src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, freq=args.freq,
                       gain=parse_gain(args.gain), timeout=args.timeout)
     rate = src.sample_rate or args.rate
@@ -138,7 +146,11 @@ def run_from_args(args) -> int:
         raise ConfigError(f"--input {args.input}: its sample rate is not known; give --rate "
                           "(e.g. 6.912e6, or the radio's rate)")
     sink = Atsc3RxSink(rate, args.output, plp, ip, args.max_cfo, args.report_lines)
-    g = Flowgraph(status_interval=None if args.quiet else 1.0)
+    # a live source queues up to LIVE_BUFFER_S of samples while a frame (and, at the start,
+    # the configuration) is decoded: bounded, and no overflow at the radio
+    chunk = getattr(src, "chunk_size", 16384)
+    depth = max(8, math.ceil(LIVE_BUFFER_S * rate / chunk)) if live else 8
+    g = Flowgraph(queue_depth=depth, status_interval=None if args.quiet else 1.0)
     g.connect(src, *([Head(round(args.duration * rate))] if args.duration else []), sink)
     try:
         stats = g.run()

@@ -339,3 +339,17 @@ class Atsc3Receiver(Receiver):
             self.sco_ppm if self._measured else None, None, summary.get("mer_db"),
             fec={k: total[k] for k in PLP_SUMS[:3]}, payload={"packets_lost": total["packets_lost"]},
             details=details).to_dict()
+
+
+def warm_up() -> None:
+    """Run the receiver once on a short signal of its own, so that numba loads (or compiles)
+    every kernel now: the first frames otherwise take seconds, and a radio overflows
+    meanwhile."""
+    from sdrcast.mac.ts import sample_stream
+    from sdrcast.phy.atsc3.transmitter import Atsc3Transmitter
+
+    tx = Atsc3Transmitter(Atsc3Config.preset("vector_s09"))
+    iq = tx.modulate(sample_stream(200))
+    rx = Atsc3Receiver(tx.sample_rate)
+    rx.demodulate(iq)
+    rx.close()
