@@ -7,8 +7,8 @@ configuration from the bootstrap and L1).
     sdrcast rx atsc3 --input soapy:driver=hackrf --rate 8e6 --freq 593e6 --plp all --output udp://
     sdrcast rx atsc3 --input zmq+sub://127.0.0.1:5555 --rate 6.912e6 --output - | ffplay -
 
-A SigMF recording says its sample rate; raw files, ZeroMQ and radios need ``--rate`` (any rate
-the source offers: it is resampled to the rate the bootstrap signals). ``--plp`` picks the PLP
+A SigMF recording says its sample rate; for raw files, ZeroMQ and radios give ``--rate`` (any
+rate the source offers, resampled to the rate the bootstrap signals; 6.912 Msps by default). ``--plp`` picks the PLP
 (default: the first found) or ``all``. What a PLP carries is not signalled in L1: its TS
 goes to a file, ``-`` or ``udp://HOST:PORT`` (7 packets a datagram); with ``--ip`` (implied by
 ``x.pcap`` and ``udp://``) its IPv4 datagrams go to ``x.pcap``, back to their own destination
@@ -25,6 +25,7 @@ import sys
 from sdrcast.runtime import Chunk, Sink
 
 LIVE_BUFFER_S = 1.0  # seconds of samples a live source may queue ahead of the receiver
+DEFAULT_RATE = 6.912e6  # when neither the input nor --rate says
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
@@ -33,8 +34,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--input", required=True,
                     help="capture (.sigmf, .cf32/.cs16/.cs8/.cu8), -, zmq…, soapy:…")
     ap.add_argument("--output", required=True, help="TS: file, -, udp://host:port; IP: x.pcap, udp://, -")
-    ap.add_argument("--rate", type=float, help="sample rate: needed when the input does not say it; "
-                    "any rate (resampled to the signal's, e.g. 6.912e6)")
+    ap.add_argument("--rate", type=float, help="sample rate when the input does not say it (default "
+                    "6.912e6); any rate (resampled to the one the signal signals)")
     ap.add_argument("--plp", default=None, help="PLP id to deliver, or 'all' (default: the first)")
     ap.add_argument("--ip", action="store_true", help="the PLPs carry IPv4 (not signalled in L1)")
     ap.add_argument("--max-cfo", type=float, default=50e3, help="carrier offset search (Hz)")
@@ -141,10 +142,7 @@ def run_from_args(args) -> int:
         warm_up()
     src = open_source(args.input, fmt=args.in_format, sample_rate=args.rate, freq=args.freq,
                       gain=parse_gain(args.gain), timeout=args.timeout)
-    rate = src.sample_rate or args.rate
-    if not rate:
-        raise ConfigError(f"--input {args.input}: its sample rate is not known; give --rate "
-                          "(e.g. 6.912e6, or the radio's rate)")
+    rate = src.sample_rate or args.rate or DEFAULT_RATE
     sink = Atsc3RxSink(rate, args.output, plp, ip, args.max_cfo, args.report_lines)
     # a live source queues up to LIVE_BUFFER_S of samples while a frame (and, at the start,
     # the configuration) is decoded: bounded, and no overflow at the radio
