@@ -8,13 +8,14 @@ configuration from the bootstrap and L1).
     sdrcast rx atsc3 --input zmq+sub://127.0.0.1:5555 --rate 6.912e6 --output - | ffplay -
 
 A SigMF recording says its sample rate; for raw files, ZeroMQ and radios give ``--rate`` (any
-rate the source offers, resampled to the rate the bootstrap signals; 6.912 Msps by default). ``--plp`` picks the PLP
-(default: the first found) or ``all``. What a PLP carries is not signalled in L1: its TS
-goes to a file, ``-`` or ``udp://HOST:PORT`` (7 packets a datagram); with ``--ip`` (implied by
-``x.pcap`` and ``udp://``) its IPv4 datagrams go to ``x.pcap``, back to their own destination
-group and port (``udp://``), to ``udp://HOST:PORT`` or to ``-``. With ``--plp all`` a TS output
-name must hold ``{plp}`` (one file per PLP). A live source runs until ``--duration`` or
-Ctrl-C; the status line shows sync state, MER, FEC blocks failed per PLP and x real time.
+rate the source offers, resampled to the rate the bootstrap signals; 6.912 Msps by default).
+``--plp`` picks the PLP (default: the first found) or ``all``. What a PLP carries is not
+signalled in L1: its TS goes to a file, ``-`` or ``udp://HOST:PORT`` (7 packets a datagram);
+with ``--ip`` (implied by ``x.pcap`` and ``udp://``) its IPv4 datagrams go to ``x.pcap``, back
+to their own destination group and port (``udp://``), to ``udp://HOST:PORT`` or to ``-``.
+With ``--plp all`` a TS output name must hold ``{plp}`` (one file per PLP). A live source runs
+until ``--duration`` or Ctrl-C; the status line shows sync state, MER, LDPC failures per PLP
+and x real time.
 """
 from __future__ import annotations
 
@@ -121,9 +122,8 @@ class Atsc3RxSink(Sink):
 
 
 def run_from_args(args) -> int:
-    from sdrcast.errors import ConfigError, SyncLost
-    from sdrcast.flowgraphs.common import check_writable, finish, is_live, parse_gain, write_report
-    from sdrcast.runtime import Flowgraph, Head
+    from sdrcast.errors import ConfigError
+    from sdrcast.flowgraphs.common import check_writable, finish, is_live, parse_gain, run_receiver
     from sdrcast.sdr_io import open_source
 
     plp = _plps(args.plp)
@@ -148,18 +148,9 @@ def run_from_args(args) -> int:
     # the configuration) is decoded: bounded, and no overflow at the radio
     chunk = getattr(src, "chunk_size", 16384)
     depth = max(8, math.ceil(LIVE_BUFFER_S * rate / chunk)) if live else 8
-    g = Flowgraph(queue_depth=depth, status_interval=None if args.quiet else 1.0)
-    g.connect(src, *([Head(round(args.duration * rate))] if args.duration else []), sink)
-    try:
-        stats = g.run()
-    finally:
-        sink.close()
-    rep = sink.rx.report()
-    write_report(args.report, rep)
+    stats, rep = run_receiver(src, sink, args, rate, sink.close, depth, None if args.quiet else 1.0)
     if stats["interrupted"]:
         return finish(stats, sum(sink.delivered.values()), "")
-    if not sink.rx.synced_once:
-        raise SyncLost(f"{sink.rx.no_signal} in {args.input} ({rep['samples_in']} samples)")
     mer = f"{rep['mer_db']:.1f} dB" if rep["mer_db"] is not None else "-"
     print(f"ATSC 3.0 at sample {rep['start']}, carrier offset {rep['cfo_hz']:.1f} Hz, clock "
           f"{rep['sco_ppm'] or 0:.2f} ppm, MER {mer}, {rep['frames']} frames ({rep['frames_lost']} "

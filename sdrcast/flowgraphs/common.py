@@ -272,3 +272,24 @@ class ReportLines:
         if self.file is not None:
             self._write(rx)
             self.file.close()
+
+
+def run_receiver(src, sink, args, rate: float, close, queue_depth: int = 8,
+                 status: float | None = None) -> tuple[dict, dict]:
+    """A streaming receiver's run: ``src`` (cut at ``--duration``) into ``sink`` (a sink
+    holding the receiver as ``sink.rx``), ``close()`` after it, the report written to
+    ``--report`` -> (flowgraph stats, report). ``SyncLost`` when no signal was found (unless
+    interrupted)."""
+    from sdrcast.runtime import Flowgraph, Head
+
+    g = Flowgraph(queue_depth=queue_depth, status_interval=status)
+    g.connect(src, *([Head(round(args.duration * rate))] if args.duration else []), sink)
+    try:
+        stats = g.run()
+    finally:
+        close()
+    rep = sink.rx.report()
+    write_report(args.report, rep)
+    if not stats["interrupted"] and not sink.rx.synced_once:
+        raise SyncLost(f"{sink.rx.no_signal} in {args.input} ({rep['samples_in']} samples)")
+    return stats, rep

@@ -64,9 +64,8 @@ class FembmsRxSink(Sink):
 
 
 def run_from_args(args) -> int:
-    from sdrcast.errors import ConfigError, SyncLost
-    from sdrcast.flowgraphs.common import check_writable, finish, parse_gain, write_report
-    from sdrcast.runtime import Flowgraph, Head
+    from sdrcast.errors import ConfigError
+    from sdrcast.flowgraphs.common import check_writable, finish, parse_gain, run_receiver
     from sdrcast.sdr_io import open_source
 
     check_writable(args.report)
@@ -79,18 +78,9 @@ def run_from_args(args) -> int:
                           "(1.92e6, 3.84e6, 7.68e6, 15.36e6, 23.04e6 or 30.72e6)")
     out = PacketOutput(args.output)
     sink = FembmsRxSink(rate, out, args.report_lines)
-    g = Flowgraph()
-    g.connect(src, *([Head(round(args.duration * rate))] if args.duration else []), sink)
-    try:
-        stats = g.run()
-    finally:
-        out.close()
-    rep = sink.rx.report()
-    write_report(args.report, rep)
+    stats, rep = run_receiver(src, sink, args, rate, out.close)
     if stats["interrupted"]:
         return finish(stats, sink.packets, "")
-    if not sink.rx.synced_once:
-        raise SyncLost(f"{sink.rx.no_signal} in {args.input} ({rep['samples_in']} samples)")
     f = rep["fec"]
     print(f"FeMBMS PCI {rep['pci']} ({rep['cp']} CP), {rep['n_rb']} RBs, MBSFN area {rep['mbsfn_area']}, "
           f"{rep['numerology']} kHz, carrier offset {rep['cfo_hz']} Hz, MER {rep['mer_db']} dB; "
