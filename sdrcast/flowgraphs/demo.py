@@ -182,6 +182,7 @@ def run_atsc3(out: Path, quick: bool = False, snr_db: float = 24.0) -> dict:
                                       seed=2))(np.concatenate([np.zeros(lead, np.complex64), iq]))
     t0 = time.perf_counter()
     got, rep = Atsc3Receiver(cfg.sample_rate).demodulate(y)
+    read_ok = rep["configuration"] == dataclasses.asdict(cfg)  # the report holds it as a dict
     t_rx = time.perf_counter() - t0
     sent = np.concatenate([ts[i] for i in sorted(ts)])
     rx = np.concatenate([np.concatenate([got[i][:ts[i].size], ~ts[i][got[i].size:]])  # missing = wrong
@@ -205,11 +206,11 @@ def run_atsc3(out: Path, quick: bool = False, snr_db: float = 24.0) -> dict:
                 occupied_bandwidth(iq[tx.bootstrap.size:], cfg.sample_rate)["bandwidth_hz"],
             "bootstrap_decoded": fields.__dict__,
             "bootstrap_ok": fields == tx.bootstrap_fields,
-            "configuration_read_from_l1": rep["configuration"] == dataclasses.asdict(cfg),
+            "configuration_read_from_l1": read_ok,
             "acquisition": {"start": rep["start"], "start_true": lead, "cfo_hz": rep["cfo_hz"],
                             "cfo_true_hz": 20e3},
             "notes": f"ATSC 3.0: bootstrap {'decoded' if fields == tx.bootstrap_fields else 'NOT decoded'}, "
-                     f"configuration {'read from L1' if rep['configuration'] == cfg else 'NOT read'}, "
+                     f"configuration {'read from L1' if read_ok else 'NOT read'}, "
                      f"L1 errors {rep['l1_errors']}, start {rep['start']} (sent {lead}), CFO "
                      f"{rep['cfo_hz']:.1f} Hz (sent 20000); TX {dur / t_tx:.1f}x, RX "
                      f"{dur / t_rx:.2f}x real time (FER counts FEC blocks)"}

@@ -38,7 +38,7 @@ def test_demo_writes_summary_and_plots(tmp_path):
     a = summary["atsc3"]
     assert a["bootstrap_ok"] and 5.7e6 < a["occupied_bandwidth_hz"] < 5.9e6
     assert a["ber"]["ber"] == 0 and a["fer"]["errors"] == 0 and a["l1_errors"] == 0 and a["frames"] >= 1
-    assert a["configuration_read_from_l1"]
+    assert a["configuration_read_from_l1"] and "configuration read from L1" in a["notes"]
     acq = a["acquisition"]
     assert acq["start"] == acq["start_true"] and abs(acq["cfo_hz"] - acq["cfo_true_hz"]) < 20
     for png in ("reference_spectrum.png", "reference_constellation.png", "reference_tu6_channel.png",
