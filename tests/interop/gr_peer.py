@@ -1,6 +1,7 @@
 """GNU Radio 3.10 side of the interop tests; runs under Debian's /usr/bin/python3.
 
 send PATTERN ADDRESS PASS_TAGS N     vector_source_c(ramp, 1 tag / 1000 items) -> throttle -> sink
+file ADDRESS PATH                    file_source_c(PATH, once) -> push_sink (backpressure, no throttle)
 recv PATTERN ADDRESS PASS_TAGS N OUT source -> head(N) -> vector_sink_c; writes JSON items and tags to OUT
                                      (stops itself after N items or 60 s)
 """
@@ -19,7 +20,18 @@ def ramp(n):
     return (i - 1j * i).astype(np.complex64)
 
 
+def send_file(address, path):
+    tb = gr.top_block()
+    tb.connect(blocks.file_source(gr.sizeof_gr_complex, path, False),
+               zeromq.push_sink(gr.sizeof_gr_complex, 1, address, 100, False, -1))
+    tb.run()
+    time.sleep(2.0)  # the last messages leave the socket before it closes
+
+
 def main():
+    if sys.argv[1] == "file":
+        send_file(*sys.argv[2:4])
+        return
     mode, pattern, address, pass_tags, n = sys.argv[1:6]
     pass_tags, n = pass_tags == "1", int(n)
     tb = gr.top_block()
