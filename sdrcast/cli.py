@@ -152,6 +152,8 @@ def cmd_sweep(args) -> int:
               "seed": args.seed, "order": args.order, "channel": channel}
     if args.link == "fembms" and args.fembms:
         params["fembms"] = args.fembms
+    if args.link == "atsc3":
+        params.update({k: v for k, v in (("atsc3", args.atsc3), ("plp", args.plp)) if v is not None})
     if args.link == "dtmb" and args.dtmb:
         from sdrcast.config import load_mapping
 
@@ -236,6 +238,7 @@ EXAMPLES = {
         sdrcast sweep reference --snr 10:30:2 --cluster tcp://scheduler:8786 --out big
         sdrcast sweep dtmb --dtmb mode5 --snr 14:20:0.5 --frames 200 --out dtmb-mode5
         sdrcast sweep fembms --fembms 5mhz_1k25_mcs20 --snr 14:22:1 --frames 600 --out fembms-mcs20
+        sdrcast sweep atsc3 --atsc3 mobile_fixed_tdm --plp 1 --snr 18:24:1 --frames 200 --out atsc3-plp1
     """,
     "tx": """
         sdrcast tx dtmb --preset mode6 --input in.ts --output dtmb.sigmf-data
@@ -313,6 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtmb", help="DTMB preset (mode1..mode7) or config file (default: PN420 "
                    "64QAM 0.6, interleaver mode 1)")
     p.add_argument("--fembms", help="FeMBMS preset (default 5mhz_1k25_mcs9)")
+    p.add_argument("--atsc3", help="ATSC 3.0 preset (default mobile_fixed_tdm)")
+    p.add_argument("--plp", type=int, help="ATSC 3.0: the PLP measured (default: the first)")
     p.add_argument("--snr", required=True, help="Es/N0 dB as START:STOP:STEP or a comma list")
     p.add_argument("--channel", default="awgn", help="awgn, or a profile: tu6 ra6 epa eva etu "
                    "echo_0db sfn_long or a JSON file")

@@ -70,3 +70,14 @@ def test_fembms_link_waterfall(tmp_path):
         low, high = run_sweep(params, tmp_path, ex, progress=False)
     assert low["frame_errors"] == low["frames"] == 312 and low["ber"] > 0.3
     assert high["frame_errors"] == 0 and high["bit_errors"] == 0 and high["bits"] > 1_000_000
+
+
+def test_atsc3_link_waterfall(tmp_path):
+    """``sdrcast sweep atsc3``: the mobile PLP's FEC blocks, found and decoded with no
+    configuration; below threshold every block counts as an error, above it none."""
+    params = {"link": "atsc3", "snrs": [2.0, 12.0], "frames": 16, "min_errors": 1,
+              "batch_frames": 16, "seed": 1, "channel": {}, "plp": 0}
+    with ThreadPoolExecutor(1) as ex:
+        low, high = run_sweep(params, tmp_path, ex, progress=False)
+    assert low["frame_errors"] == low["frames"] == 16 and low["ber"] > 0.3
+    assert high["frame_errors"] == 0 and high["bit_errors"] == 0 and high["bits"] > 400_000
