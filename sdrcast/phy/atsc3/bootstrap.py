@@ -23,6 +23,7 @@ from sdrcast.phy.tables import load_json
 
 SAMPLE_RATE = 6.144e6
 N_FFT, N_ZC, N_B, N_C = 2048, 1499, 504, 520
+MAX_LEAD = 64  # samples symbol 0's strongest path may sit from no shift (echoes, timing)
 SYMBOL_SAMPLES = N_FFT + N_B + N_C
 
 
@@ -167,33 +168,34 @@ def bootstrap(fields: BootstrapFields = BootstrapFields()) -> np.ndarray:
 
 def decode(samples: np.ndarray, minor_version: int = 0) -> BootstrapFields:
     """Read the signalled fields back from four bootstrap symbols at 6.144 Msps: each symbol's
-    A part is correlated (circularly) with the unshifted Zadoff-Chu/PN symbol; the shift steps
-    give the Gray-coded bytes (A/321 5.3), at any received level. Raises ``SyncLost`` if a
-    symbol does not correlate (normalised peak under 0.3: below about -10 dB SNR)."""
+    A part is correlated (circularly) with the unshifted Zadoff-Chu/PN symbol, which gives
+    its delay profile; the shift step from one symbol to the next is the one, among those the
+    signalling can take (A/321 5.3), that lines the two profiles up best. Whole profiles are
+    compared, not their peaks: under multipath two echoes can be nearly as strong, the
+    strongest changes from symbol to symbol, and peak positions gave invalid steps (TU-6 at
+    120 km/h lost half its acquisitions so); a timing error or clock drift moves both profiles
+    alike. Works at any received level. Raises ``SyncLost`` if a symbol does not correlate
+    (normalised peak under 0.3: below about -10 dB SNR), ``ConfigError`` if symbol 0 is
+    shifted by more than ``MAX_LEAD`` samples."""
     x = np.asarray(samples, np.complex128).reshape(4, SYMBOL_SAMPLES)
     spectra = _spectra(minor_version, 4)
-    lut = load_json("atsc3", "bootstrap_signalling.json")["relative_shift_lut_by_symbol_byte"]
-    inverse = {d: b for b, d in enumerate(lut)}
-    shifts = []
+    lut = np.asarray(load_json("atsc3", "bootstrap_signalling.json")["relative_shift_lut_by_symbol_byte"])
+    profiles = []
     for s in range(4):
         a = x[s, N_C:N_C + N_FFT] if s == 0 else x[s, N_B + N_C:]
         ref = np.fft.ifft(spectra[s]) * N_FFT / np.sqrt(N_ZC - 1)
-        corr = np.fft.ifft(np.fft.fft(a) * np.conj(np.fft.fft(ref)))  # peak at -M (mod N)
-        peak = int(np.argmax(np.abs(corr)))
+        corr = np.abs(np.fft.ifft(np.fft.fft(a) * np.conj(np.fft.fft(ref))))  # peak at -M (mod N)
         # normalised: the received level is whatever the radio's gain made it
-        if np.abs(corr[peak]) < 0.3 * np.sqrt(np.vdot(ref, ref).real * np.vdot(a, a).real):
+        if corr.max() < 0.3 * np.sqrt(np.vdot(ref, ref).real * np.vdot(a, a).real):
             raise SyncLost(f"bootstrap symbol {s} does not match its Zadoff-Chu/PN sequence")
-        m = np.abs(corr[[(peak - 1) % N_FFT, peak, (peak + 1) % N_FFT]])
-        frac = 0.5 * (m[0] - m[2]) / (m[0] - 2 * m[1] + m[2]) if m[0] - 2 * m[1] + m[2] < 0 else 0.0
-        shifts.append(-(peak + frac))
-    # a timing error (a fraction of a sample, growing with a sample clock offset) moves every
-    # peak alike: only the steps between symbols are rounded
-    lead = (shifts[0] + N_FFT / 2) % N_FFT - N_FFT / 2
-    if abs(lead) > 2:
-        raise ConfigError(f"bootstrap symbol 0 is cyclically shifted by {lead:.0f}; expected 0")
-    b = [inverse.get(round(shifts[n] - shifts[n - 1]) % N_FFT) for n in (1, 2, 3)]
-    if None in b:
-        raise ConfigError("bootstrap cyclic shifts are not valid signalling")
+        profiles.append(corr)
+    lead = (-int(np.argmax(profiles[0])) + N_FFT // 2) % N_FFT - N_FFT // 2
+    if abs(lead) > MAX_LEAD:
+        raise ConfigError(f"bootstrap symbol 0 is cyclically shifted by {lead}; expected 0")
+    b = []
+    for n in (1, 2, 3):  # r[d] = sum_t p_{n-1}[t + d] p_n[t]: symbol n is n-1 moved by d
+        r = np.fft.ifft(np.fft.fft(profiles[n - 1]) * np.conj(np.fft.fft(profiles[n]))).real
+        b.append(int(np.argmax(r[lut % N_FFT])))
     return BootstrapFields(min_time_to_next=(b[0] >> 2) & 0x1F, system_bandwidth=b[0] & 3,
                            bsr_coefficient=b[1] & 0x7F, preamble_structure=b[2],
                            ea_wake_up=(b[0] >> 7) << 1 | (b[1] >> 7), minor_version=minor_version)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from sdrcast.errors import SyncLost
-from sdrcast.phy.atsc3.bootstrap import N_FFT, BootstrapFields, bootstrap, decode
+from sdrcast.phy.atsc3.bootstrap import N_FFT, SAMPLE_RATE, SYMBOL_SAMPLES, BootstrapFields, bootstrap, decode
 
 
 def test_a_part_spectrum_is_zadoff_chu_times_pn():
@@ -57,3 +57,20 @@ def test_native_rate_bootstrap_is_the_same_waveform():
     assert np.abs(np.delete(spec, k % n)).max() < 1e-3 * np.abs(spec).max()
     np.testing.assert_allclose(spec[k % n] / 1.125, np.fft.fft(bootstrap(f)[520:520 + N_FFT])[k % N_FFT],
                                atol=1e-3 * np.abs(spec).max())
+
+
+def test_fields_decode_through_multipath_fading():
+    """TU-6 at 120 km/h, 15 dB, twenty channel draws: every bootstrap's fields come back.
+    Two echoes nearly as strong as each other made the strongest correlation peak jump from
+    symbol to symbol, and the shift steps read from peak positions were invalid signalling
+    for about half the draws; whole delay profiles are lined up now."""
+    from sdrcast.channel.emulator import ChannelConfig, ChannelEmulator
+
+    fields = BootstrapFields(min_time_to_next=5, system_bandwidth=1, bsr_coefficient=2,
+                             preamble_structure=57)
+    x = np.concatenate([bootstrap(fields), np.zeros(200, np.complex64)])
+    for seed in range(20):
+        emu = ChannelEmulator(ChannelConfig(sample_rate=SAMPLE_RATE, snr_db=15.0, profile="tu6",
+                                            speed_kmh=120, carrier_hz=593e6, seed=seed))
+        y = emu(np.concatenate([x, np.zeros(emu.latency, np.complex64)]))[emu.latency:]
+        assert decode(y[:4 * SYMBOL_SAMPLES]) == fields, seed
