@@ -170,8 +170,9 @@ def run_atsc3(params: dict, snr_db: float, seed: list[int], n: int) -> dict:
     carrying TS, through the channel (after an unknown lead) into ``Atsc3Receiver`` with no
     configuration, decoding PLP ``params["plp"]`` (default: the first) alone. A frame is one
     of its FEC blocks, in error when LDPC or the outer code failed it or it was never decoded
-    (frames lost; a CTI PLP's first R (R - 1) cells excepted); bits are its TS bytes, a packet
-    not delivered or marked lost counting as all wrong. Es/N0 over the occupied band."""
+    (frames lost; a CTI PLP's first R (R - 1) cells excepted); bits are its TS packets', a
+    packet not delivered intact counting as all wrong (so "BER" is a packet error rate). Es/N0
+    over the occupied band."""
     from sdrcast.errors import SyncLost
     from sdrcast.mac.ts import sample_stream
     from sdrcast.phy.atsc3 import Atsc3Config, Atsc3Transmitter
@@ -207,7 +208,9 @@ def run_atsc3(params: dict, snr_db: float, seed: list[int], n: int) -> dict:
         out, mer = got.get(plp, np.zeros(0, np.uint8)), c["mer_db"]
     except SyncLost:
         errors, out, mer = blocks, np.zeros(0, np.uint8), None
-    sent = ts[plp]
-    recv = np.concatenate([out[:sent.size], ~sent[out.size:]])
-    return {"frames": blocks, "frame_errors": int(min(errors, blocks)), "bits": int(8 * sent.size),
-            "bit_errors": int(np.unpackbits(sent ^ recv).sum()), "mer_db": mer}
+    # by packet, not by position: packets the receiver never saw (before it joined) or marked
+    # lost would shift every later one
+    got_packets = {bytes(q) for q in out[:out.size - out.size % 188].reshape(-1, 188)}
+    missing = sum(bytes(q) not in got_packets for q in ts[plp].reshape(-1, 188))
+    return {"frames": blocks, "frame_errors": int(min(errors, blocks)), "bits": int(8 * ts[plp].size),
+            "bit_errors": 8 * 188 * missing, "mer_db": mer}
