@@ -75,6 +75,7 @@ class Atsc3RxSink(Sink):
                                 plps={None: "first", "all": None}.get(plp, (plp,)))
         self.writers: dict = {}
         self.delivered: dict[int, int] = {}  # PLP -> TS bytes or datagrams written
+        self._shown = None  # (frames, sync state) the status counters show
         self.lines = ReportLines(lines, rate)
 
     def _writer(self, plp: int):
@@ -98,11 +99,15 @@ class Atsc3RxSink(Sink):
             else:
                 w.consume(Chunk(data))
             self.delivered[plp] = self.delivered.get(plp, 0) + len(data)
-        r = self.rx.report()
-        fer = " ".join(f"{i}:{p['ldpc_failures']}/{p['fec_blocks']}" for i, p in r.get("plps", {}).items())
-        self.counters.update({"sync": r["sync_state"], "frames": r["frames"],
-                              "mer_db": round(r["last_mer_db"], 1) if r["last_mer_db"] else 0,
-                              "frames_lost": r["frames_lost"], "ldpc_failed": fer})
+        state = (self.rx.counters["frames"], self.rx.sync.state)
+        if state != self._shown:  # the report costs about 0.4 ms: once a frame, not every chunk
+            self._shown = state
+            r = self.rx.report()
+            fer = " ".join(f"{i}:{p['ldpc_failures']}/{p['fec_blocks']}"
+                           for i, p in r.get("plps", {}).items())
+            self.counters.update({"sync": r["sync_state"], "frames": r["frames"],
+                                  "mer_db": round(r["last_mer_db"], 1) if r["last_mer_db"] else 0,
+                                  "frames_lost": r["frames_lost"], "ldpc_failed": fer})
         self.lines.tick(self.rx)
 
     def consume(self, chunk: Chunk) -> None:
