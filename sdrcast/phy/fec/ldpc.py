@@ -18,6 +18,7 @@ from sdrcast.phy.tables import load_json
 
 ATSC3_RATES = tuple(f"{i}/15" for i in range(2, 14))
 DTMB_RATES = (0.4, 0.6, 0.8)
+RETRY_ITERATIONS = 15  # float32 iterations for the frames int8 failed (decode(retry=True))
 
 
 @dataclass
@@ -194,8 +195,8 @@ class LdpcCode:
         ``Q8_LANES``, the last batch filled with zero codewords), spread over ``workers``
         threads. ``order``: the LLRs come permuted, ``llr[:, j]`` for codeword bit
         ``order[j]`` (a bit interleaver undone on the way in). ``retry``: frames int8 fails
-        are decoded again in float32 (``LdpcReport.retried``). Returns the hard information
-        bits and an ``LdpcReport``.
+        are decoded again in float32 (``LdpcReport.retried``; at most ``RETRY_ITERATIONS``).
+        Returns the hard information bits and an ``LdpcReport``.
         """
         require_range("iterations", iterations, 1)
         alpha = self.alpha if alpha is None else alpha
@@ -235,9 +236,10 @@ class LdpcCode:
         failed = np.flatnonzero(~report.parity_ok)
         if precision == "int8" and retry and failed.size:
             # int8 messages cannot outvote a confidently wrong channel LLR (fading, Doppler):
-            # the frames it fails get float32's dynamic range (rarely, so at little cost)
-            b, r = self.decode(x[failed], iterations, alpha=alpha, early_stop=early_stop, workers=workers,
-                               order=order)
+            # the frames it fails get float32's dynamic range, for at most RETRY_ITERATIONS
+            # (float32 is several times slower: frames that cannot decode cost a live receiver)
+            b, r = self.decode(x[failed], min(iterations, RETRY_ITERATIONS), alpha=alpha,
+                               early_stop=early_stop, workers=workers, order=order)
             bits[failed], report.parity_ok[failed] = b, r.parity_ok
             report.iterations[failed] += r.iterations
             report.retried = int(failed.size)
