@@ -140,16 +140,16 @@ class PlpDecoder:
             return self.cti(cells), self.cti_nv(noise_var)
         return cells, noise_var
 
-    def decode(self, cells: np.ndarray, noise_var) -> tuple[np.ndarray, list, np.ndarray]:
+    def decode(self, cells: np.ndarray, noise_var, retry: bool = True) -> tuple[np.ndarray, list, np.ndarray]:
         """Deinterleaved cells -> (TS bytes, IPv4 datagrams, LDPC information bits of the FEC
-        blocks completed)."""
+        blocks completed); ``retry``: blocks int8 LDPC fails are decoded again in float32."""
         n = self.cfg.ldpc_length
         noise_var = noise_var * self._noise_scale(cells, noise_var)
         self.llr = np.concatenate([self.llr, self.points.demap(cells, noise_var)])
         blocks = self.llr.size // n
         llr, self.llr = self.llr[:blocks * n].reshape(blocks, n), self.llr[blocks * n:]
         info, rep = self.ldpc.decode(llr, self.iterations, workers=self.workers, precision="int8",
-                                     order=self.bit_order, retry=True)
+                                     order=self.bit_order, retry=retry)
         self.counters["ldpc_retried"] += rep.retried
         good = rep.parity_ok.copy()
         if self.cfg.fec_type == "BCH+LDPC":
@@ -378,15 +378,16 @@ class Atsc3Demodulator:
         front = self.front(iq)
         return self.back(front), front[2]
 
-    def front(self, iq: np.ndarray) -> tuple:
+    def front(self, iq: np.ndarray, intact: bool = True) -> tuple:
         """The synchronous half of ``frame``: OFDM, channel estimation, L1 -> what ``back``
         decodes (``back`` must see the frames in order; the next frame's ``front`` may run
-        meanwhile)."""
+        meanwhile). ``intact=False``: the frame is known damaged (its end does not meet the
+        next bootstrap: samples lost), so blocks LDPC fails are not retried in float32."""
         framed, noise, nv = self._subframe_cells(iq)
         status, fields = self._l1(framed[0], noise[0])
         if status == "changed":
             self.counters["l1_changed"] += 1
-            return framed, noise, status, fields
+            return framed, noise, status, fields, intact
         self._noise[0] += nv
         self._noise[1] += 1
         self.last_mer_db = float(10 * np.log10(1 / nv)) if nv > 0 else None
@@ -395,12 +396,12 @@ class Atsc3Demodulator:
             self.counters["l1_errors"] += 1
         else:
             self._follow_offset(fields)
-        return framed, noise, status, fields
+        return framed, noise, status, fields, intact
 
     def back(self, front: tuple) -> dict[int, list]:
         """A frame's cells from ``front`` -> {plp_id: [TS bytes] or [IPv4 datagrams]}:
         deinterleaving, demapping, FEC, baseband packets, ALP."""
-        framed, noise, status, fields = front
+        framed, noise, status, fields, intact = front
         out: dict[int, list] = {i: [] for i in self.plps}
         if status == "changed":
             return out
@@ -423,18 +424,18 @@ class Atsc3Demodulator:
                 cells, cnv = core.deinterleave(cells, cnv)
                 enh = s.plps[k + 1] if k + 1 < len(s.plps) and s.plps[k + 1].layer else None
                 if enh is None:
-                    self._deliver(out, p, core.decode(cells, cnv))
+                    self._deliver(out, p, core.decode(cells, cnv, intact))
                     continue
                 # LDM: the core first, the enhanced layer counted as noise; then the core
                 # re-made from its decoded blocks and taken away
                 alpha = 10 ** (-enh.ldm_injection_level_db / 20)
                 beta = 1 / np.sqrt(1 + alpha ** 2)
-                result = core.decode(cells / beta, alpha ** 2 + cnv / beta ** 2)
+                result = core.decode(cells / beta, alpha ** 2 + cnv / beta ** 2, intact)
                 self._deliver(out, p, result)
                 if enh.plp_id not in self.plps:
                     continue
                 rest = (cells - beta * core.remodulate(result[2])) / (beta * alpha)
-                self._deliver(out, enh, self.plps[enh.plp_id].decode(rest, cnv / (beta * alpha) ** 2))
+                self._deliver(out, enh, self.plps[enh.plp_id].decode(rest, cnv / (beta * alpha) ** 2, intact))
         return out
 
     @staticmethod

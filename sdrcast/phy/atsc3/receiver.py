@@ -139,7 +139,7 @@ class Atsc3Receiver(Receiver):
             frame = self._frame_samples(final)
             if frame is None:
                 break
-            front = self.demod.front(frame)
+            front = self.demod.front(frame, intact=self._found is not False)
             if front[2] == "changed":  # L1 says another configuration: read it from this frame
                 self._lose(self.s, changed=True)
                 continue

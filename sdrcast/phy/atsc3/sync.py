@@ -20,7 +20,12 @@ from sdrcast.errors import SyncLost
 from sdrcast.phy.atsc3.bootstrap import N_B, N_C, N_FFT, SAMPLE_RATE, SYMBOL_SAMPLES, BootstrapFields
 from sdrcast.phy.atsc3.bootstrap import native as native_bootstrap
 from sdrcast.phy.kernels.mix import mix
-from sdrcast.phy.sync import cfo_from_phase, normalised_xcorr, repetition_correlation
+from sdrcast.phy.sync import (
+    cfo_from_phase,
+    normalised_xcorr,
+    normalised_xcorr_shifted,
+    repetition_correlation,
+)
 
 
 @dataclass(frozen=True)
@@ -68,22 +73,22 @@ def _candidate(x: np.ndarray, sample_rate: float, max_cfo_hz: float,
     peak = first + int(np.argmax(metric[first:first + sym]))
     spacing = sample_rate / lag  # one bootstrap carrier
     fine = cfo_from_phase(float(np.angle(p[peak])), lag, sample_rate)
-    template = native_bootstrap(BootstrapFields(), sample_rate)[:sym]
+    template = _symbol0(sample_rate)
     c_offsets = [0] + [round((k * SYMBOL_SAMPLES + N_B) * r) for k in (1, 2, 3)]
     best = (0.0, 0, 0.0)
     n_k = int(max_cfo_hz // spacing) + 1
+    ks = np.arange(-n_k, n_k + 1)
     for c_off in c_offsets:
         start = peak - c_off
         if start < 0 or start + sym > x.size:
             continue
         lo = max(start - search, 0)
-        seg = x[lo:start + search + sym]
-        for k in range(-n_k, n_k + 1):
-            f = fine + k * spacing
-            q = normalised_xcorr(mix(seg, -f * lo / sample_rate, -f / sample_rate), template)
-            i = int(np.argmax(q))
-            if q[i] > best[0]:
-                best = (float(q[i]), lo + i, f)
+        seg = mix(np.ascontiguousarray(x[lo:start + search + sym]), 0.0, -fine / sample_rate)
+        # every whole-carrier offset at once: one transform, its spectrum rolled per carrier
+        q = normalised_xcorr_shifted(seg, [template], ks, lag)[:, 0]
+        k, i = np.unravel_index(int(np.argmax(q)), q.shape)
+        if q[k, i] > best[0]:
+            best = (float(q[k, i]), lo + int(i), fine + int(ks[k]) * spacing)
     return Acquisition(best[1], best[2], best[0])
 
 
