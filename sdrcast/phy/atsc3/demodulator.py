@@ -2,12 +2,14 @@
 stage after synchronisation (OFDM, pilots, frequency interleaver, framing, L1, time
 interleaver, mapping, bit interleaver, LDPC, outer code, scrambler, baseband packets, ALP).
 
-``Atsc3Demodulator(cfg).demodulate(iq)`` (or ``Atsc3Demodulator.from_signal(iq)``, which reads
-the configuration from the bootstrap and L1) takes whole frames starting at a bootstrap, with
-no carrier or clock error (``receiver.receive`` finds the start and the offset first). Each
-symbol's channel and noise come from its own pilots. L1-Basic and L1-Detail are decoded and
-checked against the configuration. CTI PLPs must be received from the transmitter's first
-frame; LDM is decoded by successive cancellation.
+``Atsc3Demodulator(cfg).demodulate(iq)`` takes whole frames starting at a bootstrap, with no
+carrier or clock error (``receiver.Atsc3Receiver`` finds and tracks the frames, and reads the
+configuration with ``read_configuration``); ``front``/``back`` split a frame so that two
+frames overlap. Each symbol's channel and noise come from its pilots. L1-Basic and L1-Detail
+are decoded (or, while they do not change, confirmed by re-encoding) and compared with the
+configuration. A CTI PLP joins at any frame from L1; LDM is decoded by successive
+cancellation. PLP payload types are not signalled in L1: ``with_inputs`` says which PLPs
+carry IPv4 (the others TS; IPv4 packets in them are counted, ``ipv4_packets``).
 """
 from __future__ import annotations
 
@@ -361,15 +363,6 @@ class Atsc3Demodulator:
                 if not dec.cti_follows(fields["L1D_plp_CTI_start_row"][i][j],
                                        fields["L1D_plp_CTI_fec_block_start"][i][j]):
                     self.counters["l1_inconsistent"] += 1
-
-    @classmethod
-    def from_signal(cls, iq: np.ndarray, sample_rate: float = 6.912e6, ip_plps=(),
-                    **kw) -> Atsc3Demodulator:
-        """A demodulator for the signal's own configuration, read from its first frame
-        (``read_configuration``). PLP payload types are not signalled in L1: PLPs in
-        ``ip_plps`` deliver IPv4 datagrams, the others TS (IPv4 packets in them are counted,
-        ``ipv4_packets``)."""
-        return cls(with_inputs(read_configuration(iq, sample_rate), ip_plps), **kw)
 
     def frame(self, iq: np.ndarray) -> tuple[dict[int, list], str]:
         """One frame's samples (from its bootstrap) -> ({plp_id: [TS bytes] or [IPv4
