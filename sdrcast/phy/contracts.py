@@ -68,6 +68,19 @@ class SyncStateMachine:
             self.transitions.append((int(sample), state))
 
 
+def finite_samples(iq, counters: dict) -> np.ndarray:
+    """Pushed samples as flat complex64, counted (``samples_in``), with NaN/Inf (garbage
+    input, a broken source) erased to 0 and counted (``samples_not_finite``) rather than let
+    into a receiver's FFTs and searches."""
+    x = np.asarray(iq, np.complex64).reshape(-1)
+    counters["samples_in"] += x.size
+    bad = ~np.isfinite(x)
+    if bad.any():
+        counters["samples_not_finite"] += int(bad.sum())
+        x = np.where(bad, np.complex64(0), x)
+    return x
+
+
 class Transmitter(ABC):
     """See the module doc."""
 

@@ -27,6 +27,12 @@ def sample_rate(bsr_coefficient: int) -> float:
     return (bsr_coefficient + 16) * 0.384e6
 
 
+def is_atsc3_rate(rate: float) -> bool:
+    """(N + 16) x 0.384 MHz for N in 0..80 (A/322 8.2): a baseband rate a bootstrap can signal."""
+    n = rate / 0.384e6 - 16
+    return abs(n - round(n)) < 1e-6 and 0 <= round(n) <= 80
+
+
 def guard_samples(gi: int) -> int:
     return ofdm()["guard_interval_samples"][f"GI{gi}"]
 

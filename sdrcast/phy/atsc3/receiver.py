@@ -31,10 +31,10 @@ from sdrcast.errors import ConfigError, SdrcastError, SyncLost
 from sdrcast.phy.atsc3.bootstrap import N_FFT, SAMPLE_RATE, SYMBOL_SAMPLES
 from sdrcast.phy.atsc3.config import Atsc3Config
 from sdrcast.phy.atsc3.demodulator import Atsc3Demodulator, read_configuration, with_inputs
-from sdrcast.phy.atsc3.ofdm import decode_bootstrap_at
+from sdrcast.phy.atsc3.ofdm import decode_bootstrap_at, is_atsc3_rate
 from sdrcast.phy.atsc3.ofdm import sample_rate as atsc3_rate
 from sdrcast.phy.atsc3.sync import _candidate, track
-from sdrcast.phy.contracts import Receiver, ReceiverReport, SyncStateMachine
+from sdrcast.phy.contracts import Receiver, ReceiverReport, SyncStateMachine, finite_samples
 from sdrcast.phy.kernels.fractional import fractional_interpolate
 from sdrcast.phy.kernels.mix import mix
 from sdrcast.phy.resample import Resampler, sinc_table
@@ -51,12 +51,6 @@ CFO_GAIN = 0.5
 INTERPOLATOR_HALF = 16  # windowed-sinc taps either side
 MAX_PENDING = 2  # frames decoding behind the one being demodulated
 PLP_SUMS = ("fec_blocks", "ldpc_failures", "outer_failures", "packets_lost")
-
-
-def is_atsc3_rate(rate: float) -> bool:
-    """(N + 16) x 0.384 MHz for N in 0..80 (A/322 8.2)."""
-    n = rate / 0.384e6 - 16
-    return abs(n - round(n)) < 1e-6 and 0 <= round(n) <= 80
 
 
 def _static(boot) -> tuple:
@@ -116,12 +110,7 @@ class Atsc3Receiver(Receiver):
         return self.counters["acquisitions"] > 0
 
     def push(self, iq: np.ndarray) -> dict:
-        x = np.asarray(iq, np.complex64).reshape(-1)
-        self.counters["samples_in"] += x.size
-        bad = ~np.isfinite(x)
-        if bad.any():  # a broken source: erased, not let into the FFTs
-            self.counters["samples_not_finite"] += int(bad.sum())
-            x = np.where(bad, np.complex64(0), x)
+        x = finite_samples(iq, self.counters)
         if self.resampler is not None:
             x = self.resampler(x)
         self.buf.append(x)

@@ -99,9 +99,9 @@ def detect(iq: np.ndarray, sample_rate: float) -> dict | None:
     baseband rate, (N + 16) x 0.384 MHz)."""
     from sdrcast.errors import SdrcastError
     from sdrcast.phy.atsc3.demodulator import read_configuration
+    from sdrcast.phy.atsc3.ofdm import is_atsc3_rate
 
-    n = sample_rate / 0.384e6 - 16
-    if abs(n - round(n)) > 1e-6 or not 0 <= round(n) <= 80:
+    if not is_atsc3_rate(sample_rate):
         return None
     try:
         acq = acquire(iq, sample_rate)

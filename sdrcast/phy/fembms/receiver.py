@@ -26,7 +26,7 @@ import numpy as np
 from sdrcast.errors import ConfigError, ParseError, SyncLost
 from sdrcast.mac.fembms import mch, rrc
 from sdrcast.mac.fembms.rlc import RlcUmRx
-from sdrcast.phy.contracts import Receiver, ReceiverReport, SyncStateMachine
+from sdrcast.phy.contracts import Receiver, ReceiverReport, SyncStateMachine, finite_samples
 from sdrcast.phy.fembms import control, pbch, signals
 from sdrcast.phy.fembms.acquisition import Cell, decimate, pss_time, search
 from sdrcast.phy.fembms.numerology import numerology
@@ -93,12 +93,7 @@ class FembmsReceiver(Receiver):
 
     # streaming -------------------------------------------------------------------------
     def push(self, iq: np.ndarray) -> list[bytes]:
-        iq = np.asarray(iq, np.complex64)
-        self.counters["samples_in"] += iq.size
-        bad = ~np.isfinite(iq)
-        if bad.any():  # NaN/Inf (garbage input, a broken source): erased, counted
-            iq = np.where(bad, np.complex64(0), iq)
-            self.counters["samples_not_finite"] += int(bad.sum())
+        iq = finite_samples(iq, self.counters)
         self.buf.append(iq)
         out: list[bytes] = []
         while True:
