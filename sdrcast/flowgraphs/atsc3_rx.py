@@ -159,8 +159,9 @@ def run_from_args(args) -> int:
     mer = f"{rep['mer_db']:.1f} dB" if rep["mer_db"] is not None else "-"
     print(f"ATSC 3.0 at sample {rep['start']}, carrier offset {rep['cfo_hz']:.1f} Hz, clock "
           f"{rep['sco_ppm'] or 0:.2f} ppm, MER {mer}, {rep['frames']} frames ({rep['frames_lost']} "
-          f"lost, {rep['sync_losses']} sync losses, {rep['configuration_changes']} configuration "
-          f"changes), L1 errors {rep['l1_errors']}", file=sys.stderr)
+          f"lost, {rep['frames_cut']} cut at the end, {rep['sync_losses']} sync losses, "
+          f"{rep['configuration_changes']} configuration changes), L1 errors {rep['l1_errors']}",
+          file=sys.stderr)
     for i, c in rep["plps"].items():
         print(f"PLP {i}: " + ", ".join(f"{k} {v}" for k, v in c.items()), file=sys.stderr)
     carried = sorted(p["plp_id"] for sub in (rep["configuration"] or {}).get("subframes", ())

@@ -205,3 +205,14 @@ def test_mobile_plp_at_120_kmh():
     p = rep["plps"][0]
     assert p["ldpc_failures"] == 0 and p["ldpc_retried"] > 0 and rep["frames"] == 4
     assert 8 < p["mer_db"] < 16
+
+
+def test_a_capture_cut_inside_a_frame():
+    """The input ends half way through the third frame: two frames decoded byte-exact, the
+    cut one counted (``frames_cut``), nothing from it delivered."""
+    cfg, tx, payload, iq = _signal("vector_s01", 3)
+    y = iq[:int(2.5 * tx.frame_samples_count)]
+    out, rep = _stream(Atsc3Receiver(cfg.sample_rate), y + _noise(y.size, 10 ** (-2.5), 8))
+    assert rep["frames"] == 2 and rep["frames_cut"] == 1
+    np.testing.assert_array_equal(out[0], payload[0][:out[0].size])
+    assert 0 < out[0].size < payload[0].size

@@ -89,7 +89,7 @@ class Atsc3Receiver(Receiver):
         self._retired = dict.fromkeys(PLP_SUMS, 0)  # counters of configurations left behind
         self.counters = {"samples_in": 0, "acquisitions": 0, "sync_losses": 0, "frames": 0,
                          "frames_lost": 0, "configuration_changes": 0, "rate_changes": 0,
-                         "false_acquisitions": 0, "samples_not_finite": 0}
+                         "false_acquisitions": 0, "frames_cut": 0, "samples_not_finite": 0}
         self.first_start: int | None = None
         # frames decoded (deinterleaving, demapping, FEC) on a thread while the next frame's
         # OFDM and channel estimation run here; in frame order
@@ -255,7 +255,8 @@ class Atsc3Receiver(Receiver):
         expected = self.s + f * (1 + self.sco_ppm * 1e-6)
         need = int(expected) + w + 4 * self._sym + INTERPOLATOR_HALF
         if self.buf.end < need and not (final and self.buf.end >= round(expected)):
-            if final:  # the input ended inside this frame
+            if final:  # the input ended inside this frame: not decoded, counted
+                self.counters["frames_cut"] += 1
                 self.buf.drop_before(self.buf.end)
                 self.locked, self.s = False, None
             return None
