@@ -204,6 +204,12 @@ def cmd_identify(args) -> int:
     return 0
 
 
+def cmd_monitor(args) -> int:
+    from sdrcast.monitor.command import run
+
+    return run(args)
+
+
 def cmd_demo(args) -> int:
     from sdrcast.flowgraphs.demo import run_demo
 
@@ -256,6 +262,12 @@ EXAMPLES = {
         sdrcast rx dtmb --input dump.cs8 --output - | ffprobe -
         sdrcast rx dtmb --input zmq+sub://127.0.0.1:5555 --output udp://239.1.1.1:5000
         sdrcast rx atsc3 --input capture.sigmf-data --plp 1 --output out.ts --report rx.json
+    """,
+    "monitor": """
+        sdrcast monitor --input capture.sigmf-data --as-fast --http ""
+        sdrcast monitor --input soapy:driver=hackrf --rate 7.56e6 --freq 586e6 --gain 30
+        sdrcast monitor --config station.toml
+        sdrcast monitor export --db monitor.sqlite --from 2026-12-07T08:00:00Z --as csv -o day.csv
     """,
     "identify": """
         sdrcast identify capture.sigmf-data
@@ -370,6 +382,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=1.0, help="signal looked at (default 1 s)")
     p.add_argument("--timeout", type=float, help="network sources: fail if no data")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = add("monitor", cmd_monitor, "watch channels: RF, FEC, TS (TR 101 290) and IP quality, "
+            "alarms, history, Prometheus, web page")
+    p.add_argument("action", nargs="?", choices=("run", "export"), default="run",
+                   help="run a station (default), or export its history")
+    p.add_argument("--config", help="station TOML ([station], [[channels]], [[alarms]]; docs/monitor.md)")
+    p.add_argument("--input", help="watch one channel: a file, zmq+sub://…, soapy:ARGS")
+    p.add_argument("--standard", choices=("auto", "atsc3", "dtmb", "fembms"),
+                   help="--input: the standard (default: identified)")
+    _add_radio_args(p)
+    p.add_argument("--format", choices=("cf32", "cs16", "cs8", "cu8"), help="--input: raw sample format")
+    p.add_argument("--as-fast", action="store_true", help="files: decode as fast as possible "
+                   "(default: played in real time)")
+    p.add_argument("--loop", action="store_true", help="files: start again at the end")
+    p.add_argument("--http", help="web page and /metrics at HOST:PORT (default 127.0.0.1:8080; "
+                   "\"\" for none)")
+    p.add_argument("--db", help="SQLite history (default monitor.sqlite)")
+    p.add_argument("--recordings", help="folder of the alarm recordings (default recordings)")
+    p.add_argument("--duration", type=float, help="stop after S seconds")
+    p.add_argument("--from", dest="t_from", help="export: from (ISO 8601 or epoch seconds)")
+    p.add_argument("--to", dest="t_to", help="export: to")
+    p.add_argument("--channel", help="export: one channel")
+    p.add_argument("--as", dest="as_", choices=("csv", "json"), default="csv", help="export format")
+    p.add_argument("-o", "--output", help="export: file (default stdout)")
 
     p = add("demo", cmd_demo, "run every link through the channel emulator; summary and plots")
     p.add_argument("--out", default="demo-output", help="output folder (default demo-output)")

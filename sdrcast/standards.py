@@ -18,7 +18,8 @@ class Standard:
     and ``run_from_args`` (``sdrcast tx|rx NAME``); ``sweep``: ``run(params, snr_db, seed,
     frames) -> counts`` for ``sdrcast sweep NAME``; ``demo``: ``run(out, quick) -> summary``
     for ``sdrcast demo``; ``detect``: ``detect(iq, sample_rate) -> dict | None`` (what is on
-    air) for ``sdrcast identify``."""
+    air) for ``sdrcast identify``; ``receiver``: the receiver class, built with the sample rate
+    (``phy.contracts.Receiver``), for the monitoring station."""
 
     name: str
     tx: str | None = None
@@ -28,6 +29,7 @@ class Standard:
     sweep: str | None = None
     demo: str | None = None
     detect: str | None = None
+    receiver: str | None = None
 
 
 STANDARDS: dict[str, Standard] = {s.name: s for s in (
@@ -35,18 +37,19 @@ STANDARDS: dict[str, Standard] = {s.name: s for s in (
              tx="sdrcast.flowgraphs.dtmb_tx", tx_help="DTMB (GB 20600-2006), 7.56 Msps or shaped",
              rx="sdrcast.flowgraphs.dtmb_rx", rx_help="DTMB (GB 20600-2006), streaming",
              sweep="sdrcast.analysis.links:run_dtmb", demo="sdrcast.flowgraphs.demo:run_dtmb",
-             detect="sdrcast.phy.dtmb.acquisition:detect"),
+             detect="sdrcast.phy.dtmb.acquisition:detect", receiver="sdrcast.phy.dtmb:DtmbReceiver"),
     Standard("atsc3",
              tx="sdrcast.flowgraphs.atsc3_tx", tx_help="ATSC 3.0 (A/321, A/322, A/330)",
              rx="sdrcast.flowgraphs.atsc3_rx", rx_help="ATSC 3.0, streaming, any sample rate",
              sweep="sdrcast.analysis.links:run_atsc3", demo="sdrcast.flowgraphs.demo:run_atsc3",
-             detect="sdrcast.phy.atsc3.sync:detect"),
+             detect="sdrcast.phy.atsc3.sync:detect", receiver="sdrcast.phy.atsc3.receiver:Atsc3Receiver"),
     Standard("fembms",
              tx="sdrcast.flowgraphs.fembms_tx",
              tx_help="LTE-based 5G Broadcast / FeMBMS (36.211-36.331 Rel-14..17), MBMS-dedicated carrier",
              rx="sdrcast.flowgraphs.fembms_rx", rx_help="FeMBMS captures: no configuration, IP out",
              sweep="sdrcast.analysis.links:run_fembms",
-             demo="sdrcast.flowgraphs.demo:run_fembms", detect="sdrcast.phy.fembms.acquisition:detect"),
+             demo="sdrcast.flowgraphs.demo:run_fembms", detect="sdrcast.phy.fembms.acquisition:detect",
+             receiver="sdrcast.phy.fembms.receiver:FembmsReceiver"),
 )}
 
 

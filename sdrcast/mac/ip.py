@@ -84,3 +84,16 @@ def split_datagrams(data: np.ndarray) -> tuple[list[np.ndarray], int]:
         out.append(data[i:i + n])
         i += n
     return out, data.size - i
+
+
+def flow(datagram: bytes) -> str:
+    """The flow an IPv4 datagram belongs to: ``"DST:PORT"`` for UDP (and TCP), ``"DST"``
+    otherwise; ``ParseError`` for what is not an IPv4 header."""
+    if len(datagram) < 20 or datagram[0] >> 4 != 4 or (datagram[0] & 0x0F) < 5:
+        raise ParseError(f"IPv4 header: version/IHL byte 0x{datagram[:1].hex() or '--'} "
+                         f"in {len(datagram)} bytes")
+    dst = str(ipaddress.IPv4Address(bytes(datagram[16:20])))
+    ihl = (datagram[0] & 0x0F) * 4
+    if datagram[9] in (6, 17) and len(datagram) >= ihl + 4:
+        return f"{dst}:{struct.unpack('>H', datagram[ihl + 2:ihl + 4])[0]}"
+    return dst

@@ -25,9 +25,10 @@ SYNC_STATES = ("searching", "tracking", "lost")
 @dataclass
 class ReceiverReport:
     """What every receiver reports: sync state (``SYNC_STATES``), the synchronisation
-    measurements, FEC and payload counters; ``details`` holds what only one standard has
-    (configuration found, per-frame logs). ``to_dict()`` flattens ``details`` beside the common
-    fields."""
+    measurements, FEC and payload counters (``fec`` has at least ``fec_blocks``, the data
+    code blocks decoded, and ``fec_failures``, those that failed their check); ``details``
+    holds what only one standard has (configuration found, per-frame logs). ``to_dict()``
+    flattens ``details`` beside the common fields."""
 
     standard: str
     sync_state: str = "searching"

@@ -50,7 +50,7 @@ SCO_ALPHA = 0.3  # smoothing of the per-frame clock measurement
 CFO_GAIN = 0.5
 INTERPOLATOR_HALF = 16  # windowed-sinc taps either side
 MAX_PENDING = 2  # frames decoding behind the one being demodulated
-PLP_SUMS = ("fec_blocks", "ldpc_failures", "outer_failures", "packets_lost")
+PLP_SUMS = ("fec_blocks", "ldpc_failures", "outer_failures", "ldpc_iterations", "packets_lost")
 
 
 def _static(boot) -> tuple:
@@ -327,7 +327,8 @@ class Atsc3Receiver(Receiver):
             self.standard, self.sync.state, self.counters["samples_in"], self.counters["acquisitions"],
             self.counters["sync_losses"], self.cfo_hz if self.synced_once else None,
             self.sco_ppm if self._measured else None, None, summary.get("mer_db"),
-            fec={k: total[k] for k in PLP_SUMS[:3]}, payload={"packets_lost": total["packets_lost"]},
+            fec={**{k: total[k] for k in PLP_SUMS[:4]}, "fec_failures": total["ldpc_failures"]},
+            payload={"packets_lost": total["packets_lost"]},
             details=details).to_dict()
 
 

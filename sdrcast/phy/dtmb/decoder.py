@@ -74,6 +74,8 @@ class DecoderReport:
     frames_dropped: int = 0  # deinterleaved but not decoded: the decoder was behind a live signal
     frames_skipped_for_pairing: int = 0  # 32QAM/4QAM-NR joined on an odd frame
     ldpc_iterations: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
+    fec_blocks: int = 0  # LDPC codewords decoded
+    ldpc_iterations_run: int = 0  # summed over them
     ldpc_failures: int = 0
     bch_failures: int = 0
     bch_corrected: int = 0
@@ -215,6 +217,8 @@ class DtmbDecoder:
         bits, rep = self.ldpc.decode(llr, iterations=self.iterations, precision=self.precision,
                                      workers=self.workers)
         self.report.ldpc_iterations.extend(rep.iterations.tolist())
+        self.report.fec_blocks += len(llr)
+        self.report.ldpc_iterations_run += int(rep.iterations.sum())
         self.report.ldpc_failures += int((~rep.parity_ok).sum())
         ok = rep.parity_ok
         if ok.any():  # channel bit errors, from the codewords LDPC corrected (erasures excluded)

@@ -406,8 +406,10 @@ class DtmbReceiver(Receiver):
             c["samples_in"], c["acquisitions"], c["sync_losses"],
             last.cfo_hz if last else None, last.sco_ppm if last else None,
             last.snr_db if last else None, float(np.mean(mer[-50:])) if mer else None,
-            fec={k: rep.get(k, 0) for k in ("ldpc_failures", "bch_failures", "bch_corrected",
-                                              "pre_ldpc_ber")},
+            fec={**{k: rep.get(k, 0) for k in ("fec_blocks", "ldpc_failures", "bch_failures",
+                                                 "bch_corrected", "pre_ldpc_ber")},
+                 "fec_failures": rep.get("ldpc_failures", 0),
+                 "ldpc_iterations": rep.get("ldpc_iterations_run", 0)},
             payload={"ts_packets_out": rep.get("frames_out", 0) * (self.decoder.cfg.ts_bytes_per_frame
                                                                     // 188 if self.decoder else 0),
                      "ts_packets_marked": rep.get("ts_packets_marked", 0),

@@ -351,6 +351,7 @@ class FembmsReceiver(Receiver):
                for k, v in self.fec.items()}
         done, blocks = self.iterations_run
         fec["turbo_iterations_mean"] = round(done / blocks, 2) if blocks else None
+        fec["fec_blocks"], fec["fec_failures"] = self.fec["mch"][1], self.fec["mch"][0]
         # the sample clock against the carrier's: the timing tracking's drift over 1 s or more
         sco = round(self.drift[0] / self.drift[1] * 1e6, 1) if self.drift[1] >= self.rate else None
         details = {"pci": cell.pci if cell else None, "cp": cell.cp if cell else None,

@@ -1,4 +1,6 @@
-"""MPEG-TS (ISO/IEC 13818-1) packet helpers: 188-byte packets, sync 0x47, null PID 0x1FFF."""
+"""MPEG-TS (ISO/IEC 13818-1): packet helpers here (188-byte packets, sync 0x47, null PID 0x1FFF);
+PSI sections in ``psi``, a program stream to test with in ``mux``, ETSI TR 101 290 checks in
+``tr101290``."""
 from __future__ import annotations
 
 import numpy as np
