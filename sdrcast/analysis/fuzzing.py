@@ -166,7 +166,56 @@ def _fembms_dci(rng: np.random.Generator) -> None:
     parse_dci_1a(rng.integers(0, 2, int(rng.integers(0, 30)), np.uint8), n_rb)
 
 
+@cache
+def _psi_samples() -> dict[str, bytes]:
+    from sdrcast.mac.ts import psi
+
+    return {"pat": psi.pat(1, {1: 0x1000, 2: 0x1010}),
+            "pmt": psi.pmt(1, 0x100, [(0x1B, 0x100), (0x0F, 0x101)]),
+            "sdt": psi.sdt(1, 1, {1: ("sdrcast", "test"), 2: ("x", "y")})}
+
+
+def _psi(rng: np.random.Generator) -> None:
+    """A section (random, or a valid PAT/PMT/SDT mutated, its CRC made right so that the
+    table parsers are reached) through ``parse_section`` and its table's parser."""
+    from sdrcast.mac.ts import psi
+    from sdrcast.phy.crc import CRC32_MPEG2
+
+    kind = ("pat", "pmt", "sdt")[int(rng.integers(0, 3))]
+    if rng.random() < 0.3:
+        raw = _random_bytes(rng, 200)
+    else:
+        raw = bytearray(_mutated(rng, _psi_samples()[kind]))
+        if len(raw) >= 7 and rng.random() < 0.8:
+            raw[1:3] = bytes([0xB0 | ((len(raw) - 3) >> 8) & 0x0F, (len(raw) - 3) & 0xFF])
+            raw[-4:] = CRC32_MPEG2(bytes(raw[:-4])).to_bytes(4, "big")
+        raw = bytes(raw)
+    s = psi.parse_section(raw)
+    {"pat": psi.parse_pat, "pmt": psi.parse_pmt, "sdt": psi.parse_sdt}[kind](s)
+
+
+def _ts_analyzer(rng: np.random.Generator) -> None:
+    """Packets of a valid program stream, some bytes changed, through the TR 101 290
+    analyser (its section assembler and table parsers included): it must never raise."""
+    from sdrcast.mac.ts.mux import ProgramMux
+    from sdrcast.mac.ts.tr101290 import TsAnalyzer
+
+    ts = ProgramMux(2e6, seed=int(rng.integers(0, 1000))).packets(int(rng.integers(1, 60)))
+    hits = int(rng.integers(0, 40))
+    ts[rng.integers(0, ts.size, hits)] = rng.integers(0, 256, hits, dtype=np.uint8)
+    TsAnalyzer(pid_timeout_s=0.01).feed(ts, 0.0, float(rng.random()))
+
+
+def _ip_flow(rng: np.random.Generator) -> None:
+    from sdrcast.mac.ip import flow, udp_datagram
+
+    raw = _random_bytes(rng, 60) if rng.random() < 0.5 else \
+        _mutated(rng, udp_datagram(b"x" * 8, ("10.0.0.1", 1), ("239.1.1.1", 5000)))
+    flow(raw)
+
+
 TARGETS: dict[str, Callable[[np.random.Generator], None]] = {
+    "ts.psi.parse_section+tables": _psi, "ts.TsAnalyzer": _ts_analyzer, "ip.flow": _ip_flow,
     "fembms.mch.unpack+parse_msi": _fembms_mac, "fembms.RlcUmRx": _fembms_rlc,
     "fembms.rrc.parse_mcch+pmchs_of/sib1": _fembms_rrc, "fembms.parse_dci_1a": _fembms_dci,
     "pmt.deserialize": _pmt, "zmq.decode_tag_header": _tag_header,

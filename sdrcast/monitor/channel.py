@@ -467,7 +467,8 @@ class ChannelMonitor:
             self.sink = ChannelSink(self.ch, rate, time.time(), self.pre_s, self.post_s, self.records,
                                     self.live, self.pid_timeout_s)
             if not first:
-                self.sink._event("input", f"input {self.ch.input} open again", None)
+                self.sink._event("input", f"input {self.ch.input} " + (
+                    "played again from the start" if self.ch.loop and not self.live else "open again"), None)
             self.graph = Flowgraph(queue_depth=8)
             self.graph.connect(*blocks, self.sink)
             try:
@@ -478,9 +479,11 @@ class ChannelMonitor:
             first = False
             if self._stop.is_set():
                 break
-            if error is None and not self.live and not self.ch.loop:
-                self.ended = True
-                break
+            if error is None and not self.live:
+                if not self.ch.loop:
+                    self.ended = True
+                    break
+                continue  # a looped file: from the start again at once
             self.restarts += 1
             self._fail(error or f"input {self.ch.input} ended", False)
 

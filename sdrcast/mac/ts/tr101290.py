@@ -117,10 +117,19 @@ class TsAnalyzer:
             rows = np.flatnonzero(checked & (pid == v))
             last_seen[int(v)] = rows
             self._continuity(int(v), rows, p, afc, disc, times)
-        special = checked & (np.isin(pid, list(SI_PIDS)) | np.isin(pid, list(self._pat.values())) | pcr)
-        for i in np.flatnonzero(special):  # few: PSI/SI and PCR packets, in order
+        si = checked & (np.isin(pid, list(SI_PIDS)) | pcr)
+        pmts, nxt = None, 0
+        while True:  # few: PSI/SI and PCR packets, in order; a new PAT names new PMT PIDs
+            if pmts != self._pat:
+                pmts = dict(self._pat)
+                todo = np.flatnonzero(si | (checked & np.isin(pid, list(pmts.values()))))
+            j = np.searchsorted(todo, nxt)
+            if j >= todo.size:
+                break
+            i = todo[j]
             self._timeouts(times[i], pids=False)
             self._special(p[i], int(pid[i]), times[i], bool(pcr[i]), bool(disc[i]), int(scr[i]), int(afc[i]))
+            nxt = i + 1
         for v, rows in last_seen.items():
             self._pid_gaps(v, times[rows])
         self._advance(t1)
