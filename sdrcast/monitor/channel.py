@@ -22,11 +22,12 @@ from sdrcast.errors import SdrcastError
 from sdrcast.mac.ip import flow
 from sdrcast.mac.ts.tr101290 import INDICATORS, PRIORITY, TsAnalyzer
 from sdrcast.monitor.config import ChannelConfig
+from sdrcast.phy.contracts import finite_samples
 from sdrcast.runtime import Chunk, Flowgraph, Sink
 from sdrcast.standards import STANDARDS, load, with_part
 
 IDENTIFY_S = 1.0  # the signal handed to each standard's detector
-REIDENTIFY_AFTER_S = 5.0  # lost this long: ask the detectors again (the standard may have changed)
+REIDENTIFY_AFTER_S = 3.0  # lost this long: ask the detectors again (the standard may have changed)
 EVENTS_PER_SECOND = 20  # TS events kept per second and channel (the rest counted)
 SPECTRUM_BINS = 512
 CONSTELLATION_POINTS = 600
@@ -66,8 +67,8 @@ def spectrum_dbfs(x: np.ndarray, bins: int = SPECTRUM_BINS) -> list[float]:
     n = x.size // bins
     if n == 0:
         return []
-    seg = x[:min(n, 32) * bins].reshape(-1, bins)
-    w = np.hanning(bins).astype(np.float32)
+    seg = x[:min(n, 32) * bins].reshape(-1, bins).astype(np.complex128)
+    w = np.hanning(bins)
     p = (np.abs(np.fft.fft(seg * w, axis=1)) ** 2).mean(axis=0) / (bins * np.sum(w ** 2))
     return np.round(10 * np.log10(np.fft.fftshift(p) + 1e-20), 2).tolist()
 
@@ -168,6 +169,7 @@ class ChannelSink(Sink):
         self.lost_since: float | None = None
         self.detected: dict | None = None
         self.identified_at = 0  # the sample count at the last identification
+        self.counters.update(samples_in=0, samples_not_finite=0)
         if self.standard:
             self._start_receiver(self.standard)
 
@@ -214,16 +216,18 @@ class ChannelSink(Sink):
                     else f"{name} identified")
             self._event("identify", what, None, {k: v for k, v in found.items() if not isinstance(v, dict)})
             self._start_receiver(name)
+            # the receiver starts with the second it was identified on: nothing lost to identifying
+            t = self.time_at(self.samples)
+            self.payloads.feed(self.rx.push(iq), t - iq.size / self.rate, t)
 
     # -- samples in --------------------------------------------------------------------------
     def consume(self, chunk: Chunk) -> None:
-        x = np.asarray(chunk.data, np.complex64)
+        x = finite_samples(chunk.data, self.counters)  # NaN/Inf erased (and counted)
         if not x.size:
             return
         t0 = self.time_at(self.samples)
         self.ring.push(x)
-        finite = np.isfinite(x.real) & np.isfinite(x.imag)
-        self.power += float(np.sum(np.abs(x[finite]) ** 2))
+        self.power += float(np.sum(np.abs(x.astype(np.complex128)) ** 2))
         self.samples += x.size
         self._recording(x)
         if self.rx is None:
@@ -297,12 +301,28 @@ class ChannelSink(Sink):
         self.prev[key] = value
         return value - old if old is not None and value >= old else (value if old is None else 0)
 
+    def _second_mer(self, noise_sum) -> float | None:
+        """The MER over the frames of the last second, from the receiver's running
+        [sum of 1/MER, frames] (a receiver that started over restarts its sums)."""
+        if not noise_sum:
+            return None
+        total, n = noise_sum
+        old_total, old_n = self.prev.get("noise_sum", (0.0, 0))
+        self.prev["noise_sum"] = (total, n)
+        if n < old_n:
+            old_total, old_n = 0.0, 0
+        dn, dt = n - old_n, total - old_total
+        return round(10 * math.log10(dn / dt), 3) if dn > 0 and dt > 0 else None
+
     def _from_report(self, rep: dict, state: dict) -> dict:
         m = {"sync": 1 if rep["sync_state"] == "tracking" else 0}
         state["sync_state"] = rep["sync_state"]
         for k in ("snr_db", "mer_db", "cfo_hz", "sco_ppm"):
             if rep.get(k) is not None:
                 m[k] = round(float(rep[k]), 3)
+        mer = self._second_mer(rep.get("noise_sum"))
+        if mer is not None:  # this second's MER, not the receiver's average since its start
+            m["mer_db"] = mer
         fec = rep.get("fec", {})
         blocks = self._delta("blocks", fec.get("fec_blocks"))
         failed = self._delta("failed", fec.get("fec_failures"))
@@ -386,8 +406,8 @@ class ChannelSink(Sink):
         path = Path(r["folder"]) / f"{self.ch.name}-{stamp}-{slug}.sigmf-data"
         write_samples(path, iq, self.rate, self.ch.freq, annotations=[(
             min(max(at, 0), max(iq.size - 1, 0)),
-            {"core:label": ev["alarm"], "core:comment": ev["line"], "core:sample_count": 1,
-             "sdrcast:alarm": {k: ev[k] for k in ("time", "severity", "metric", "value", "threshold")}})])
+            {"core:label": ev["alarm"], "core:sample_count": 1,
+             "core:comment": f"{ev['line']} at {ev['time']:.3f} s since the epoch"})])
         self.pending_events.append({"t": self.time_at(self.samples), "kind": "recording",
                                     "message": f"recorded {iq.size / self.rate:.2f} s around "
                                                f"'{ev['alarm']}': {path.name}", "severity": None,
@@ -479,10 +499,12 @@ class ChannelMonitor:
             first = False
             if self._stop.is_set():
                 break
+            if not self.live and not self.ch.loop:  # a file ends with its end, or its failure
+                if error is not None:
+                    self._fail(error, True)
+                self.ended = True
+                break
             if error is None and not self.live:
-                if not self.ch.loop:
-                    self.ended = True
-                    break
                 continue  # a looped file: from the start again at once
             self.restarts += 1
             self._fail(error or f"input {self.ch.input} ended", False)

@@ -10,7 +10,7 @@ from sdrcast.errors import ConfigError
 def run(args) -> int:
     if args.action == "export":
         return _export(args)
-    from sdrcast.flowgraphs.common import NothingProduced, check_writable
+    from sdrcast.flowgraphs.common import NothingProduced, check_writable, is_live
     from sdrcast.monitor.config import StationConfig, single_channel
     from sdrcast.monitor.station import Station
 
@@ -26,6 +26,10 @@ def run(args) -> int:
         channel = {k: v for k, v in (("standard", args.standard), ("rate", args.rate), ("freq", args.freq),
                                      ("gain", args.gain), ("format", args.format)) if v is not None}
         cfg = single_channel(args.input, realtime=not args.as_fast, loop=args.loop, **channel, **station)
+        if not is_live(args.input):  # one file: a bad path or format is the user's error (exit 2)
+            from sdrcast.sdr_io import open_source
+
+            open_source(args.input, fmt=args.format, sample_rate=args.rate).close()
     if not Path(cfg.database).exists():
         check_writable(cfg.database, "station.database")
     summary = Station(cfg).run()

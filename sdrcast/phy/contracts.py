@@ -27,7 +27,9 @@ class ReceiverReport:
     """What every receiver reports: sync state (``SYNC_STATES``), the synchronisation
     measurements, FEC and payload counters (``fec`` has at least ``fec_blocks``, the data
     code blocks decoded, and ``fec_failures``, those that failed their check); ``details``
-    holds what only one standard has (configuration found, per-frame logs). ``to_dict()``
+    holds what only one standard has (configuration found, per-frame logs) and ``noise_sum``,
+    the running [sum of 1/MER (linear), count] behind ``mer_db``, from which a monitor takes
+    the MER of any stretch of time. ``to_dict()``
     flattens ``details`` beside the common fields."""
 
     standard: str

@@ -447,6 +447,7 @@ class Atsc3Demodulator:
         """Counters, MER and per-PLP counters."""
         total, n = self._noise
         return {**self.counters, "mer_db": float(10 * np.log10(n / total)) if n and total > 0 else None,
+                "noise_sum": [float(total), int(n)],
                 "plps": {i: {**d.counters, **d.depacketizer.counters, **d.alp.counters,
                              "mer_db": d.mer_db} for i, d in self.plps.items()}}
 

@@ -83,6 +83,7 @@ class DecoderReport:
     pre_ldpc_bit_errors: int = 0  # hard channel decisions against corrected codewords
     pre_ldpc_bits: int = 0
     mer_db: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
+    noise_sum: list = field(default_factory=lambda: [0.0, 0])  # sum of 1/MER (linear), frames
 
     @property
     def pre_ldpc_ber(self) -> float | None:
@@ -142,6 +143,8 @@ class DtmbDecoder:
             ideal = self.points[self.qam.decide(s)]
             err, energy = float(np.sum(np.abs(s - ideal) ** 2)), float(np.sum(np.abs(ideal) ** 2))
         self.report.mer_db.append(float(10 * np.log10(energy / max(err, 1e-12))))
+        self.report.noise_sum[0] += max(err, 1e-12) / energy
+        self.report.noise_sum[1] += 1
 
     def decode(self, symbols: np.ndarray, noise_var: np.ndarray,
                drop: bool = False) -> tuple[np.ndarray, DecoderReport]:

@@ -363,7 +363,7 @@ class FembmsReceiver(Receiver):
                    "mer_cas_db": mer(self.noise_cas),
                    "sib1_mbms": self.sib.hex() if self.sib else None,
                    "mcch": self.mcch.hex() if self.mcch else None,
-                   "transitions": list(self.state.transitions),
+                   "transitions": list(self.state.transitions), "noise_sum": list(self.noise),
                    **{k: v for k, v in self.counters.items() if k not in ("acquisitions", "sync_losses",
                                                                           "samples_in")}}
         r = ReceiverReport("fembms", self.state.state, self.counters["samples_in"],

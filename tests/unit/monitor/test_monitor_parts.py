@@ -16,7 +16,8 @@ from sdrcast.monitor.store import Store, export, parse_time
 def run_rule(rule, values):
     """Feed one value a second -> [(t, state)] of the events."""
     eng = AlarmEngine((rule,))
-    return [(e.time, e.state) for t, v in enumerate(values, 1) for e in eng.update("ch", float(t), {rule.metric: v})]
+    return [(e.time, e.state) for t, v in enumerate(values, 1)
+            for e in eng.update("ch", float(t), {rule.metric: v})]
 
 
 def test_an_alarm_raises_after_its_hold_time_and_clears_with_hysteresis():
