@@ -290,6 +290,10 @@ def run_demo(out: str | Path = "demo-output", quick: bool = False, status: bool 
     for r in results.values():  # what a standard's demo adds to its row
         if r.get("notes"):
             print(r["notes"])
+    from sdrcast.monitor.demo import run as run_monitor
+
+    results["monitor"] = run_monitor(out, quick)  # two channels watched, one alarm raised
+    (out / "summary.json").write_text(json.dumps(results, indent=2, default=str))
     print(f"plots and summary.json written to {out}/")
     return results
 

@@ -154,7 +154,7 @@ class ChannelSink(Sink):
                  records: collections.deque, live: bool, pid_timeout_s: float = 5.0):
         super().__init__(f"monitor_{ch.name}", rate)
         self.ch, self.rate, self.t_start, self.live = ch, rate, t_start, live
-        self.records, self.post = records, int(post_s * rate)
+        self.records, self.pre, self.post = records, int(pre_s * rate), int(post_s * rate)
         self.ring = IqRing(int(pre_s * rate) + int(IDENTIFY_S * rate))
         self.standard = ch.standard if ch.standard != "auto" else None
         self.rx = None
@@ -166,6 +166,8 @@ class ChannelSink(Sink):
         self.pending_events: list[dict] = []
         self.requests: collections.deque = collections.deque(maxlen=4)
         self.recording: dict | None = None
+        self.finished = False
+        self._lock = threading.Lock()  # requests come from the station's thread
         self.lost_since: float | None = None
         self.detected: dict | None = None
         self.identified_at = 0  # the sample count at the last identification
@@ -229,7 +231,8 @@ class ChannelSink(Sink):
         self.ring.push(x)
         self.power += float(np.sum(np.abs(x.astype(np.complex128)) ** 2))
         self.samples += x.size
-        self._recording(x)
+        with self._lock:
+            self._recording(x)
         if self.rx is None:
             if self.samples - self.identified_at >= IDENTIFY_S * self.rate:
                 self.identified_at = self.samples
@@ -244,8 +247,29 @@ class ChannelSink(Sink):
             self.payloads.feed(self.rx.flush(), self.time_at(self.samples), self.time_at(self.samples))
         if self.samples > self.second_start:
             self._second()
-        if self.recording is not None:
-            self._write_recording()
+        with self._lock:
+            self.finished = True
+            self._recording(np.zeros(0, np.complex64))  # what is asked and held is written now
+            if self.recording is not None:
+                self._write_recording()
+            self._ship_events()
+
+    def request(self, event: dict, folder: str) -> None:
+        """Record around ``event``: the ring's last ``pre_s`` seconds and the next ``post_s``
+        (after the input's end, what the ring holds)."""
+        with self._lock:
+            self.requests.append({"event": event, "folder": folder})
+            if self.finished:
+                self._recording(np.zeros(0, np.complex64))
+                self._write_recording()
+                self._ship_events()
+
+    def _ship_events(self) -> None:
+        """Events after the last second (the input ended) go to the station on their own."""
+        if self.pending_events:
+            self.records.append({"t": self.time_at(self.samples), "channel": self.ch.name, "metrics": {},
+                                 "state": {}, "events": self.pending_events})
+            self.pending_events = []
 
     def close(self) -> None:
         if self.rx is not None:
@@ -384,7 +408,8 @@ class ChannelSink(Sink):
     def _recording(self, x: np.ndarray) -> None:
         while self.requests and self.recording is None:
             req = self.requests.popleft()
-            pre = self.ring.last()[:-x.size] if x.size < self.ring.end else np.zeros(0, np.complex64)
+            held = self.ring.last()
+            pre = held[max(held.size - x.size - self.pre, 0):held.size - x.size]
             start = self.ring.end - x.size - pre.size
             self.recording = {**req, "parts": [pre], "start": start, "need": self.post + x.size}
         if self.recording is not None:
@@ -451,7 +476,7 @@ class ChannelMonitor:
     def record(self, event: dict, folder: str) -> bool:
         if self.sink is None:
             return False
-        self.sink.requests.append({"event": event, "folder": folder})
+        self.sink.request(event, folder)
         return True
 
     def _down(self, message: str) -> None:

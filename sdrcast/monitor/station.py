@@ -61,11 +61,13 @@ class Prometheus:
 
 
 class Station:
-    """``run()`` until ``duration`` passed, every input ended, or ``stop()``; the web page
-    (when ``http`` is set) runs beside it. ``state()`` is what the page shows."""
+    """``run()`` until ``duration`` passed, every input ended (and ``hold``, if given, is
+    set: the page stays up meanwhile), or ``stop()``; the web page (when ``http`` is set)
+    runs beside it. ``state()`` is what the page shows."""
 
-    def __init__(self, cfg: StationConfig, out=sys.stderr, pid_timeout_s: float = 5.0):
-        self.cfg, self.out = cfg, out
+    def __init__(self, cfg: StationConfig, out=sys.stderr, pid_timeout_s: float = 5.0,
+                 hold: threading.Event | None = None):
+        self.cfg, self.out, self.hold = cfg, out, hold
         self.store = Store(cfg.database, cfg.retention_days, cfg.downsample_after_h)
         self.engine = AlarmEngine(cfg.alarms)
         self.prom = Prometheus()
@@ -105,7 +107,8 @@ class Station:
                     break
                 chans = self.channels.values()
                 if all(c.ended for c in chans) and not any(c.records for c in chans):
-                    break
+                    if self.hold is None or self.hold.is_set():
+                        break
                 if time.monotonic() >= next_maintain:
                     self.store.maintain()
                     next_maintain += MAINTAIN_EVERY_S
