@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One idempotent setup for `make test` and `make demo` on a fresh Debian 12 machine:
-#   1. Debian packages (SoapySDR + headers, C++ toolchain; GNU Radio with --with-gnuradio) when root,
+#   1. Debian packages (SoapySDR + headers, C++ toolchain, headless Chromium + its driver for the
+#      monitor page's browser test; GNU Radio with --with-gnuradio) when root,
 #   2. a virtual environment at .venv with sdrcast installed editable (plus test extras),
 #   3. Debian's SoapySDR Python module linked into the venv,
 #   4. the sdrcast_loopback SoapySDR module built into build/loopback.
@@ -22,7 +23,7 @@ done
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # 1. Debian packages ------------------------------------------------------------------------
-DEB_PKGS=(python3-soapysdr soapysdr-tools libsoapysdr-dev cmake g++ make)
+DEB_PKGS=(python3-soapysdr soapysdr-tools libsoapysdr-dev cmake g++ make chromium chromium-driver)
 [ "$WANT_GR" = 1 ] && DEB_PKGS+=(gnuradio)
 missing=()
 for p in "${DEB_PKGS[@]}"; do
@@ -37,7 +38,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     else
         say "missing Debian packages: ${missing[*]}"
         say "run: sudo apt-get install -y --no-install-recommends ${missing[*]}"
-        say "continuing without SoapySDR/GNU Radio support"
+        say "continuing without SoapySDR/GNU Radio support and the browser test"
     fi
 fi
 

@@ -1,8 +1,9 @@
 """One watched channel: its input (opened again when it dies), the standard identified (or
 given), the receiver, and every second a record of measurements (level, SNR/MER, CFO/SCO,
-FEC, TS per TR 101 290, IP flows), the spectrum and constellation, and the events of that
-second. The IQ of the last ``pre_s`` seconds is kept in a ring, so that a recording asked for
-by an alarm holds the seconds before it as well as the ``post_s`` after.
+FEC, TS per TR 101 290 with per-PID bit rates, IP flows, the echo profile), the spectrum and
+constellation, and the events of that second. The IQ of the last ``pre_s`` seconds (and one
+more) is kept in a ring, so that a recording asked for by an alarm holds the ``pre_s``
+seconds before the alarm as well as the ``post_s`` after.
 
 Times are seconds since the epoch: the input's start by the wall clock plus the samples read
 over the sample rate (a file decoded faster than real time runs ahead of the wall clock).
@@ -31,6 +32,8 @@ REIDENTIFY_AFTER_S = 3.0  # lost this long: ask the detectors again (the standar
 EVENTS_PER_SECOND = 20  # TS events kept per second and channel (the rest counted)
 SPECTRUM_BINS = 512
 CONSTELLATION_POINTS = 600
+ECHO_FLOOR_DB = -30.0  # echoes weaker than this against the strongest path are not listed
+ECHO_POINTS = 400  # points of the echo profile sent to the page
 FIFO_S = 0.5  # how far a modelled demodulator output FIFO may lag the receiver's output
 QUEUE_SECONDS = 120  # records waiting for the station; older ones are dropped and counted
 
@@ -59,6 +62,28 @@ class IqRing:
         held = min(self.end, cap)
         i = self.end % cap
         return np.concatenate([self.buf[i:], self.buf[:i]])[cap - held:]
+
+
+def echoes(delays: np.ndarray, power: np.ndarray,
+           floor_db: float = ECHO_FLOOR_DB) -> list[tuple[float, float]]:
+    """The echoes of an echo profile (``Receiver.channel_profile``): its local peaks outside
+    the strongest path's main lobe, over ``floor_db`` and 10 dB over the profile's median
+    (the noise) -> [(delay in us from the strongest path, level in dB)], strongest first."""
+    p = np.asarray(power, np.float64)
+    main = int(np.argmax(p))
+    lobe = main  # the main lobe: down to its first minimum on either side
+    while lobe + 1 < p.size and p[lobe + 1] < p[lobe]:
+        lobe += 1
+    start = main
+    while start > 0 and p[start - 1] < p[start]:
+        start -= 1
+    floor = max(10 ** (floor_db / 10), 10 * float(np.median(p)))
+    peak = np.zeros(p.size, bool)
+    peak[1:-1] = (p[1:-1] >= p[:-2]) & (p[1:-1] > p[2:]) & (p[1:-1] > floor)
+    peak[start:lobe + 1] = False
+    at = sorted(np.flatnonzero(peak), key=lambda i: -p[i])[:8]
+    return [(round(float(delays[i] - delays[main]) * 1e6, 3), round(10 * math.log10(p[i] / p[main]), 2))
+            for i in at]
 
 
 def spectrum_dbfs(x: np.ndarray, bins: int = SPECTRUM_BINS) -> list[float]:
@@ -261,7 +286,8 @@ class ChannelSink(Sink):
             self.requests.append({"event": event, "folder": folder})
             if self.finished:
                 self._recording(np.zeros(0, np.complex64))
-                self._write_recording()
+                if self.recording is not None:  # the input ended before the post_s seconds
+                    self._write_recording()
                 self._ship_events()
 
     def _ship_events(self) -> None:
@@ -299,6 +325,7 @@ class ChannelSink(Sink):
                 step = max(1, len(const) // CONSTELLATION_POINTS)
                 c = np.asarray(const[::step][:CONSTELLATION_POINTS])
                 state["constellation"] = np.round(np.stack([c.real, c.imag], 1), 3).tolist()
+            m.update(self._echo_profile(state))
         else:
             m["sync"] = 0
         self.payloads.advance(t)
@@ -317,6 +344,21 @@ class ChannelSink(Sink):
             self.counters.add("records_dropped")
         self.records.append({"t": t, "channel": self.ch.name, "metrics": m, "state": state, "events": events})
         self.second_start, self.power = self.samples, 0.0
+
+    def _echo_profile(self, state: dict) -> dict:
+        """This second's echo profile for the page; the strongest echo as metrics."""
+        prof = self.rx.channel_profile() if self.rx.synced_once else None
+        if prof is None:
+            return {}
+        d, p = prof
+        found = echoes(d, p)
+        step = max(1, -(-p.size // ECHO_POINTS))
+        n = p.size // step * step
+        state["echo_profile"] = {
+            "delay_us": np.round(d[:n:step] * 1e6, 3).tolist(),
+            "db": np.round(10 * np.log10(np.maximum(p[:n].reshape(-1, step).max(axis=1), 1e-6)), 1).tolist(),
+            "echoes": found}
+        return {"echo_delay_us": found[0][0], "echo_db": found[0][1]} if found else {}
 
     def _delta(self, key: str, value) -> float | None:
         if value is None:
@@ -397,6 +439,9 @@ class ChannelSink(Sink):
             dp = self._delta("ts_packets", packets)
             m["ts_packets"], m["ts_bitrate"] = dp, dp * 188 * 8
             state["ts"] = {k: a.summary() for k, a in ts.items()}
+            # per PID bit rates over this second (TR 101 290's "PID bit rate" view)
+            state["pid_bitrates"] = {k: {f"0x{pid:04X}": (self._delta(f"pid_{k}_{pid}", n) or 0) * 188 * 8
+                                         for pid, n in sorted(a.pid_packets.items())} for k, a in ts.items()}
         if self.payloads.ip:
             packets = sum(f.packets for f in self.payloads.ip.values())
             m["ip_packets"] = self._delta("ip_packets", packets)
@@ -406,12 +451,17 @@ class ChannelSink(Sink):
 
     # -- recordings around alarms --------------------------------------------------------------
     def _recording(self, x: np.ndarray) -> None:
+        """Asked recordings take ``pre_s`` before the alarm's time and ``post_s`` after it:
+        what the ring still holds of the first, the rest as it comes (``x``: just pushed)."""
         while self.requests and self.recording is None:
             req = self.requests.popleft()
             held = self.ring.last()
-            pre = held[max(held.size - x.size - self.pre, 0):held.size - x.size]
-            start = self.ring.end - x.size - pre.size
-            self.recording = {**req, "parts": [pre], "start": start, "need": self.post + x.size}
+            first, now = self.ring.end - held.size, self.ring.end - x.size
+            at = int(round((req["event"]["time"] - self.t_start) * self.rate))
+            start = min(max(at - self.pre, first), now)
+            end = max(min(at + self.post, now), start)
+            self.recording = {**req, "parts": [held[start - first:end - first]], "start": start,
+                              "need": max(at + self.post - now, 0)}
         if self.recording is not None:
             r = self.recording
             r["parts"].append(x[:r["need"]])

@@ -39,7 +39,8 @@ FORMATS = ("cf32", "cs16", "cs8", "cu8")
 METRICS = ("level_dbfs", "level_dbm", "snr_db", "mer_db", "cfo_hz", "sco_ppm", "sync", "fer",
            "fec_blocks", "fec_failures", "ldpc_iterations", "pre_fec_ber", "ts_packets",
            "ts_bitrate", "ts_errors", "ip_packets", "ip_lost", "frames_lost", "samples_dropped",
-           "input_up", "tr_priority1", "tr_priority2", "TS_sync_loss", "Sync_byte_error",
+           "input_up", "echo_delay_us", "echo_db", "tr_priority1", "tr_priority2", "TS_sync_loss",
+           "Sync_byte_error",
            "PAT_error", "Continuity_count_error", "PMT_error", "PID_error", "Transport_error",
            "CRC_error", "PCR_repetition_error", "PCR_discontinuity_indicator_error", "CAT_error")
 

@@ -79,7 +79,8 @@ def run(out: str | Path = "demo-output", quick: bool = False) -> dict:
                         recordings=str(out / "monitor-recordings"), pre_s=0.5, post_s=0.5,
                         alarms=(AlarmRule("mer_db", below=18.0, hold_s=1, hysteresis=1.0, severity="major",
                                           name="MER below 18 dB"),
-                                AlarmRule("sync", below=0.5, hold_s=2, severity="critical", name="no signal")),
+                                AlarmRule("sync", below=0.5, hold_s=2, severity="critical",
+                                          name="no signal")),
                         name="demo station")
     hold = threading.Event()
     st = Station(cfg, hold=hold)

@@ -3,6 +3,7 @@ SQLite, the Prometheus metrics, the webhook and the web page's live state; recor
 every alarm (issue 14)."""
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -41,6 +42,8 @@ class Prometheus:
 
         self.seconds.labels(channel).inc()
         for k, v in metrics.items():
+            if v is None:
+                continue
             if k in INDICATORS:
                 if v:
                     self.tr.labels(channel, k).inc(v)
@@ -50,6 +53,9 @@ class Prometheus:
                 g = self.gauges[k] = self._Gauge(f"sdrcast_{k.lower()}", f"{k}, each second", ["channel"],
                                                  registry=self.registry)
             g.labels(channel).set(v)
+        for k, g in self.gauges.items():  # not measured this second: no value, not a stale one
+            if metrics.get(k) is None and k not in INDICATORS:
+                g.labels(channel).set(math.nan)
 
     def alarm(self, e: AlarmEvent) -> None:
         self.alarms.labels(e.channel, e.alarm, e.severity).set(1 if e.state == "raised" else 0)

@@ -124,6 +124,11 @@ class Receiver(ABC):
     def close(self) -> None:  # noqa: B027 - a receiver without threads has nothing to stop
         """Stop decoding threads (nothing to stop by default)."""
 
+    def channel_profile(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The channel's echo profile as last measured: (delay in seconds from the strongest
+        path, power against it), or None before a frame was equalised."""
+        return None
+
     def demodulate(self, iq: np.ndarray):
         """A whole recording -> (payload, report)."""
         out = self.push(iq)

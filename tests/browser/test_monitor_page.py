@@ -52,8 +52,8 @@ def test_the_page_shows_live_values_and_an_alarm(tmp_path):
 
     iq, rate = atsc3_signal(4.0)
     half = iq.size // 2
-    write_samples(tmp_path / "a.sigmf-data", np.concatenate([noisy(iq[:half], 30, 1), noisy(iq[half:], 14, 2)]),
-                  rate, 593e6)
+    y = np.concatenate([noisy(iq[:half], 30, 1), noisy(iq[half:], 14, 2)])
+    write_samples(tmp_path / "a.sigmf-data", y, rate, 593e6)
     cfg = StationConfig(channels=(ChannelConfig("atsc3-593", str(tmp_path / "a.sigmf-data"), loop=True),),
                         alarms=(AlarmRule("mer_db", below=20.0, hold_s=1, severity="critical",
                                           name="MER below 20 dB"),),

@@ -57,7 +57,7 @@ def test_a_degrading_channel_raises_an_alarm_with_a_recording_of_the_bad_seconds
     write_samples(tmp_path / "a.sigmf-data", y, rate, 593e6)
     rule = AlarmRule("mer_db", below=20.0, hold_s=1, clear_s=1, hysteresis=1.0, name="MER low")
     st = station(tmp_path, [ChannelConfig("atsc3-593", str(tmp_path / "a.sigmf-data"), realtime=False,
-                                          freq=593e6)], [rule], pre_s=1.0, post_s=1.0)
+                                          freq=593e6)], [rule], pre_s=2.0, post_s=1.0)
     summary = st.run()
     assert summary["seconds"]["atsc3-593"] >= 5
     alarms = events(st, "alarm")
@@ -82,6 +82,13 @@ def test_a_degrading_channel_raises_an_alarm_with_a_recording_of_the_bad_seconds
     assert {"level_dbfs", "mer_db", "fer", "ts_packets", "Continuity_count_error", "tr_priority1"} <= names
     mer = [r[0] for r in db.execute("SELECT value FROM metrics WHERE name='mer_db' ORDER BY t")]
     assert min(mer) < 15 and mer[-1] > 28
+    # the last second's per-PID bit rates add up to the stream's; AWGN shows no echo
+    last = st.latest["atsc3-593"]
+    rates = last["state"]["pid_bitrates"]["plp0"]
+    assert {"0x0000", "0x0011", "0x0100", "0x0101", "0x1000"} <= set(rates)
+    assert sum(rates.values()) == last["metrics"]["ts_bitrate"] > 0
+    assert rates["0x0100"] > 0.5 * last["metrics"]["ts_bitrate"]  # the video PID carries most
+    assert last["state"]["echo_profile"]["echoes"] == [] and "echo_db" not in last["metrics"]
 
 
 def test_a_channel_switching_standard_is_followed(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).parents[2] / "sdrcast"
-STANDARDS = ("atsc3", "dtmb")
+STANDARDS = ("atsc3", "dtmb", "fembms")
 
 
 def _modules() -> dict[str, set[str]]:
@@ -71,6 +71,12 @@ RULES = [  # (who, what they must not import, why)
      "only the command line's entry point imports cli"),
     (lambda m: _is(m, "sdrcast.standards"), lambda d: not _is(d, "sdrcast.errors"),
      "the registry names its parts as strings and imports none of them"),
+    (lambda m: not _is(m, "sdrcast.monitor", "sdrcast.cli", "sdrcast.flowgraphs.demo"),
+     lambda d: _is(d, "sdrcast.monitor"),
+     "the monitoring station is on top: only the command line and make demo import it"),
+    (lambda m: _is(m, "sdrcast.monitor") and not _is(m, "sdrcast.monitor.demo"),
+     lambda d: _std(d, "phy") or _std(d, "mac"),
+     "the station reaches the standards through the registry (its demo makes signals)"),
 ]
 
 

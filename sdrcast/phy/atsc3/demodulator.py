@@ -35,7 +35,7 @@ from sdrcast.phy.atsc3.tables import ofdm as tables_ofdm
 from sdrcast.phy.atsc3.time_interleaver import hybrid
 from sdrcast.phy.atsc3.transmitter import Atsc3Transmitter
 from sdrcast.phy.mapping import Constellation
-from sdrcast.phy.ofdm.estimation import equalise
+from sdrcast.phy.ofdm.estimation import delay_profile, equalise
 
 DD_CELLS = 4096  # cells a frame's decision-directed noise measurement takes per PLP
 
@@ -46,11 +46,10 @@ def subframe_samples(lay: SymbolLayout, excess: int = 0) -> int:
         (len(lay.kinds) - lay.n_preamble) * excess
 
 
-def subframe_cells(iq: np.ndarray, lay: SymbolLayout, fi: bool, excess: int = 0,
-                   backoff: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
-    """A subframe's samples -> (its framed cells, equalised and frequency-deinterleaved
-    (``fi``: data symbols interleaved); their noise variances; the mean noise variance at unit
-    channel gain)."""
+def subframe_grid(iq: np.ndarray, lay: SymbolLayout, excess: int = 0,
+                  backoff: int = 0) -> tuple[np.ndarray, np.ndarray, list[slice]]:
+    """A subframe's samples -> (its carriers as a grid, the pilots sent on it, each symbol's
+    carriers in its row)."""
     symbols = ofdm.demodulate(iq, lay, excess, backoff)
     width = max(s.size for s in symbols)  # the first preamble symbol has fewer carriers
     at = [(lay.fft - s.size) // 2 - (lay.fft - width) // 2 for s in symbols]
@@ -59,11 +58,19 @@ def subframe_cells(iq: np.ndarray, lay: SymbolLayout, fi: bool, excess: int = 0,
     for j, (x, a) in enumerate(zip(symbols, at, strict=True)):
         grid[j, a:a + x.size] = x
         amp[j, a:a + x.size] = pilots.symbol_map(lay, j)[0]
+    return grid, amp, [slice(a, a + x.size) for x, a in zip(symbols, at, strict=True)]
+
+
+def subframe_cells(iq: np.ndarray, lay: SymbolLayout, fi: bool, excess: int = 0,
+                   backoff: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
+    """A subframe's samples -> (its framed cells, equalised and frequency-deinterleaved
+    (``fi``: data symbols interleaved); their noise variances; the mean noise variance at unit
+    channel gain)."""
+    grid, amp, rows = subframe_grid(iq, lay, excess, backoff)
     sp = tables_ofdm()["scattered_pilot_patterns"][lay.pattern]
     g = ofdm.guard_samples(lay.gi)
     eq, nv_cell, nv = equalise(grid, amp, max_gap=sp["Dy"], spacing=sp["Dx"],
                                delays=(-g / 16, min(g * 1.1, lay.fft / sp["Dx"] - g / 16), lay.fft))
-    rows = [slice(a, a + x.size) for x, a in zip(symbols, at, strict=True)]
     cells = pilots.extract([e[r] for e, r in zip(eq, rows, strict=True)], lay)[:lay.total_cells]
     noise = pilots.extract([v[r] for v, r in zip(nv_cell, rows, strict=True)], lay)[:lay.total_cells]
     return (frequency_interleaver.deinterleave(cells, lay, fi),
@@ -277,6 +284,7 @@ class Atsc3Demodulator:
                          "l1_reused": 0, "samples_left": 0}
         self._noise = [0.0, 0]  # sum of per-frame noise variances at unit gain, frames
         self.last_mer_db: float | None = None
+        self._last_frame: np.ndarray | None = None  # for the echo profile, made when asked
 
     def _subframe_cells(self, iq: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], float]:
         """One frame's samples -> framed cells per subframe, their noise variances, and the
@@ -292,6 +300,16 @@ class Atsc3Demodulator:
             noise.append(nv)
             unit.append(u)
         return cells, noise, float(np.mean(unit))
+
+    def channel_profile(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The echo profile (``estimation.delay_profile``) from the scattered pilots of the
+        last frame's first subframe."""
+        if self._last_frame is None:
+            return None
+        lay, a = self.ref.layouts[0], self.ref.bootstrap.size
+        grid, amp, _ = subframe_grid(self._last_frame[a:a + subframe_samples(lay, self.ref.excess)], lay,
+                                     self.ref.excess, self.backoff)
+        return delay_profile(grid[lay.n_preamble:], amp[lay.n_preamble:], lay.fft, self.cfg.sample_rate)
 
     def _l1(self, framed: np.ndarray, nv: np.ndarray) -> tuple[str, dict]:
         """This frame's L1 -> ("ok" | "failed" (FEC or parse) | "changed" (another
@@ -377,6 +395,7 @@ class Atsc3Demodulator:
         meanwhile). ``intact=False``: the frame is known damaged (its end does not meet the
         next bootstrap: samples lost), so blocks LDPC fails are not retried in float32."""
         framed, noise, nv = self._subframe_cells(iq)
+        self._last_frame = iq
         status, fields = self._l1(framed[0], noise[0])
         if status == "changed":
             self.counters["l1_changed"] += 1

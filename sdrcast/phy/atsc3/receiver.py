@@ -148,6 +148,9 @@ class Atsc3Receiver(Receiver):
         for i, v in self._pending.popleft().result().items():
             self._ready.setdefault(i, []).extend(v)
 
+    def channel_profile(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.demod.channel_profile() if self.demod is not None else None
+
     def close(self) -> None:
         while self._pending:
             self._take()

@@ -121,6 +121,7 @@ class DtmbReceiver(Receiver):
         self._bad = 0  # consecutive frames without a header
         self._next_cir = None  # (frame start, channel estimate of its header) from the last frame
         self._pdp: np.ndarray | None = None  # tap powers averaged over frames
+        self._last_taps: np.ndarray | None = None  # the last frame's, for the echo profile
         self._floor = 0.0
         self._pdp_start = 0  # frame start the averaged taps are aligned with
 
@@ -183,7 +184,7 @@ class DtmbReceiver(Receiver):
         else:
             cur, nxt, ref_cur, ref_next = equaliser.frame_estimates(cfg, seg, self._index)
         self._next_cir = None
-        raw_next = nxt
+        raw_next, self._last_taps = nxt, cur.taps
         support = self._support(cur, start)
         cur, nxt = cur.keep(support), nxt.keep(support)
         # a header is found, and the channel seen by this frame's and the next frame's headers
@@ -320,6 +321,15 @@ class DtmbReceiver(Receiver):
         while self._jobs and (wait or self._jobs[0].done()):
             parts.append(self._jobs.popleft().result())
         return np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+
+    def channel_profile(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The taps the last frame's PN header measured, Hann-windowed across the band (taps
+        smoothed by [1/4, 1/2, 1/4]) so that a path between two taps shows no sidelobes."""
+        if self._last_taps is None:
+            return None
+        p = np.abs(np.convolve(self._last_taps, [0.25, 0.5, 0.25])) ** 2
+        p /= max(float(p.max()), 1e-30)
+        return (np.arange(p.size) - np.argmax(p)) / self.fs, p.astype(np.float32)
 
     def close(self) -> None:
         """Stop: decoding jobs not started are cancelled, the running one is let finish."""

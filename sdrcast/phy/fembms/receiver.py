@@ -34,7 +34,7 @@ from sdrcast.phy.fembms.pdsch import SiPdsch, dci_1a, parse_dci_1a
 from sdrcast.phy.fembms.pmch import RS_LATTICE, RS_REVISIT, Pmch
 from sdrcast.phy.fembms.tables import constellation
 from sdrcast.phy.kernels.mix import mix
-from sdrcast.phy.ofdm.estimation import equalise
+from sdrcast.phy.ofdm.estimation import delay_profile, equalise
 from sdrcast.phy.parallel import submit
 from sdrcast.phy.sample_buffer import SampleBuffer
 from sdrcast.phy.sync import normalised_xcorr
@@ -76,6 +76,7 @@ class FembmsReceiver(Receiver):
         self.rlc: dict[int, RlcUmRx] = {}
         self.waiting: list[np.ndarray] = []
         self.in_flight: tuple[list, list] | None = None  # one block's PMCHs on the pool
+        self._last_mbsfn: tuple | None = None  # a subframe for the echo profile, made when asked
         self.fec = {k: [0, 0] for k in ("cas", "sib", "mcch", "mch")}
         # running [sum, count]s, not lists: a receiver that runs for days keeps its memory
         self.iterations_run = [0, 0]  # turbo iterations, code blocks
@@ -239,6 +240,7 @@ class FembmsReceiver(Receiver):
         occasion = [s % rep == mcfg["mcch-Offset-r9"] and sf in mcch_sfs for s, sf in when]
         grids = _mbsfn_block(x[:count * self.per], nm, num, self.n_rb, self.rate, area["mbsfn-AreaId-r9"],
                              sfn, count)
+        self._last_mbsfn = (x[:self.per], nm, num, self.n_rb, self.rate, area["mbsfn-AreaId-r9"], sfn)
 
         def decode(i: int, tries: list[int]):
             eq, nv, unit = grids[i]
@@ -340,6 +342,14 @@ class FembmsReceiver(Receiver):
         return packets
 
     # reporting ---------------------------------------------------------------------------
+    def channel_profile(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The echo profile from the MBSFN RS of the last block's first MBSFN subframe."""
+        if self._last_mbsfn is None:
+            return None
+        x, nm, num, n_rb, rate, area, sfn = self._last_mbsfn
+        g, a = _mbsfn_grid(x, nm, num, n_rb, rate, area, sfn, 1)
+        return delay_profile(g, a, nm.fft_size(rate), rate)
+
     def report(self) -> dict:
         cell, area = self.cell, self.area
 
@@ -447,20 +457,28 @@ def _mcch_in(tb: bytes) -> dict | None:
     return None
 
 
-def _mbsfn_block(x: np.ndarray, nm, num: str, n_rb: int, rate: float, area: int, sfn: int,
-                 count: int) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """The ``count`` MBSFN subframes after a CAS (``x`` starts at subframe 1 of frame ``sfn``),
-    demodulated through one transform and equalised together from their MBSFN RS joined in
-    time: [(grid, noise per cell, noise at unit gain)] per subframe."""
-    rows = nm.symbols
-    width = nm.sc_per_rb * n_rb
+def _mbsfn_grid(x: np.ndarray, nm, num: str, n_rb: int, rate: float, area: int, sfn: int,
+                count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The carriers of the ``count`` MBSFN subframes after a CAS (``x`` starts at subframe 1
+    of frame ``sfn``) through one transform, and their MBSFN RS."""
     cp = nm.prefixes(rate)[0]
     # timing follows the strongest path; echoes before it (a faded first path) stay inside
     # the prefix when the windows start a quarter of it early (at most 10 us: the rest of a
     # long prefix is kept for the late echoes of a single-frequency network)
-    g = nm.demodulate(x, width, rate, rows * count, fft_offset=min(cp // 4, round(10e-6 * rate)))
+    g = nm.demodulate(x, nm.sc_per_rb * n_rb, rate, nm.symbols * count,
+                      fft_offset=min(cp // 4, round(10e-6 * rate)))
     a = np.concatenate([Pmch.cached(num, n_rb, area, (sfn * 10 + 1 + i) % 10, 0).sub.reference_grid
                         for i in range(count)])
+    return g, a
+
+
+def _mbsfn_block(x: np.ndarray, nm, num: str, n_rb: int, rate: float, area: int, sfn: int,
+                 count: int) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """The ``count`` MBSFN subframes after a CAS, equalised together from their MBSFN RS
+    joined in time: [(grid, noise per cell, noise at unit gain)] per subframe."""
+    rows = nm.symbols
+    cp = nm.prefixes(rate)[0]
+    g, a = _mbsfn_grid(x, nm, num, n_rb, rate, area, sfn, count)
     eq, nv, unit = equalise(g, a, max_gap=RS_REVISIT[num], spacing=RS_LATTICE[num],
                             delays=(-cp / 16, cp * 1.05, nm.fft_size(rate)))
     return [(eq[i * rows:(i + 1) * rows], nv[i * rows:(i + 1) * rows], unit) for i in range(count)]

@@ -164,3 +164,32 @@ def equalise(grid: np.ndarray, amp: np.ndarray, max_gap: int = 4, spacing: int |
     # the noise against the channel's mean power, not against unit gain: a capture at -15 dBFS
     # (or any radio's gain) read 15 dB too good as an MER
     return eq, var, nv / max(float(np.mean(np.abs(est) ** 2)), 1e-12)
+
+
+def delay_profile(grid: np.ndarray, amp: np.ndarray, n_fft: int, rate: float,
+                  oversample: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """The channel's power-delay profile (the echo profile a monitor shows) from the pilots
+    of consecutive symbols ``grid[n_sym, K]`` (``amp``: the pilots sent, 0 elsewhere) of an
+    ``n_fft``-point OFDM symbol at ``rate`` samples/s -> (delay in seconds, power against the
+    strongest path). The carriers with a pilot in any symbol form a comb of spacing D (pilots
+    off the comb, such as continual ones, are left out); its Hann-windowed transform shows
+    echoes unambiguously over n_fft / D samples, from an
+    eighth of that before the strongest path (``oversample`` points per sample)."""
+    on = np.abs(amp) > 0
+    count = on.sum(axis=0)
+    k = np.flatnonzero(count)
+    if k.size < 8:
+        raise ConfigError(f"delay_profile: {k.size} carriers with a pilot; at least 8 needed")
+    h = np.where(on, grid / np.where(on, amp, 1), 0).sum(axis=0)
+    d = int(np.bincount(np.diff(k)).argmax())  # the scattered pilots' comb (continual ones off it)
+    k = k[k % d == np.bincount(k % d).argmax()]
+    h = h[k] / count[k]
+    m = (k - k[0]) // d
+    span = n_fft // d  # samples shown without aliasing
+    size = 1 << int(np.ceil(np.log2(max(m[-1] + 1, span * oversample))))
+    comb = np.zeros(size, np.complex128)
+    comb[m] = h * np.hanning(m[-1] + 3)[1:-1][m]
+    p = np.abs(np.fft.ifft(comb)) ** 2  # point i: delay i * n_fft / (d * size) samples
+    p = np.roll(p, -int(np.argmax(p)) + size // 8)
+    delays = (np.arange(size) - size // 8) * n_fft / (d * size) / rate
+    return delays, (p / max(p.max(), 1e-30)).astype(np.float32)
