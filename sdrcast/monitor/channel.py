@@ -56,12 +56,14 @@ class IqRing:
             self.buf[:n - k] = x[k:]
         self.end += n
 
-    def last(self) -> np.ndarray:
-        """The samples held, oldest first."""
+    def last(self, n: int | None = None) -> np.ndarray:
+        """The newest ``n`` samples held (all when None), oldest first."""
         cap = self.buf.size
-        held = min(self.end, cap)
+        n = min(self.end, cap) if n is None else min(n, self.end, cap)
         i = self.end % cap
-        return np.concatenate([self.buf[i:], self.buf[:i]])[cap - held:]
+        if n <= i:
+            return self.buf[i - n:i].copy()
+        return np.concatenate([self.buf[cap - (n - i):], self.buf[:i]])
 
 
 def echoes(delays: np.ndarray, power: np.ndarray,
@@ -221,7 +223,7 @@ class ChannelSink(Sink):
     def _identify(self) -> None:
         """Ask every standard's detector about the newest second; start (or switch to) the
         receiver of the one found."""
-        iq = self.ring.last()[-int(IDENTIFY_S * self.rate):]
+        iq = self.ring.last(int(IDENTIFY_S * self.rate))
         found = None
         for s in with_part("detect"):
             try:
@@ -330,7 +332,7 @@ class ChannelSink(Sink):
             m["sync"] = 0
         self.payloads.advance(t)
         m.update(self._from_payloads(state))
-        state["spectrum_dbfs"] = spectrum_dbfs(self.ring.last()[-SPECTRUM_BINS * 32:])
+        state["spectrum_dbfs"] = spectrum_dbfs(self.ring.last(SPECTRUM_BINS * 32))
         events = self.pending_events + [
             {"t": e.time, "kind": "tr101290", "severity": f"priority {e.priority}",
              "message": f"{key}: {e.indicator}" + (f" PID 0x{e.pid:04X}" if e.pid is not None else "")

@@ -11,8 +11,8 @@ from collections import deque
 from pathlib import Path
 
 from sdrcast.monitor.alarms import AlarmEngine, AlarmEvent, Webhook
-from sdrcast.monitor.channel import ChannelMonitor
 from sdrcast.monitor.config import StationConfig
+from sdrcast.monitor.process import ChannelProcess
 from sdrcast.monitor.store import Store
 
 MAINTAIN_EVERY_S = 600.0
@@ -79,7 +79,7 @@ class Station:
         self.prom = Prometheus()
         self.webhook = Webhook(cfg.webhook) if cfg.webhook else None
         Path(cfg.recordings).mkdir(parents=True, exist_ok=True)
-        self.channels = {c.name: ChannelMonitor(c, cfg.pre_s, cfg.post_s, pid_timeout_s)
+        self.channels = {c.name: ChannelProcess(c, cfg.pre_s, cfg.post_s, pid_timeout_s)
                          for c in cfg.channels}
         self.latest: dict[str, dict] = {}
         self.history = {c: {k: deque(maxlen=HISTORY_S) for k in GRAPHED} for c in self.channels}
@@ -135,7 +135,7 @@ class Station:
             while ch.records:
                 self._take(name, ch, ch.records.popleft())
 
-    def _take(self, name: str, ch: ChannelMonitor, rec: dict) -> None:
+    def _take(self, name: str, ch: ChannelProcess, rec: dict) -> None:
         t, m = rec["t"], rec["metrics"]
         for e in rec["events"]:
             self._log_event(e["t"], name, e["kind"], e["message"], e.get("severity"), e.get("data"))
@@ -152,7 +152,7 @@ class Station:
         for a in self.engine.update(name, t, m):
             self._alarm(ch, a)
 
-    def _alarm(self, ch: ChannelMonitor, a: AlarmEvent) -> None:
+    def _alarm(self, ch: ChannelProcess, a: AlarmEvent) -> None:
         self._log_event(a.time, a.channel, "alarm", a.line(), a.severity, a.to_dict())
         self.alarms_raised += a.state == "raised"
         self.prom.alarm(a)
@@ -196,6 +196,5 @@ class Station:
         return {"seconds": dict(self.seconds),
                 "alarms_raised": self.alarms_raised,
                 "recordings": self.recordings_made, "recordings_skipped": self.recordings_skipped,
-                "records_dropped": {n: c.sink.counters.get("records_dropped", 0) if c.sink else 0
-                                    for n, c in self.channels.items()},
+                "records_dropped": {n: c.counters["records_dropped"] for n, c in self.channels.items()},
                 "restarts": {n: c.restarts for n, c in self.channels.items()}}

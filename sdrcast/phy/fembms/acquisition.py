@@ -124,10 +124,14 @@ def _sss_table(nid2: int) -> np.ndarray:
     return np.array([signals.sss(3 * nid1 + nid2, sf) for sf in (0, 5) for nid1 in range(168)])
 
 
+DETECT_S = 0.2  # signal a detection searches: five CAS (the search's memory grows with it)
+
+
 def detect(iq: np.ndarray, sample_rate: float) -> dict | None:
-    """What FeMBMS/LTE cell ``iq`` carries, for ``sdrcast identify`` (None: none)."""
+    """What FeMBMS/LTE cell the first ``DETECT_S`` of ``iq`` carry, for ``sdrcast identify``
+    and the monitoring station (None: none)."""
     try:
-        c = search(iq, sample_rate)
+        c = search(iq[:int(DETECT_S * sample_rate)], sample_rate)
     except SyncLost:
         return None
     return {"standard": "fembms", "pci": c.pci, "cp": c.cp, "start": c.subframe_start,

@@ -124,6 +124,8 @@ def test_iq_ring_keeps_the_newest_samples_in_order():
     for a, b in ((0, 3), (3, 4), (4, 17), (17, 18), (18, 37)):
         r.push(x[a:b])
         assert np.array_equal(r.last(), x[max(0, b - 10):b])
+        for n in (1, 4, 10, 12):
+            assert np.array_equal(r.last(n), x[max(0, b - min(n, 10)):b])
 
 
 def test_spectrum_bins_sum_to_the_mean_power():
