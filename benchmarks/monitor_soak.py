@@ -150,10 +150,13 @@ def main() -> int:
                       f"CPU {samples[-1]['cpu_s']:8.1f} s  measured {samples[-1]['measured']}", flush=True)
         rc = station.wait()
     finally:
+        for f in feeders:  # SIGTERM: a process started in the background ignores SIGINT
+            f.send_signal(signal.SIGTERM)
         for f in feeders:
-            f.send_signal(signal.SIGINT)
-        for f in feeders:
-            f.wait(10)
+            try:
+                f.wait(10)
+            except subprocess.TimeoutExpired:
+                f.kill()
         if station.poll() is None:
             station.kill()
     wall = time.monotonic() - t0

@@ -251,12 +251,21 @@ class ChannelSink(Sink):
 
     # -- samples in --------------------------------------------------------------------------
     def consume(self, chunk: Chunk) -> None:
+        """Samples in, cut at the second boundaries (a record is exactly one second of
+        samples, whatever the input's chunks)."""
         x = finite_samples(chunk.data, self.counters)  # NaN/Inf erased (and counted)
-        if not x.size:
-            return
+        per = max(int(round(self.rate)), 1)
+        while x.size:
+            n = min(x.size, self.second_start + per - self.samples)
+            self._take(x[:n])
+            x = x[n:]
+            if self.samples - self.second_start >= per:
+                self._second()
+
+    def _take(self, x: np.ndarray) -> None:
         t0 = self.time_at(self.samples)
         self.ring.push(x)
-        self.power += float(np.sum(np.abs(x.astype(np.complex128)) ** 2))
+        self.power += float(np.vdot(x, x).real)  # one BLAS pass
         self.samples += x.size
         with self._lock:
             self._recording(x)
@@ -266,8 +275,6 @@ class ChannelSink(Sink):
                 self._identify()
         else:
             self.payloads.feed(self.rx.push(x), t0, self.time_at(self.samples))
-        if self.samples - self.second_start >= self.rate:
-            self._second()
 
     def finish(self) -> None:
         if self.rx is not None:
@@ -322,7 +329,7 @@ class ChannelSink(Sink):
                     self._identify()
             else:
                 self.lost_since = None
-            const = getattr(self.rx, "last_symbols", None)
+            const = self.rx.constellation()
             if const is not None and len(const):
                 step = max(1, len(const) // CONSTELLATION_POINTS)
                 c = np.asarray(const[::step][:CONSTELLATION_POINTS])

@@ -124,6 +124,11 @@ class Receiver(ABC):
     def close(self) -> None:  # noqa: B027 - a receiver without threads has nothing to stop
         """Stop decoding threads (nothing to stop by default)."""
 
+    def constellation(self) -> np.ndarray | None:
+        """Equalised cells of the last frame (or a sample of them) for a constellation
+        display, or None."""
+        return None
+
     def channel_profile(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The channel's echo profile as last measured: (delay in seconds from the strongest
         path, power against it), or None before a frame was equalised."""

@@ -1,6 +1,6 @@
 """Every receiver's echo profile (``channel_profile``, what the monitoring station shows):
 a two-path channel's echo found at its delay and level, from the ATSC 3.0 scattered pilots,
-the DTMB PN headers and the FeMBMS MBSFN RS (issue 14)."""
+the DTMB PN headers and the FeMBMS MBSFN RS; and its constellation (issue 14)."""
 import numpy as np
 import pytest
 
@@ -51,13 +51,16 @@ def fembms(delay, db):
                          ids=["atsc3", "dtmb", "fembms"])
 def test_a_two_path_channel_shows_its_echo(make, delay, db):
     rx, y, rate = make(delay, db)
-    assert rx.channel_profile() is None  # nothing equalised yet
+    assert rx.channel_profile() is None and rx.constellation() is None  # nothing equalised yet
     try:
         rx.push(y)
         rx.flush()
         d, p = rx.channel_profile()
+        cells = rx.constellation()
     finally:
         rx.close()
+    # the constellation: equalised cells at unit power (the echo taken out)
+    assert cells.size >= 100 and 0.8 < float(np.mean(np.abs(cells) ** 2)) < 1.25
     assert d.shape == p.shape and p.max() == 1.0 and d[np.argmax(p)] == 0
     found = echoes(d, p)
     assert found, found

@@ -79,7 +79,10 @@ def test_a_degrading_channel_raises_an_alarm_with_a_recording_of_the_bad_seconds
     # per-second history: level, MER (this second's), FEC, TS
     db = sqlite3.connect(tmp_path / "m.sqlite")
     names = {r[0] for r in db.execute("SELECT DISTINCT name FROM metrics")}
-    assert {"level_dbfs", "mer_db", "fer", "ts_packets", "Continuity_count_error", "tr_priority1"} <= names
+    assert {"level_dbfs", "mer_db", "fer", "ts_packets", "Continuity_count_error", "tr_priority1",
+            "pre_fec_ber", "ldpc_iterations"} <= names
+    ber = [r[0] for r in db.execute("SELECT value FROM metrics WHERE name='pre_fec_ber' ORDER BY t")]
+    assert max(ber) > 10 * max(min(ber), 1e-4)  # the channel's bit errors rise at 14 dB
     mer = [r[0] for r in db.execute("SELECT value FROM metrics WHERE name='mer_db' ORDER BY t")]
     assert min(mer) < 15 and mer[-1] > 28
     # the last second's per-PID bit rates add up to the stream's; AWGN shows no echo
@@ -89,6 +92,7 @@ def test_a_degrading_channel_raises_an_alarm_with_a_recording_of_the_bad_seconds
     assert sum(rates.values()) == last["metrics"]["ts_bitrate"] > 0
     assert rates["0x0100"] > 0.5 * last["metrics"]["ts_bitrate"]  # the video PID carries most
     assert last["state"]["echo_profile"]["echoes"] == [] and "echo_db" not in last["metrics"]
+    assert len(last["state"]["constellation"]) > 100  # the PLP's equalised cells
 
 
 def test_a_channel_switching_standard_is_followed(tmp_path):

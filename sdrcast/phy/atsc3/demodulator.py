@@ -37,6 +37,7 @@ from sdrcast.phy.atsc3.transmitter import Atsc3Transmitter
 from sdrcast.phy.mapping import Constellation
 from sdrcast.phy.ofdm.estimation import delay_profile, equalise
 
+PRE_FEC_BLOCKS = 2  # LDPC blocks a decode call counts channel bit errors on (a sample: cheap)
 DD_CELLS = 4096  # cells a frame's decision-directed noise measurement takes per PLP
 
 
@@ -98,7 +99,8 @@ class PlpDecoder:
         self.alp = Decapsulator()
         self.counters = {"fec_blocks": 0, "ldpc_failures": 0, "outer_failures": 0,
                          "ldpc_iterations": 0, "ldpc_retried": 0, "restarts": 0,
-                         "ts_packets_marked": 0}
+                         "ts_packets_marked": 0, "pre_ldpc_bits": 0, "pre_ldpc_bit_errors": 0}
+        self.last_cells = np.zeros(0, np.complex64)  # a sample of the last frame's, equalised
 
     @property
     def joined(self) -> bool:
@@ -173,6 +175,7 @@ class PlpDecoder:
         self.counters["fec_blocks"] += len(info)
         self.counters["ldpc_failures"] += int(np.count_nonzero(~rep.parity_ok))
         self.counters["ldpc_iterations"] += int(rep.iterations.sum())
+        self._channel_errors(llr, info, rep.parity_ok)
         packets = scramble(np.packbits(msg[:, :self.cfg.k_payload], axis=1))
         ts, ip = [], []
         for piece, restarted, lost in self.depacketizer.push(packets, good):
@@ -187,6 +190,21 @@ class PlpDecoder:
             ip += d
         return (np.concatenate(ts) if ts else np.zeros(0, np.uint8)), ip, info
 
+    def _channel_errors(self, llr: np.ndarray, info: np.ndarray, ok: np.ndarray) -> None:
+        """Bit errors before LDPC, on the information bits of up to ``PRE_FEC_BLOCKS`` blocks
+        LDPC corrected (their decisions against the channel's; erasures not counted)."""
+        pick = np.flatnonzero(ok)[:PRE_FEC_BLOCKS]
+        if not pick.size:
+            return
+        cw = llr[pick]
+        if self.bit_order is not None:  # llr[:, j] is codeword bit bit_order[j]
+            cw = np.empty_like(cw)
+            cw[:, self.bit_order] = llr[pick]
+        m = self.ldpc.mother_llr(cw)[self.ldpc.info_cols].T
+        seen = m != 0
+        self.counters["pre_ldpc_bit_errors"] += int(((m < 0) != info[pick].astype(bool))[seen].sum())
+        self.counters["pre_ldpc_bits"] += int(seen.sum())
+
     def _noise_scale(self, cells: np.ndarray, noise_var: np.ndarray) -> float:
         """How much larger the cells' error is than the pilots say (>= 1): the pilots' noise
         misses what the channel estimate itself gets wrong (Doppler between the pilots, the
@@ -197,6 +215,7 @@ class PlpDecoder:
             return 1.0
         pick = np.linspace(0, cells.size - 1, min(cells.size, DD_CELLS)).astype(np.int64)
         y, v = cells[pick], noise_var[pick]
+        self.last_cells = y
         err = np.abs(y - self.points.points[self.points.decide(y)]) ** 2
         ok = np.isfinite(v) & (v > 0)
         if not ok.any():

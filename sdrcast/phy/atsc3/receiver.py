@@ -50,7 +50,8 @@ SCO_ALPHA = 0.3  # smoothing of the per-frame clock measurement
 CFO_GAIN = 0.5
 INTERPOLATOR_HALF = 16  # windowed-sinc taps either side
 MAX_PENDING = 2  # frames decoding behind the one being demodulated
-PLP_SUMS = ("fec_blocks", "ldpc_failures", "outer_failures", "ldpc_iterations", "packets_lost")
+PLP_SUMS = ("fec_blocks", "ldpc_failures", "outer_failures", "ldpc_iterations", "packets_lost",
+            "pre_ldpc_bits", "pre_ldpc_bit_errors")
 
 
 def _static(boot) -> tuple:
@@ -150,6 +151,11 @@ class Atsc3Receiver(Receiver):
 
     def channel_profile(self) -> tuple[np.ndarray, np.ndarray] | None:
         return self.demod.channel_profile() if self.demod is not None else None
+
+    def constellation(self) -> np.ndarray | None:
+        """A sample of the first decoded PLP's equalised cells in the last frame."""
+        cells = [d.last_cells for d in (self.demod.plps.values() if self.demod else ()) if d.last_cells.size]
+        return cells[0] if cells else None
 
     def close(self) -> None:
         while self._pending:
@@ -325,6 +331,7 @@ class Atsc3Receiver(Receiver):
                    "configuration": self.demod.cfg if self.demod is not None else None,
                    **{k: v for k, v in summary.items() if k not in ("frames", "mer_db")},
                    "last_mer_db": self.demod.last_mer_db if self.demod is not None else None,
+                   **{k: total[k] for k in ("pre_ldpc_bits", "pre_ldpc_bit_errors")},
                    "transitions": list(self.sync.transitions)}
         return ReceiverReport(
             self.standard, self.sync.state, self.counters["samples_in"], self.counters["acquisitions"],

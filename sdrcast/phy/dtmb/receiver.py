@@ -322,6 +322,9 @@ class DtmbReceiver(Receiver):
             parts.append(self._jobs.popleft().result())
         return np.concatenate(parts) if parts else np.zeros(0, np.uint8)
 
+    def constellation(self) -> np.ndarray | None:
+        return self.last_symbols if self.last_symbols.size else None
+
     def channel_profile(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The taps the last frame's PN header measured, Hann-windowed across the band (taps
         smoothed by [1/4, 1/2, 1/4]) so that a path between two taps shows no sidelobes."""

@@ -77,6 +77,7 @@ class FembmsReceiver(Receiver):
         self.waiting: list[np.ndarray] = []
         self.in_flight: tuple[list, list] | None = None  # one block's PMCHs on the pool
         self._last_mbsfn: tuple | None = None  # a subframe for the echo profile, made when asked
+        self._last_cells: np.ndarray | None = None  # a decoded PMCH's equalised cells
         self.fec = {k: [0, 0] for k in ("cas", "sib", "mcch", "mch")}
         # running [sum, count]s, not lists: a receiver that runs for days keeps its memory
         self.iterations_run = [0, 0]  # turbo iterations, code blocks
@@ -86,7 +87,7 @@ class FembmsReceiver(Receiver):
         self.per_lcid: dict[int, int] = {}
         self.counters = {"samples_in": 0, "samples_searched_in_vain": 0, "acquisitions": 0,
                          "sync_losses": 0, "blocks": 0, "mtch_unknown_lcid": 0,
-                         "samples_not_finite": 0}
+                         "samples_not_finite": 0, "configuration_changes": 0}
 
     @property
     def synced_once(self) -> bool:
@@ -247,10 +248,11 @@ class FembmsReceiver(Receiver):
             its_all = []
             for m, table in tries:
                 p = Pmch.cached(num, self.n_rb, area["mbsfn-AreaId-r9"], when[i][1], m, table)
-                got, ok, its = p.decode(eq.reshape(-1)[p.sub.flat_positions],
-                                        nv.reshape(-1)[p.sub.flat_positions], self.iterations)
+                cells = eq.reshape(-1)[p.sub.flat_positions]
+                got, ok, its = p.decode(cells, nv.reshape(-1)[p.sub.flat_positions], self.iterations)
                 its_all += its
                 if ok:
+                    self._last_cells = cells
                     return got, its_all, unit
             return None, its_all, unit
 
@@ -327,6 +329,8 @@ class FembmsReceiver(Receiver):
                     if pmchs is None:
                         self.fec["mcch"][0] += 1
                         continue
+                    if self.pmchs is not None and pmchs != self.pmchs:  # an MCCH that says otherwise
+                        self.counters["configuration_changes"] += 1
                     self.mcch = body
                     self._learn(pmchs)
                 elif lcid not in self.rlc:
@@ -342,6 +346,10 @@ class FembmsReceiver(Receiver):
         return packets
 
     # reporting ---------------------------------------------------------------------------
+    def constellation(self) -> np.ndarray | None:
+        """The equalised cells of the last PMCH that decoded."""
+        return self._last_cells
+
     def channel_profile(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The echo profile from the MBSFN RS of the last block's first MBSFN subframe."""
         if self._last_mbsfn is None:

@@ -2,6 +2,7 @@
 the SQLite history (survives a restart, downsampling, export), Prometheus text, the
 station's configuration errors, the IQ ring (issue 14)."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,6 +114,12 @@ def test_station_config_errors_name_the_field(tmp_path, text, field):
         StationConfig.load(p)
 
 
+def test_the_example_station_config_loads():
+    cfg = StationConfig.load(Path(__file__).parents[3] / "examples" / "station.toml")
+    assert [c.name for c in cfg.channels] == ["dtmb-586", "atsc3-593"] and len(cfg.alarms) == 4
+    assert cfg.channels[1].calibration_dbm == -30.0 and cfg.duration == 60
+
+
 def test_a_station_config_loads():
     cfg = StationConfig(channels=(ChannelConfig("a", "x.sigmf-data", ip_plps=(1,)),))
     assert cfg.alarms[0].label == "no signal" and cfg.http == "127.0.0.1:8080"
@@ -138,3 +145,24 @@ def test_times_are_iso_8601_or_epoch():
     assert parse_time("1970-01-01T00:01:40Z") == 100.0 == parse_time("100")
     with pytest.raises(ConfigError, match="ISO 8601"):
         parse_time("yesterday")
+
+
+def test_a_record_is_one_second_of_samples_whatever_the_chunks():
+    """Chunks of 0.7 s: five records for 5 s, each exactly a second apart (a record that
+    took a chunk's overshoot would lose seconds over a long run)."""
+    import collections
+
+    from sdrcast.monitor.channel import ChannelSink
+    from sdrcast.runtime import Chunk
+
+    rate = 200e3
+    records = collections.deque(maxlen=100)
+    sink = ChannelSink(ChannelConfig("a", "x"), rate, 1000.0, 0.5, 0.5, records, live=False)
+    w = np.random.default_rng(1).standard_normal(2 * int(5 * rate)).astype(np.float32)
+    x = w.view(np.complex64) * np.float32(0.1)
+    for i in range(0, x.size, int(0.7 * rate)):
+        sink.consume(Chunk(x[i:i + int(0.7 * rate)]))
+    sink.finish()
+    got = [r for r in records if r["metrics"]]
+    assert [r["t"] for r in got] == [1001.0, 1002.0, 1003.0, 1004.0, 1005.0]
+    assert all(r["metrics"]["level_dbfs"] == pytest.approx(-17.0, abs=0.2) for r in got)
