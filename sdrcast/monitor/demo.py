@@ -44,11 +44,12 @@ def _signals(out: Path, quick: bool) -> list[ChannelConfig]:
             ChannelConfig("dtmb-586", str(out / "monitor_dtmb.sigmf-data"), realtime=False, freq=586e6)]
 
 
-def screenshot(url: str, path: Path) -> bool:
-    """The page at ``url`` as a PNG through Debian's headless Chromium (False without it)."""
+def headless_chromium(width: int = 1300, height: int = 1800):
+    """Debian's Chromium (``chromium``, ``chromium-driver``), headless, driven by Selenium;
+    None when they are not installed (nothing is downloaded)."""
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not (chromium and driver):
-        return False
+        return None
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -58,8 +59,16 @@ def screenshot(url: str, path: Path) -> bool:
         o.add_argument(a)
     o.binary_location = chromium
     d = webdriver.Chrome(service=Service(driver), options=o)
+    d.set_window_size(width, height)
+    return d
+
+
+def screenshot(url: str, path: Path) -> bool:
+    """The page at ``url`` as a PNG through Debian's headless Chromium (False without it)."""
+    d = headless_chromium()
+    if d is None:
+        return False
     try:
-        d.set_window_size(1300, 1800)
         d.get(url)
         time.sleep(2.5)  # the first state, then a pushed update
         d.save_screenshot(str(path))

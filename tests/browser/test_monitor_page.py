@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from sdrcast.monitor.config import AlarmRule, ChannelConfig, StationConfig
+from sdrcast.monitor.demo import headless_chromium
 from sdrcast.monitor.station import Station
 from sdrcast.sdr_io.files import write_samples
 from tests.conftest import ROOT
@@ -22,24 +23,17 @@ pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
                                        "(make test installs them when run as root)")
 
 
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    o = webdriver.ChromeOptions()
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync"):
-        o.add_argument(a)
-    o.binary_location = CHROMIUM
-    d = webdriver.Chrome(service=Service(DRIVER), options=o)
-    d.set_window_size(1300, 1500)
-    return d
-
-
 def wait_for(pred, timeout: float, what: str):
+    """``pred()`` once it is true; the page redraws its tables every second, so an element
+    read just as it is replaced (stale) is read again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        v = pred()
+        try:
+            v = pred()
+        except StaleElementReferenceException:
+            v = None
         if v:
             return v
         time.sleep(0.3)
@@ -58,7 +52,7 @@ def test_the_page_shows_live_values_and_an_alarm(tmp_path):
                         alarms=(AlarmRule("mer_db", below=20.0, hold_s=1, severity="critical",
                                           name="MER below 20 dB"),),
                         http="127.0.0.1:0", database=str(tmp_path / "m.sqlite"),
-                        recordings=str(tmp_path / "rec"), duration=120, name="test station")
+                        recordings=str(tmp_path / "rec"), duration=240, name="test station")
     st = Station(cfg)
     th = threading.Thread(target=st.run)
     th.start()
@@ -66,21 +60,22 @@ def test_the_page_shows_live_values_and_an_alarm(tmp_path):
     try:
         wait_for(lambda: st.web is not None and ":0" not in st.web.address, 20, "web server")
         url = f"http://{st.web.address}/"
-        d = browser()
+        d = headless_chromium(1300, 1500)
         d.get(url)
         assert "sdrcast monitor" in d.title
         row = wait_for(lambda: d.find_elements(By.CSS_SELECTOR, "tr.channel[data-name='atsc3-593']"), 30,
                        "channel row")
-        first = wait_for(lambda: _mer(d), 60, "MER value")
-        updates = int(d.find_element(By.ID, "updates").text.split()[0])
+        first = wait_for(lambda: _mer(d), 120, "MER value")  # a cold numba cache: a minute
+        updates = wait_for(lambda: int(d.find_element(By.ID, "updates").text.split()[0]), 10, "updates")
         alarm = wait_for(lambda: [e.text for e in d.find_elements(By.CSS_SELECTOR, "#alarms li.alarm")], 90,
                          "alarm on the page")
         assert alarm == ["atsc3-593: MER below 20 dB (critical)"]
-        assert int(d.find_element(By.ID, "updates").text.split()[0]) > updates  # pushed every second
+        assert wait_for(lambda: int(d.find_element(By.ID, "updates").text.split()[0]) > updates, 10,
+                        "updates")  # pushed every second
         mers = {first}
         wait_for(lambda: mers.add(_mer(d)) or len(mers) > 1, 30, "a changed MER")
         assert row
-        ev = d.find_element(By.ID, "events").text
+        ev = wait_for(lambda: d.find_element(By.ID, "events").text, 10, "events")
         assert "alarm raised" in ev and "atsc3 identified" in ev
         out = ROOT / "build" / "test-output"
         out.mkdir(parents=True, exist_ok=True)
