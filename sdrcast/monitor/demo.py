@@ -5,6 +5,7 @@ the web page (headless Chromium, when installed) in the output folder."""
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -78,9 +79,15 @@ def screenshot(url: str, path: Path) -> bool:
 
 
 def run(out: str | Path = "demo-output", quick: bool = False) -> dict:
+    """The demo station's run; the signals it watches are made in a temporary folder (half a
+    gigabyte of IQ), the history, recording and screenshot are left in ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    channels = _signals(out, quick)
+    with tempfile.TemporaryDirectory(prefix="sdrcast-monitor-demo-") as tmp:
+        return _run(out, _signals(Path(tmp), quick))
+
+
+def _run(out: Path, channels: list[ChannelConfig]) -> dict:
     db = out / "monitor.sqlite"
     for f in out.glob("monitor.sqlite*"):
         f.unlink()
