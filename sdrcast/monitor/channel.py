@@ -551,7 +551,8 @@ class ChannelMonitor:
 
         ch = self.ch
         src = open_source(ch.input, fmt=ch.format, sample_rate=ch.rate, freq=ch.freq,
-                          gain=parse_gain(ch.gain), timeout=ch.retry_s if self.live else None)
+                          gain=parse_gain(ch.gain), timeout=ch.retry_s if self.live else None,
+                          repeat=ch.loop and not self.live)  # one continuous signal, one receiver
         rate = ch.rate or src.sample_rate
         if not rate:
             raise SdrcastError(f"channels[{ch.name}].rate: the input does not say its sample rate; give rate")
@@ -571,8 +572,7 @@ class ChannelMonitor:
             self.sink = ChannelSink(self.ch, rate, time.time(), self.pre_s, self.post_s, self.records,
                                     self.live, self.pid_timeout_s)
             if not first:
-                self.sink._event("input", f"input {self.ch.input} " + (
-                    "played again from the start" if self.ch.loop and not self.live else "open again"), None)
+                self.sink._event("input", f"input {self.ch.input} open again", None)
             self.graph = Flowgraph(queue_depth=8)
             self.graph.connect(*blocks, self.sink)
             try:
@@ -583,13 +583,11 @@ class ChannelMonitor:
             first = False
             if self._stop.is_set():
                 break
-            if not self.live and not self.ch.loop:  # a file ends with its end, or its failure
-                if error is not None:
+            if not self.live and (error is None or not self.ch.loop):  # a file's end (a looped
+                if error is not None:  # one has none) or failure; a looped one is tried again
                     self._fail(error, True)
                 self.ended = True
                 break
-            if error is None and not self.live:
-                continue  # a looped file: from the start again at once
             self.restarts += 1
             self._fail(error or f"input {self.ch.input} ended", False)
 
